@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs the real relievo window under Xvfb on a sample photo and saves a screenshot of the whole
+# screen (ImageMagick `import -window root`) as assets/screenshot.png. Also logs every frame's
+# UI time (RELIEVO_FRAME_LOG) and prints the frame-time summary while the network was running.
+#
+#   scripts/screenshot.sh [PHOTO] [SECONDS]
+#
+# Without PHOTO, a synthetic relief panel made by `relievo synth` is used. The weights are
+# models/default when they exist; otherwise a short `relievo train` run on synthetic panels makes
+# some (clearly not the shipped model, but the real pipeline end to end). Needs xvfb, imagemagick
+# and a Vulkan driver (mesa-vulkan-drivers: lavapipe on machines without a GPU).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/relievo-target}"
+BIN="$TARGET/release/relievo"
+WAIT_SECS="${2:-40}"
+OUT="$ROOT/assets/screenshot.png"
+WORK="$(mktemp -d /tmp/relievo-shot.XXXXXX)"
+trap 'kill "${APP_PID:-}" "${XVFB_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+if [[ ! -x "$BIN" ]]; then
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --release)
+fi
+
+PHOTO="${1:-}"
+if [[ -z "$PHOTO" ]]; then
+    "$BIN" synth --out "$WORK/synth" --count 1 --size 512 --seed 11 >/dev/null
+    PHOTO="$(ls "$WORK"/synth/images/* | head -n 1)"
+fi
+
+if [[ -f "$ROOT/models/default/model.bpk" ]]; then
+    export RELIEVO_MODELS="$ROOT/models"
+else
+    echo "no models/default yet: training stand-in weights for the screenshot (about a minute)…"
+    "$BIN" train --synthetic --epochs 1 --steps-per-epoch 40 --batch 2 --crop 96 --val-count 2 \
+        --out "$WORK/run" >/dev/null
+    mkdir -p "$WORK/models"
+    ln -s "$WORK/run/best" "$WORK/models/default"
+    export RELIEVO_MODELS="$WORK/models"
+fi
+
+# A clean environment: no saved window layout or settings from earlier runs.
+export XDG_RUNTIME_DIR="$WORK/runtime" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+export RELIEVO_FRAME_LOG="$WORK/frames.log"
+
+DISPLAY_NUM=":$((90 + RANDOM % 9))"
+Xvfb "$DISPLAY_NUM" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
+XVFB_PID=$!
+export DISPLAY="$DISPLAY_NUM"
+sleep 1
+
+"$BIN" "$PHOTO" >"$WORK/app.log" 2>&1 &
+APP_PID=$!
+sleep "$WAIT_SECS"
+if ! kill -0 "$APP_PID" 2>/dev/null; then
+    echo "relievo exited early:" >&2
+    cat "$WORK/app.log" >&2
+    exit 1
+fi
+import -window root "$OUT"
+echo "wrote $OUT"
+
+# Frame log columns: seconds, UI work ms, interval ms (or -), busy (inference/training running).
+awk '
+    { n++; if ($2 > max) max = $2; sum += $2 }
+    $4 == 1 { b++; if ($2 > bmax) bmax = $2; bsum += $2 }
+    END {
+        printf "frames: %d, UI work mean %.1f ms, max %.1f ms\n", n, sum / (n ? n : 1), max
+        printf "during inference: %d frames, UI work mean %.1f ms, max %.1f ms\n", b, bsum / (b ? b : 1), bmax
+    }' "$RELIEVO_FRAME_LOG"

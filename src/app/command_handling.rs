@@ -1,0 +1,956 @@
+//! Commands and the one place they are applied. Widgets, menus, shortcuts, dropped files and
+//! finished file dialogs only queue a [`Command`]; [`RelievoApp::apply_commands`] changes the
+//! state and starts the background jobs (loading, inference, preview, meshing, exports, light
+//! estimation, dataset checks, training), and [`RelievoApp::on_job_finished`] takes their results
+//! back. Jobs started for a document that has since been replaced are ignored on arrival.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::inspector::DisplayImages;
+use super::jobs::{Finished, JobKind};
+use super::logic::{self, LightFit};
+use super::{Document, MeshResult, RelievoApp, Severity, WeightsState};
+use crate::export::{self, StlFormat};
+use crate::grid::Grid;
+use crate::layers::{self, Layers};
+use crate::mesh::{self, Mesh};
+use crate::net::{self, ComputeDevice, DeviceChoice, InferOptions, Weights};
+use crate::photo::{self, LoadOptions, Photo};
+use crate::relief::{self, ReliefParams};
+use crate::train::data::DatasetReport;
+
+/// A native file dialog the app can show (on a worker thread, so the UI keeps drawing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogKind {
+    OpenPhoto,
+    OpenDepth,
+    ExportStl,
+    ExportLayers,
+    ExportDepth,
+    WeightsFolder,
+    DatasetFolder,
+    TrainOutput,
+    SaveTrainedWeights,
+}
+
+/// Everything the user (or a test) can ask the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Open a file: a depth map if its name says so (`…depth…`, `…height…`), else a photo.
+    OpenPath(PathBuf),
+    OpenPhoto(PathBuf),
+    OpenDepth(PathBuf),
+    ShowDialog(DialogKind),
+    ClearRecent,
+    ExportStl(PathBuf),
+    ExportLayers(PathBuf),
+    ExportDepthPng(PathBuf),
+    SetRelief(ReliefParams),
+    ApplyPreset(usize),
+    /// Light direction in the 3D view (degrees).
+    SetLight {
+        azimuth_deg: f32,
+        elevation_deg: f32,
+    },
+    /// Estimate the photo's light from the photo and the depth and use it in the 3D view.
+    MatchPhotoLight,
+    FitView,
+    SetView(Box<super::ViewSettings>),
+    ToggleFrameOverlay,
+    /// Run the network on the open photo again.
+    RunNetwork,
+    LoadWeights(PathBuf),
+    /// Go back to the shipped weights.
+    UseShippedWeights,
+    CancelJob(JobKind),
+    SetTab(super::Tab),
+    SetDatasetFolder(Option<PathBuf>),
+    SetTrainOutput(PathBuf),
+    SetTrainSettings(Box<super::TrainSettings>),
+    TrainStart,
+    TrainPause(bool),
+    TrainStop,
+    TrainResume,
+    /// Predict the held-back image with the run's best weights so far.
+    TrainPreview,
+    /// Copy the run's best weights into a folder.
+    SaveTrainedWeights(PathBuf),
+    /// Switch the main view to the run's best weights.
+    UseTrainedWeights,
+}
+
+/// What a background job hands back.
+pub enum JobOutput {
+    Weights {
+        device: ComputeDevice,
+        dir: PathBuf,
+        weights: Result<Box<Weights>, String>,
+    },
+    Opened {
+        path: PathBuf,
+        content: Result<(Opened, DisplayImages), String>,
+    },
+    Layers {
+        doc_id: u64,
+        layers: Box<Layers>,
+        display: DisplayImages,
+    },
+    Preview {
+        key: (u64, u32),
+        heights: Grid<f32>,
+    },
+    Mesh {
+        doc_id: u64,
+        params: ReliefParams,
+        result: Result<Arc<Mesh>, String>,
+    },
+    Exported {
+        what: &'static str,
+        path: PathBuf,
+        result: Result<String, String>,
+    },
+    Light {
+        mirror: bool,
+        fit: Option<LightFit>,
+    },
+    Dataset {
+        dir: PathBuf,
+        report: DatasetReport,
+    },
+    TrainPreview(Result<super::training::PreviewImages, String>),
+    SavedWeights {
+        dir: PathBuf,
+        result: Result<(), String>,
+    },
+    Picked {
+        kind: DialogKind,
+        path: Option<PathBuf>,
+        quick: bool,
+    },
+    /// The training run returned (its events arrive separately).
+    TrainingEnded(Result<(), String>),
+}
+
+pub enum Opened {
+    Photo(Photo),
+    Depth(Grid<f32>),
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+impl RelievoApp {
+    /// Applies every queued command, in order.
+    pub(crate) fn apply_commands(&mut self) {
+        while !self.commands.is_empty() {
+            let commands = std::mem::take(&mut self.commands);
+            for command in commands {
+                self.apply(command);
+            }
+        }
+    }
+
+    fn spawn(
+        &mut self,
+        kind: JobKind,
+        label: impl Into<String>,
+        work: impl FnOnce(&super::jobs::JobHandle) -> JobOutput + Send + 'static,
+    ) -> bool {
+        match self.jobs.spawn(kind, label, work) {
+            Ok(()) => {
+                self.egui_ctx.request_repaint();
+                true
+            }
+            Err(refused) => {
+                self.message(Severity::Warning, refused);
+                false
+            }
+        }
+    }
+
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::OpenPath(path) => {
+                let command = if logic::looks_like_depth_map(&path) {
+                    Command::OpenDepth(path)
+                } else {
+                    Command::OpenPhoto(path)
+                };
+                self.apply(command);
+            }
+            Command::OpenPhoto(path) | Command::OpenDepth(path) if self.jobs.is_running(JobKind::OpenFile) => {
+                self.message(
+                    Severity::Warning,
+                    format!("still opening a file; {} not opened", file_name(&path)),
+                );
+            }
+            Command::OpenPhoto(path) => {
+                let p = path.clone();
+                self.spawn(JobKind::OpenFile, file_name(&path), move |_| JobOutput::Opened {
+                    content: photo::load_photo(&p, &LoadOptions::default())
+                        .map(|photo| {
+                            let display = DisplayImages::of_photo(&photo);
+                            (Opened::Photo(photo), display)
+                        })
+                        .map_err(|e| e.to_string()),
+                    path: p,
+                });
+            }
+            Command::OpenDepth(path) => {
+                let p = path.clone();
+                self.spawn(JobKind::OpenFile, file_name(&path), move |_| JobOutput::Opened {
+                    content: photo::load_depth(&p, &LoadOptions::default())
+                        .map(|depth| {
+                            let display = DisplayImages::of_depth(&depth);
+                            (Opened::Depth(depth), display)
+                        })
+                        .map_err(|e| e.to_string()),
+                    path: p,
+                });
+            }
+            Command::ShowDialog(kind) => self.show_dialog(kind),
+            Command::ClearRecent => self.settings.recent.clear(),
+            Command::ExportStl(path) => self.export_stl(path),
+            Command::ExportLayers(dir) => self.export_layers(dir),
+            Command::ExportDepthPng(path) => self.export_depth(path),
+            Command::SetRelief(params) => self.set_relief(params),
+            Command::ApplyPreset(i) => {
+                if let Some(preset) = logic::PRESETS.get(i) {
+                    let params = (preset.apply)(&self.settings.relief);
+                    self.message(Severity::Info, format!("Preset: {}", preset.name));
+                    self.set_relief(params);
+                }
+            }
+            Command::SetLight {
+                azimuth_deg,
+                elevation_deg,
+            } => {
+                self.settings.view.light_azimuth_deg = azimuth_deg.rem_euclid(360.0);
+                self.settings.view.light_elevation_deg = elevation_deg.clamp(0.0, 90.0);
+            }
+            Command::MatchPhotoLight => self.estimate_light(),
+            Command::FitView => self.camera_needs_fit = true,
+            Command::SetView(view) => self.settings.view = *view,
+            Command::ToggleFrameOverlay => self.settings.show_frame_overlay = !self.settings.show_frame_overlay,
+            Command::RunNetwork => self.start_inference(),
+            Command::LoadWeights(dir) => self.load_weights(dir),
+            Command::UseShippedWeights => {
+                self.settings.weights_dir = None;
+                let dir = self.options.weights_dir.clone();
+                self.load_weights(dir);
+            }
+            Command::CancelJob(JobKind::Training) => self.apply(Command::TrainStop),
+            Command::CancelJob(kind) => {
+                if self.jobs.cancel(kind) {
+                    self.message(Severity::Info, format!("Cancelled the {}.", kind.name()));
+                    if kind == JobKind::Inference
+                        && let Some(doc) = &mut self.doc
+                    {
+                        doc.layers_error = Some("inference cancelled (Model ▸ Run the network again)".into());
+                    }
+                }
+            }
+            Command::SetTab(tab) => self.settings.tab = tab,
+            Command::SetDatasetFolder(dir) => {
+                self.settings.train.data = dir.clone();
+                self.training.dataset = None;
+                if let Some(dir) = dir {
+                    self.remember_folder(&dir);
+                    let d = dir.clone();
+                    self.spawn(JobKind::DatasetCheck, file_name(&dir), move |_| {
+                        let (_, report) = crate::train::data::check_folder(&d);
+                        JobOutput::Dataset { dir: d, report }
+                    });
+                }
+            }
+            Command::SetTrainOutput(dir) => self.settings.train.out = Some(dir),
+            Command::SetTrainSettings(settings) => self.settings.train = *settings,
+            Command::TrainStart => self.start_training(false),
+            Command::TrainResume => self.start_training(true),
+            Command::TrainPause(pause) => self.training.set_paused(pause),
+            Command::TrainStop => self.training.stop(),
+            Command::TrainPreview => self.train_preview(),
+            Command::SaveTrainedWeights(dir) => self.save_trained_weights(dir),
+            Command::UseTrainedWeights => match self.training.best_dir.clone() {
+                Some(dir) => {
+                    self.settings.weights_dir = Some(dir.clone());
+                    self.load_weights(dir);
+                }
+                None => self.message(Severity::Warning, "No trained weights yet: start a training run first."),
+            },
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Files
+
+    fn show_dialog(&mut self, kind: DialogKind) {
+        let start = self.settings.last_folder.clone();
+        let stem = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.path.file_stem().map(|s| s.to_string_lossy().into_owned()));
+        self.spawn(JobKind::FileDialog, "", move |_| {
+            let started = Instant::now();
+            let mut dialog = rfd::FileDialog::new();
+            if let Some(dir) = &start {
+                dialog = dialog.set_directory(dir);
+            }
+            let images =
+                |d: rfd::FileDialog| d.add_filter("Images (PNG, JPEG, TIFF, WebP, BMP)", photo::SUPPORTED_EXTENSIONS);
+            let stem = stem.unwrap_or_else(|| "relief".into());
+            let path = match kind {
+                DialogKind::OpenPhoto => images(dialog.set_title("Open photo")).pick_file(),
+                DialogKind::OpenDepth => images(dialog.set_title("Open depth map")).pick_file(),
+                DialogKind::ExportStl => dialog
+                    .set_title("Export STL")
+                    .add_filter("STL", &["stl"])
+                    .set_file_name(format!("{stem}.stl"))
+                    .save_file(),
+                DialogKind::ExportDepth => dialog
+                    .set_title("Export depth PNG (16-bit)")
+                    .add_filter("PNG", &["png"])
+                    .set_file_name(format!("{stem}_depth.png"))
+                    .save_file(),
+                DialogKind::ExportLayers => dialog.set_title("Export layers into folder").pick_folder(),
+                DialogKind::WeightsFolder => dialog.set_title("Open weights folder").pick_folder(),
+                DialogKind::DatasetFolder => dialog.set_title("Choose dataset folder").pick_folder(),
+                DialogKind::TrainOutput => dialog.set_title("Training output folder").pick_folder(),
+                DialogKind::SaveTrainedWeights => dialog.set_title("Save fine-tuned weights into folder").pick_folder(),
+            };
+            JobOutput::Picked {
+                kind,
+                path,
+                quick: started.elapsed() < Duration::from_millis(300),
+            }
+        });
+    }
+
+    fn on_picked(&mut self, kind: DialogKind, path: Option<PathBuf>, quick: bool) {
+        let Some(path) = path else {
+            if quick {
+                self.message(
+                    Severity::Warning,
+                    "The file dialog could not open (no desktop portal?). Drop the file on the window or pass it on the command line.",
+                );
+            }
+            return;
+        };
+        self.remember_folder(&path);
+        let with_extension = |p: PathBuf, ext: &str| {
+            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
+                p
+            } else {
+                p.with_extension(ext)
+            }
+        };
+        let command = match kind {
+            DialogKind::OpenPhoto => Command::OpenPhoto(path),
+            DialogKind::OpenDepth => Command::OpenDepth(path),
+            DialogKind::ExportStl => Command::ExportStl(with_extension(path, "stl")),
+            DialogKind::ExportLayers => Command::ExportLayers(path),
+            DialogKind::ExportDepth => Command::ExportDepthPng(with_extension(path, "png")),
+            DialogKind::WeightsFolder => Command::LoadWeights(path),
+            DialogKind::DatasetFolder => Command::SetDatasetFolder(Some(path)),
+            DialogKind::TrainOutput => Command::SetTrainOutput(path),
+            DialogKind::SaveTrainedWeights => Command::SaveTrainedWeights(path),
+        };
+        self.send(command);
+    }
+
+    fn on_opened(&mut self, path: PathBuf, content: Result<(Opened, DisplayImages), String>) {
+        let (opened, display) = match content {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.message(Severity::Error, e);
+                return;
+            }
+        };
+        // Work for the previous document is no longer wanted.
+        for kind in [
+            JobKind::Inference,
+            JobKind::Mesh,
+            JobKind::Preview,
+            JobKind::LightEstimate,
+        ] {
+            self.jobs.cancel(kind);
+        }
+        let id = self.next_doc_id;
+        self.next_doc_id += 1;
+        let is_depth = matches!(opened, Opened::Depth(_));
+        self.remember_recent(&path, is_depth);
+        let mut doc = Document {
+            id,
+            path,
+            photo: None,
+            layers: None,
+            depth: None,
+            depth_range: (0.0, 1.0),
+            layers_error: None,
+        };
+        match opened {
+            Opened::Photo(photo) => {
+                self.message(
+                    Severity::Info,
+                    format!("Opened {} ({}×{} px).", doc.name(), photo.width(), photo.height()),
+                );
+                doc.photo = Some(Arc::new(photo));
+            }
+            Opened::Depth(depth) => {
+                self.message(
+                    Severity::Info,
+                    format!("Opened depth map {} ({}×{} px).", doc.name(), depth.width, depth.height),
+                );
+                doc.layers_error = Some("a depth map has no photo layers".into());
+                doc.depth_range = depth.min_max();
+                doc.depth = Some(Arc::new(depth));
+            }
+        }
+        self.doc = Some(doc);
+        self.mesh = None;
+        self.inspector.reset();
+        self.inspector.accept(display);
+        self.camera_needs_fit = true;
+        if let Some(renderer) = self.renderer.as_mut() {
+            renderer.clear_heights();
+        }
+        self.preview_key = None;
+        self.preview_size = None;
+        if is_depth {
+            self.depth_changed();
+        } else {
+            self.start_inference();
+        }
+    }
+
+    /// Starts the network on the current photo, if there is one and the weights are ready.
+    pub(crate) fn start_inference(&mut self) {
+        let Some(doc) = &mut self.doc else { return };
+        let Some(photo) = doc.photo.clone() else { return };
+        match &self.weights {
+            WeightsState::Loading => {}
+            WeightsState::Missing { dir, reason } => {
+                doc.layers_error = Some(format!("no network weights ({reason})"));
+                let text = format!(
+                    "No trained weights in {}: layers are unavailable. Open a depth map (File ▸ Open depth map…) to make a relief without the network.",
+                    dir.display()
+                );
+                self.message(Severity::Warning, text);
+            }
+            WeightsState::Ready { weights, .. } => {
+                let Some(device) = self.device.as_ref().map(|d| d.device.clone()) else {
+                    return;
+                };
+                let weights = weights.clone();
+                let (doc_id, name) = (doc.id, doc.name());
+                doc.layers_error = None;
+                self.jobs.cancel(JobKind::Inference);
+                self.spawn(JobKind::Inference, name, move |handle| {
+                    handle.set_status("running the network");
+                    let layers = net::predict(&weights, &photo, &device, &InferOptions::default());
+                    handle.set_status("colouring the layers");
+                    let display = DisplayImages::of_layers(&layers);
+                    JobOutput::Layers {
+                        doc_id,
+                        layers: Box::new(layers),
+                        display,
+                    }
+                });
+            }
+        }
+    }
+
+    /// The document's depth changed: new preview heights, new mesh, inspector textures.
+    fn depth_changed(&mut self) {
+        self.inspector.invalidate();
+        self.mesh = None;
+        self.schedule_preview();
+        self.mesh_due = Some(Instant::now());
+    }
+
+    fn schedule_preview(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let Some(depth) = doc.depth.clone() else { return };
+        let smoothing = self.settings.relief.smoothing_px;
+        let key = (doc.id, smoothing.to_bits());
+        if self.preview_key == Some(key) {
+            return;
+        }
+        let name = doc.name();
+        self.preview_key = Some(key);
+        self.jobs.cancel(JobKind::Preview);
+        self.spawn(JobKind::Preview, name, move |_| JobOutput::Preview {
+            key,
+            heights: logic::preview_heights(&depth, smoothing, logic::PREVIEW_MAX_SIDE_PX),
+        });
+    }
+
+    fn set_relief(&mut self, params: ReliefParams) {
+        if params == self.settings.relief {
+            return;
+        }
+        let size_changed = params.width_mm != self.settings.relief.width_mm
+            || params.height_mm != self.settings.relief.height_mm
+            || params.relief_mm != self.settings.relief.relief_mm
+            || params.base_mm != self.settings.relief.base_mm;
+        self.settings.relief = params;
+        if size_changed {
+            self.camera_needs_fit = true;
+        }
+        self.schedule_preview();
+        // The exact mesh follows once the user pauses.
+        if self.doc.as_ref().is_some_and(|d| d.depth.is_some()) {
+            self.jobs.cancel(JobKind::Mesh);
+            self.mesh_due = Some(Instant::now() + super::MESH_DEBOUNCE);
+        }
+    }
+
+    pub(crate) fn start_mesh_job(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let Some(depth) = doc.depth.clone() else { return };
+        let params = self.settings.relief.clone();
+        if self
+            .mesh
+            .as_ref()
+            .is_some_and(|m| m.doc_id == doc.id && m.params == params)
+        {
+            return;
+        }
+        let (doc_id, name) = (doc.id, doc.name());
+        self.spawn(JobKind::Mesh, name, move |handle| {
+            handle.set_status("building the heightfield");
+            let result = relief::build(&depth, &params).map_err(|e| e.to_string()).map(|hf| {
+                handle.set_status("triangulating");
+                Arc::new(mesh::solid(&hf, params.max_error_mm))
+            });
+            JobOutput::Mesh { doc_id, params, result }
+        });
+    }
+
+    fn export_stl(&mut self, path: PathBuf) {
+        let Some(doc) = &self.doc else {
+            self.message(
+                Severity::Warning,
+                "Nothing to export: open a photo or a depth map first.",
+            );
+            return;
+        };
+        let Some(depth) = doc.depth.clone() else {
+            let why = doc
+                .layers_error
+                .clone()
+                .unwrap_or_else(|| "the layers are still being computed".into());
+            self.message(Severity::Warning, format!("No depth yet ({why}); the STL needs one."));
+            return;
+        };
+        let params = self.settings.relief.clone();
+        let cached = self
+            .mesh
+            .as_ref()
+            .filter(|m| m.doc_id == doc.id && m.params == params)
+            .map(|m| m.mesh.clone());
+        let source = doc.path.clone();
+        let weights = match &self.weights {
+            WeightsState::Ready { dir, .. } if doc.layers.is_some() => dir.display().to_string(),
+            _ => String::new(),
+        };
+        let p = path.clone();
+        self.spawn(JobKind::ExportStl, file_name(&path), move |handle| {
+            let result = (|| {
+                let mesh = match cached {
+                    Some(mesh) => mesh,
+                    None => {
+                        handle.set_status("meshing");
+                        let hf = relief::build(&depth, &params).map_err(|e| e.to_string())?;
+                        Arc::new(mesh::solid(&hf, params.max_error_mm))
+                    }
+                };
+                handle.set_status("writing");
+                export::write_stl(&mesh, &p, StlFormat::Binary).map_err(|e| e.to_string())?;
+                let sidecar = serde_json::json!({
+                    "written_by": format!("relievo {}", env!("CARGO_PKG_VERSION")),
+                    "source": source,
+                    "weights": weights,
+                    "relief": params,
+                    "triangles": mesh.triangle_count(),
+                    "units": "mm",
+                });
+                let text = serde_json::to_vec_pretty(&sidecar).unwrap_or_default();
+                export::atomic_write(&logic::sidecar_path(&p), |w| w.write_all(&text)).map_err(|e| e.to_string())?;
+                Ok(format!(
+                    "Exported {} ({} triangles, {}).",
+                    p.display(),
+                    logic::format_count(mesh.triangle_count()),
+                    logic::format_bytes(logic::binary_stl_bytes(mesh.triangle_count()))
+                ))
+            })();
+            JobOutput::Exported {
+                what: "STL",
+                path: p,
+                result,
+            }
+        });
+    }
+
+    fn export_layers(&mut self, dir: PathBuf) {
+        let Some(layers) = self.layers().cloned() else {
+            self.message(
+                Severity::Warning,
+                "No layers to export: open a photo and wait for the network.",
+            );
+            return;
+        };
+        let d = dir.clone();
+        self.spawn(JobKind::ExportLayers, file_name(&dir), move |_| JobOutput::Exported {
+            what: "layers",
+            result: layers::write_layers(&layers, &d)
+                .map(|written| format!("Wrote {} files into {}.", written.len(), d.display()))
+                .map_err(|e| e.to_string()),
+            path: d,
+        });
+    }
+
+    fn export_depth(&mut self, path: PathBuf) {
+        let Some(depth) = self.doc.as_ref().and_then(|d| d.depth.clone()) else {
+            self.message(Severity::Warning, "No depth to export yet.");
+            return;
+        };
+        let p = path.clone();
+        self.spawn(JobKind::ExportDepth, file_name(&path), move |_| JobOutput::Exported {
+            what: "depth PNG",
+            result: export::write_png16(&depth, &p)
+                .map(|()| format!("Wrote {} (16-bit, 65535 = most raised).", p.display()))
+                .map_err(|e| e.to_string()),
+            path: p,
+        });
+    }
+
+    fn estimate_light(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let (Some(photo), Some(depth)) = (doc.photo.clone(), doc.depth.clone()) else {
+            self.message(
+                Severity::Warning,
+                "Matching the photo's light needs a photo and its predicted depth.",
+            );
+            return;
+        };
+        let params = self.settings.relief.clone();
+        let name = doc.name();
+        self.spawn(JobKind::LightEstimate, name, move |_| {
+            let luminance = photo.luminance();
+            let depth = if (depth.width, depth.height) == (luminance.width, luminance.height) {
+                (*depth).clone()
+            } else {
+                depth.resized(luminance.width, luminance.height)
+            };
+            // Fit on at most ~1024 px per side; the pitch grows with the block size.
+            let factor = luminance.width.max(luminance.height).div_ceil(1024).max(1);
+            let (luminance, depth) = if factor > 1 {
+                (
+                    logic::box_downsample(&luminance, factor),
+                    logic::box_downsample(&depth, factor),
+                )
+            } else {
+                (luminance, depth)
+            };
+            let (lo, hi) = depth.min_max();
+            let height_mm = depth.map(|d| logic::height_mm_of(d, (lo, hi), &params));
+            let [w_mm, h_mm] = logic::footprint_mm(&params, depth.width, depth.height);
+            let fit = logic::estimate_light(
+                &luminance,
+                &height_mm,
+                w_mm / (depth.width - 1) as f32,
+                h_mm / (depth.height - 1) as f32,
+            );
+            JobOutput::Light {
+                mirror: params.mirror,
+                fit,
+            }
+        });
+    }
+
+    fn load_weights(&mut self, dir: PathBuf) {
+        if self.jobs.is_running(JobKind::Training) {
+            self.message(Severity::Warning, "Stop the training run before switching weights.");
+            return;
+        }
+        self.weights = WeightsState::Loading;
+        let known_device = self.device.clone();
+        let d = dir.clone();
+        self.jobs.cancel(JobKind::LoadWeights);
+        self.spawn(JobKind::LoadWeights, file_name(&dir), move |handle| {
+            handle.set_status("looking for a GPU");
+            let device = known_device.unwrap_or_else(|| {
+                net::device::select(DeviceChoice::Auto).unwrap_or_else(|_| ComputeDevice {
+                    device: burn::tensor::Device::flex(),
+                    label: "CPU — no GPU found".into(),
+                    is_gpu: false,
+                })
+            });
+            handle.set_status("loading weights");
+            let weights = net::weights::load(&d, &device.device)
+                .map(Box::new)
+                .map_err(|e| e.to_string());
+            JobOutput::Weights {
+                device,
+                dir: d,
+                weights,
+            }
+        });
+    }
+
+    fn start_training(&mut self, resume: bool) {
+        let Some(device) = self.device.clone() else {
+            self.message(
+                Severity::Warning,
+                "The compute device is not ready yet; try again in a moment.",
+            );
+            return;
+        };
+        let shipped = match &self.weights {
+            WeightsState::Ready { dir, .. } => Some(dir.clone()),
+            _ => None,
+        };
+        let default_out = default_run_dir();
+        match self.training.prepare(
+            &self.settings.train,
+            shipped,
+            default_out,
+            resume,
+            device,
+            &self.egui_ctx,
+        ) {
+            Ok((label, work)) => {
+                if self.spawn(JobKind::Training, label, move |_| JobOutput::TrainingEnded(work())) {
+                    self.settings.tab = super::Tab::Training;
+                } else {
+                    self.training.abandon();
+                }
+            }
+            Err(e) => self.message(Severity::Warning, e),
+        }
+    }
+
+    fn train_preview(&mut self) {
+        let Some(dir) = self.training.best_dir.clone() else {
+            return;
+        };
+        let Some(device) = self.device.as_ref().map(|d| d.device.clone()) else {
+            return;
+        };
+        let photo = self.doc.as_ref().and_then(|d| d.photo.clone());
+        let seed = self.settings.train.seed;
+        let size_px = self.settings.train.synthetic_size_px;
+        self.jobs.cancel(JobKind::TrainPreview);
+        self.spawn(JobKind::TrainPreview, "", move |_| {
+            JobOutput::TrainPreview(super::training::predict_preview(&dir, &device, photo, seed, size_px))
+        });
+    }
+
+    fn save_trained_weights(&mut self, target: PathBuf) {
+        let Some(best) = self.training.best_dir.clone() else {
+            self.message(Severity::Warning, "No trained weights to save yet.");
+            return;
+        };
+        let t = target.clone();
+        self.spawn(JobKind::SaveWeights, file_name(&target), move |_| {
+            let result = (|| {
+                std::fs::create_dir_all(&t).map_err(|e| format!("cannot create {}: {e}", t.display()))?;
+                for name in [
+                    net::weights::MODEL_FILE,
+                    net::weights::CONFIG_FILE,
+                    net::weights::META_FILE,
+                ] {
+                    let bytes =
+                        std::fs::read(best.join(name)).map_err(|e| format!("{}: {e}", best.join(name).display()))?;
+                    export::atomic_write(&t.join(name), |w| w.write_all(&bytes)).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })();
+            JobOutput::SavedWeights { dir: t, result }
+        });
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Results
+
+    pub(crate) fn on_job_finished(&mut self, finished: Finished<JobOutput>) {
+        let output = match finished.result {
+            Ok(output) => output,
+            Err(panic) => {
+                if finished.kind == JobKind::Inference
+                    && let Some(doc) = &mut self.doc
+                {
+                    doc.layers_error = Some(panic.clone());
+                }
+                self.message(Severity::Error, panic);
+                return;
+            }
+        };
+        let secs = finished.elapsed_secs;
+        match output {
+            JobOutput::Weights { device, dir, weights } => {
+                self.device = Some(device);
+                match weights {
+                    Ok(weights) => {
+                        self.message(
+                            Severity::Info,
+                            format!(
+                                "Network weights loaded from {} ({}).",
+                                dir.display(),
+                                super::logic::format_secs(secs)
+                            ),
+                        );
+                        self.weights = WeightsState::Ready { weights, dir };
+                    }
+                    Err(reason) => self.weights = WeightsState::Missing { dir, reason },
+                }
+                let needs_layers = self
+                    .doc
+                    .as_ref()
+                    .is_some_and(|d| d.photo.is_some() && d.layers.is_none() && d.layers_error.is_none());
+                let switched = self.doc.as_ref().is_some_and(|d| d.photo.is_some());
+                if needs_layers || switched {
+                    self.start_inference();
+                } else if let WeightsState::Missing { dir, .. } = &self.weights {
+                    let text = format!(
+                        "No trained weights in {}: layers are unavailable. You can still open a depth map (File ▸ Open depth map…).",
+                        dir.display()
+                    );
+                    self.message(Severity::Warning, text);
+                }
+            }
+            JobOutput::Opened { path, content } => self.on_opened(path, content),
+            JobOutput::Layers {
+                doc_id,
+                layers,
+                display,
+            } => {
+                let Some(doc) = self.doc.as_mut().filter(|d| d.id == doc_id) else {
+                    return;
+                };
+                self.timings.inference_secs = Some(secs);
+                doc.depth_range = layers.depth.min_max();
+                doc.depth = Some(Arc::new(layers.depth.clone()));
+                doc.layers = Some(Arc::new(*layers));
+                doc.layers_error = None;
+                let name = doc.name();
+                self.message(
+                    Severity::Info,
+                    format!("Layers of {name} ready ({}).", logic::format_secs(secs)),
+                );
+                self.depth_changed();
+                self.inspector.accept(display);
+            }
+            JobOutput::Preview { key, heights } => {
+                if self.preview_key == Some(key) {
+                    self.timings.preview_secs = Some(secs);
+                    self.preview_pending = Some(heights);
+                }
+            }
+            JobOutput::Mesh { doc_id, params, result } => {
+                if self.doc.as_ref().is_none_or(|d| d.id != doc_id) {
+                    return;
+                }
+                match result {
+                    Ok(mesh) => {
+                        self.timings.mesh_secs = Some(secs);
+                        self.mesh = Some(MeshResult {
+                            doc_id,
+                            params: params.clone(),
+                            mesh,
+                            secs,
+                        });
+                        if params != self.settings.relief && self.mesh_due.is_none() {
+                            self.mesh_due = Some(Instant::now());
+                        }
+                    }
+                    Err(e) => self.message(Severity::Error, e),
+                }
+            }
+            JobOutput::TrainingEnded(result) => {
+                if let Err(e) = result {
+                    self.message(Severity::Error, format!("Training stopped: {e}"));
+                    self.training.fail(e);
+                }
+            }
+            JobOutput::Exported { what, path, result } => match result {
+                Ok(text) => {
+                    self.timings.export_secs = Some(secs);
+                    self.message(Severity::Info, text);
+                    self.last_export = Some(path);
+                }
+                Err(e) => self.message(Severity::Error, format!("{what} export failed: {e}")),
+            },
+            JobOutput::Light { mirror, fit } => match fit {
+                Some(fit) => {
+                    // Mirroring the relief mirrors the light across the y axis.
+                    let azimuth_deg = if mirror {
+                        180.0 - fit.azimuth_deg
+                    } else {
+                        fit.azimuth_deg
+                    };
+                    self.message(
+                        Severity::Info,
+                        format!(
+                            "Photo light: azimuth {:.0}°, elevation {:.0}° (fit R² {:.2} over {} px).",
+                            azimuth_deg.rem_euclid(360.0),
+                            fit.elevation_deg,
+                            fit.r_squared,
+                            fit.samples
+                        ),
+                    );
+                    self.send(Command::SetLight {
+                        azimuth_deg,
+                        elevation_deg: fit.elevation_deg.max(5.0),
+                    });
+                }
+                None => self.message(
+                    Severity::Warning,
+                    "The photo's shading does not fit the depth; light left as it was.",
+                ),
+            },
+            JobOutput::Dataset { dir, report } => {
+                if self.settings.train.data.as_deref() == Some(dir.as_path()) {
+                    self.training.dataset = Some((dir, report));
+                }
+            }
+            JobOutput::TrainPreview(result) => match result {
+                Ok(images) => self.training.set_preview(images),
+                Err(e) => self.message(Severity::Warning, format!("Training preview: {e}")),
+            },
+            JobOutput::SavedWeights { dir, result } => match result {
+                Ok(()) => self.message(
+                    Severity::Info,
+                    format!("Saved the fine-tuned weights into {}.", dir.display()),
+                ),
+                Err(e) => self.message(Severity::Error, format!("Saving weights failed: {e}")),
+            },
+            JobOutput::Picked { kind, path, quick } => self.on_picked(kind, path, quick),
+        }
+    }
+
+    /// Keeps the preview geometry in step with the settings; called by the 3D view each frame.
+    pub(crate) fn sync_preview(&mut self) {
+        self.schedule_preview();
+        self.upload_pending_preview();
+    }
+
+    pub(crate) fn take_camera_fit(&mut self) -> bool {
+        std::mem::take(&mut self.camera_needs_fit)
+    }
+}
+
+/// Where training runs go unless the user picks a folder: `<data dir>/relievo/runs/latest`.
+pub fn default_run_dir() -> PathBuf {
+    eframe::storage_dir("relievo")
+        .map(|d| d.join("runs").join("latest"))
+        .unwrap_or_else(|| std::env::temp_dir().join("relievo-runs").join("latest"))
+}
+
+use std::io::Write as _;

@@ -1,0 +1,599 @@
+//! The layers inspector: the photo, the depth (grey or viridis), the soft edges (6-class palette
+//! with legend) and the semantics (4-class palette with legend), either as a 2 × 2 grid or one
+//! layer with another laid over the photo at an adjustable opacity. Every view shares one zoom
+//! and pan (wheel zooms about the cursor, drag pans, double-click fits), and the pixel under the
+//! cursor is marked in all of them and read out: height in mm, edge class, semantic class.
+//! Display images are made on the job threads ([`DisplayImages`]); the UI thread only uploads.
+
+use eframe::egui::{self, Color32, ColorImage, Pos2, Rect, Vec2};
+use serde::{Deserialize, Serialize};
+
+use super::RelievoApp;
+use super::command_handling::{Command, DialogKind};
+use super::logic::{self, Readout};
+use crate::grid::Grid;
+use crate::layers::{self, Layers};
+use crate::photo::Photo;
+
+/// Largest texture side the inspector uploads (bigger layers are subsampled for display only).
+const MAX_DISPLAY_SIDE_PX: usize = 4096;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InspectorLayout {
+    /// All four layers side by side, zoomed and panned together.
+    #[default]
+    Grid,
+    /// One layer, optionally over the photo.
+    Single,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LayerKind {
+    #[default]
+    Photo,
+    Depth,
+    Edges,
+    Semantics,
+}
+
+impl LayerKind {
+    pub const ALL: [LayerKind; 4] = [
+        LayerKind::Photo,
+        LayerKind::Depth,
+        LayerKind::Edges,
+        LayerKind::Semantics,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LayerKind::Photo => "Photo",
+            LayerKind::Depth => "Depth",
+            LayerKind::Edges => "Soft edges",
+            LayerKind::Semantics => "Semantics",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DepthColours {
+    Grey,
+    /// Perceptual (viridis).
+    #[default]
+    Viridis,
+}
+
+/// RGBA images ready to upload, made off the UI thread.
+#[derive(Default)]
+pub struct DisplayImages {
+    pub photo: Option<ColorImage>,
+    pub depth_grey: Option<ColorImage>,
+    pub depth_colour: Option<ColorImage>,
+    pub edges: Option<ColorImage>,
+    pub semantics: Option<ColorImage>,
+}
+
+impl DisplayImages {
+    pub fn of_photo(photo: &Photo) -> Self {
+        Self {
+            photo: Some(rgb_image(&photo.to_rgba8(), photo.width(), photo.height(), 4)),
+            ..Self::default()
+        }
+    }
+
+    pub fn of_depth(depth: &Grid<f32>) -> Self {
+        let (w, h) = (depth.width, depth.height);
+        Self {
+            depth_grey: Some(rgb_image(&layers::depth_grey_rgb(depth), w, h, 3)),
+            depth_colour: Some(rgb_image(&layers::depth_colour_rgb(depth), w, h, 3)),
+            ..Self::default()
+        }
+    }
+
+    pub fn of_layers(l: &Layers) -> Self {
+        Self {
+            edges: Some(rgb_image(
+                &layers::edges_rgb(&l.edges),
+                l.edges.width,
+                l.edges.height,
+                3,
+            )),
+            semantics: Some(rgb_image(
+                &layers::semantics_rgb(&l.semantics),
+                l.semantics.width,
+                l.semantics.height,
+                3,
+            )),
+            ..Self::of_depth(&l.depth)
+        }
+    }
+}
+
+/// An egui image of a row-major buffer with `channels` bytes per pixel (RGB or RGBA), subsampled
+/// to at most [`MAX_DISPLAY_SIDE_PX`] per side.
+fn rgb_image(bytes: &[u8], width: usize, height: usize, channels: usize) -> ColorImage {
+    let step = width.max(height).div_ceil(MAX_DISPLAY_SIDE_PX).max(1);
+    let (w, h) = (width.div_ceil(step), height.div_ceil(step));
+    let mut rgba = Vec::with_capacity(w * h * 4);
+    for y in 0..h {
+        for x in 0..w {
+            let i = ((y * step) * width + x * step) * channels;
+            rgba.extend_from_slice(&[bytes[i], bytes[i + 1], bytes[i + 2], 255]);
+        }
+    }
+    ColorImage::from_rgba_unmultiplied([w, h], &rgba)
+}
+
+#[derive(Default)]
+struct Textures {
+    photo: Option<egui::TextureHandle>,
+    depth_grey: Option<egui::TextureHandle>,
+    depth_colour: Option<egui::TextureHandle>,
+    edges: Option<egui::TextureHandle>,
+    semantics: Option<egui::TextureHandle>,
+}
+
+/// Runtime state of the inspector.
+pub struct InspectorState {
+    /// Image pixel at the centre of every view; `None` = centred.
+    pub center_px: Option<[f32; 2]>,
+    /// Magnification relative to fitting the image in its view.
+    pub zoom: f32,
+    pending: Option<DisplayImages>,
+    textures: Textures,
+    uploads: u64,
+    /// What is under the cursor (this frame).
+    pub hover: Option<Readout>,
+}
+
+impl Default for InspectorState {
+    fn default() -> Self {
+        Self {
+            center_px: None,
+            zoom: 1.0,
+            pending: None,
+            textures: Textures::default(),
+            uploads: 0,
+            hover: None,
+        }
+    }
+}
+
+impl InspectorState {
+    /// New document: fit, and forget every texture.
+    pub fn reset(&mut self) {
+        self.center_px = None;
+        self.zoom = 1.0;
+        self.textures = Textures::default();
+        self.pending = None;
+        self.hover = None;
+    }
+
+    /// The layers changed: forget their textures (the photo stays).
+    pub fn invalidate(&mut self) {
+        let photo = self.textures.photo.take();
+        self.textures = Textures {
+            photo,
+            ..Textures::default()
+        };
+    }
+
+    /// Images to upload at the next draw (merged with any not yet uploaded).
+    pub fn accept(&mut self, images: DisplayImages) {
+        let pending = self.pending.get_or_insert_with(DisplayImages::default);
+        let DisplayImages {
+            photo,
+            depth_grey,
+            depth_colour,
+            edges,
+            semantics,
+        } = images;
+        for (slot, image) in [
+            (&mut pending.photo, photo),
+            (&mut pending.depth_grey, depth_grey),
+            (&mut pending.depth_colour, depth_colour),
+            (&mut pending.edges, edges),
+            (&mut pending.semantics, semantics),
+        ] {
+            if image.is_some() {
+                *slot = image;
+            }
+        }
+    }
+
+    fn upload(&mut self, ctx: &egui::Context) {
+        let Some(pending) = self.pending.take() else { return };
+        self.uploads += 1;
+        let n = self.uploads;
+        let DisplayImages {
+            photo,
+            depth_grey,
+            depth_colour,
+            edges,
+            semantics,
+        } = pending;
+        let linear = egui::TextureOptions::LINEAR;
+        let nearest = egui::TextureOptions::NEAREST;
+        for (slot, image, name, options) in [
+            (&mut self.textures.photo, photo, "photo", linear),
+            (&mut self.textures.depth_grey, depth_grey, "depth_grey", linear),
+            (&mut self.textures.depth_colour, depth_colour, "depth_colour", linear),
+            (&mut self.textures.edges, edges, "edges", nearest),
+            (&mut self.textures.semantics, semantics, "semantics", nearest),
+        ] {
+            if let Some(image) = image {
+                *slot = Some(ctx.load_texture(format!("inspector_{name}_{n}"), image, options));
+            }
+        }
+    }
+
+    fn texture(&self, kind: LayerKind, colours: DepthColours) -> Option<&egui::TextureHandle> {
+        match kind {
+            LayerKind::Photo => self.textures.photo.as_ref(),
+            LayerKind::Depth => match colours {
+                DepthColours::Grey => self.textures.depth_grey.as_ref(),
+                DepthColours::Viridis => self.textures.depth_colour.as_ref(),
+            },
+            LayerKind::Edges => self.textures.edges.as_ref(),
+            LayerKind::Semantics => self.textures.semantics.as_ref(),
+        }
+    }
+
+    /// Whether the textures of every layer are uploaded (tests wait for this).
+    pub fn layers_shown(&self) -> bool {
+        self.textures.depth_colour.is_some() && self.textures.edges.is_some() && self.textures.semantics.is_some()
+    }
+}
+
+/// The shared view transform of one cell: screen points per image pixel, and where the image
+/// rectangle lands.
+struct View {
+    cell: Rect,
+    scale: f32,
+    center_px: [f32; 2],
+}
+
+impl View {
+    fn new(cell: Rect, size_px: [usize; 2], zoom: f32, center_px: Option<[f32; 2]>) -> Self {
+        let fit = (cell.width() / size_px[0] as f32).min(cell.height() / size_px[1] as f32);
+        let center_px = center_px.unwrap_or([size_px[0] as f32 / 2.0, size_px[1] as f32 / 2.0]);
+        Self {
+            cell,
+            scale: fit * zoom,
+            center_px,
+        }
+    }
+
+    fn image_rect(&self, size_px: [usize; 2]) -> Rect {
+        let min = self.cell.center() - Vec2::new(self.center_px[0], self.center_px[1]) * self.scale;
+        Rect::from_min_size(min, Vec2::new(size_px[0] as f32, size_px[1] as f32) * self.scale)
+    }
+
+    fn to_px(&self, pos: Pos2) -> [f32; 2] {
+        let d = (pos - self.cell.center()) / self.scale;
+        [self.center_px[0] + d.x, self.center_px[1] + d.y]
+    }
+
+    fn to_screen(&self, px: [f32; 2]) -> Pos2 {
+        self.cell.center() + Vec2::new(px[0] - self.center_px[0], px[1] - self.center_px[1]) * self.scale
+    }
+}
+
+/// The inspector (central area of the Layers tab).
+pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+    app.inspector.upload(ui.ctx());
+    let mut commands = Vec::new();
+    let mut settings = app.settings.inspector.clone();
+    toolbar_ui(ui, &mut settings, app.layers().is_some());
+    ui.separator();
+
+    let Some(doc) = &app.doc else {
+        empty_ui(ui, &mut commands, app.jobs.is_running(super::JobKind::OpenFile));
+        for c in commands {
+            app.send(c);
+        }
+        app.settings.inspector = settings;
+        return;
+    };
+    let Some(size_px) = doc.size_px() else { return };
+    let layers = doc.layers.clone();
+    let depth = doc.depth.clone();
+    let depth_range = doc.depth_range;
+    let has_photo = doc.photo.is_some();
+    let missing_reason = if app.jobs.is_running(super::JobKind::Inference) {
+        "the network is working…".to_string()
+    } else {
+        doc.layers_error
+            .clone()
+            .unwrap_or_else(|| "waiting for the network".into())
+    };
+
+    let hover_text = app.inspector.hover.as_ref().map(Readout::describe);
+    let readout_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+    let area = ui.available_rect_before_wrap();
+    let area = Rect::from_min_max(
+        area.min,
+        Pos2::new(area.max.x, (area.max.y - readout_height).max(area.min.y + 10.0)),
+    );
+    let cells: Vec<(Rect, LayerKind)> = match settings.layout {
+        InspectorLayout::Grid => {
+            let half = area.size() / 2.0;
+            let gap = 2.0;
+            LayerKind::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, &kind)| {
+                    let offset = Vec2::new((i % 2) as f32 * half.x, (i / 2) as f32 * half.y);
+                    (Rect::from_min_size(area.min + offset, half).shrink(gap), kind)
+                })
+                .collect()
+        }
+        InspectorLayout::Single => vec![(area, settings.layer)],
+    };
+    let response = ui.allocate_rect(area, egui::Sense::click_and_drag());
+    let pointer = response.hover_pos();
+    let state = &mut app.inspector;
+
+    // Interaction, in whichever cell the pointer is.
+    if let Some((cell, _)) = pointer.and_then(|p| cells.iter().find(|(r, _)| r.contains(p))) {
+        let view = View::new(*cell, size_px, state.zoom, state.center_px);
+        let pos = pointer.unwrap_or(cell.center());
+        if response.dragged() {
+            let d = response.drag_delta() / view.scale;
+            state.center_px = Some([view.center_px[0] - d.x, view.center_px[1] - d.y]);
+        }
+        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+        let factor = (scroll * 0.002).exp() * pinch;
+        if (factor - 1.0).abs() > 1e-4 {
+            let under = view.to_px(pos);
+            let zoom = (state.zoom * factor).clamp(0.1, 200.0);
+            let scale = view.scale * zoom / state.zoom;
+            let d = (pos - cell.center()) / scale;
+            state.zoom = zoom;
+            state.center_px = Some([under[0] - d.x, under[1] - d.y]);
+        }
+        if response.double_clicked() {
+            state.zoom = 1.0;
+            state.center_px = None;
+        }
+    }
+
+    let painter = ui.painter_at(area);
+    let mut hovered_px = None;
+    for (cell, kind) in &cells {
+        let view = View::new(*cell, size_px, state.zoom, state.center_px);
+        let painter = painter.with_clip_rect(*cell);
+        painter.rect_filled(*cell, 2.0, ui.visuals().extreme_bg_color);
+        let image_rect = view.image_rect(size_px);
+        let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+        let single_overlay = settings.layout == InspectorLayout::Single && settings.overlay;
+        let base = if single_overlay { LayerKind::Photo } else { *kind };
+        match state.texture(base, settings.depth_colours) {
+            Some(texture) => {
+                painter.image(texture.id(), image_rect, uv, Color32::WHITE);
+            }
+            None => {
+                let text = match base {
+                    LayerKind::Photo if !has_photo => "no photo (a depth map was opened)".to_string(),
+                    LayerKind::Photo => "loading…".to_string(),
+                    _ => format!("no {} yet: {missing_reason}", base.label().to_lowercase()),
+                };
+                painter.text(
+                    cell.center(),
+                    egui::Align2::CENTER_CENTER,
+                    text,
+                    egui::FontId::proportional(14.0),
+                    ui.visuals().weak_text_color(),
+                );
+            }
+        }
+        if single_overlay && let Some(texture) = state.texture(settings.overlay_layer, settings.depth_colours) {
+            let alpha = (settings.overlay_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
+            painter.image(texture.id(), image_rect, uv, Color32::from_white_alpha(alpha));
+        }
+        let shown = if single_overlay { settings.overlay_layer } else { *kind };
+        legend_ui(&painter, *cell, shown, settings.depth_colours, ui.visuals().dark_mode);
+        let title = if single_overlay {
+            format!("{} over photo", shown.label())
+        } else {
+            kind.label().to_string()
+        };
+        let galley_pos = cell.left_top() + Vec2::new(6.0, 4.0);
+        let title_rect = painter.text(
+            galley_pos,
+            egui::Align2::LEFT_TOP,
+            &title,
+            egui::FontId::proportional(13.0),
+            Color32::WHITE,
+        );
+        painter.rect_filled(title_rect.expand(3.0), 3.0, Color32::from_black_alpha(140));
+        painter.text(
+            galley_pos,
+            egui::Align2::LEFT_TOP,
+            &title,
+            egui::FontId::proportional(13.0),
+            Color32::WHITE,
+        );
+        if let Some(p) = pointer.filter(|p| cell.contains(*p)) {
+            hovered_px = Some(view.to_px(p));
+        }
+    }
+    // The pixel under the cursor, marked in every view.
+    state.hover = hovered_px.and_then(|[x, y]| {
+        logic::readout(
+            depth.as_deref(),
+            depth_range,
+            layers.as_deref(),
+            &app.settings.relief,
+            x,
+            y,
+            size_px,
+        )
+    });
+    if let Some(r) = &state.hover {
+        let px = [r.x_px as f32 + 0.5, r.y_px as f32 + 0.5];
+        for (cell, _) in &cells {
+            let view = View::new(*cell, size_px, state.zoom, state.center_px);
+            let p = view.to_screen(px);
+            let painter = painter.with_clip_rect(*cell);
+            let stroke = egui::Stroke::new(1.0, Color32::from_rgb(255, 80, 80));
+            painter.line_segment([p - Vec2::new(8.0, 0.0), p + Vec2::new(8.0, 0.0)], stroke);
+            painter.line_segment([p - Vec2::new(0.0, 8.0), p + Vec2::new(0.0, 8.0)], stroke);
+        }
+    }
+    let readout_rect = Rect::from_min_max(
+        Pos2::new(area.min.x, area.max.y),
+        Pos2::new(area.max.x, area.max.y + readout_height),
+    );
+    let text = app
+        .inspector
+        .hover
+        .as_ref()
+        .map(Readout::describe)
+        .or(hover_text)
+        .unwrap_or_else(|| {
+            format!(
+                "{} × {} px · drag to pan, wheel to zoom, double-click to fit",
+                size_px[0], size_px[1]
+            )
+        });
+    ui.painter().text(
+        readout_rect.left_center() + Vec2::new(4.0, 0.0),
+        egui::Align2::LEFT_CENTER,
+        text,
+        egui::FontId::monospace(12.0),
+        ui.visuals().text_color(),
+    );
+    ui.advance_cursor_after_rect(readout_rect);
+    app.settings.inspector = settings;
+    for c in commands {
+        app.send(c);
+    }
+}
+
+fn toolbar_ui(ui: &mut egui::Ui, settings: &mut super::InspectorSettings, has_layers: bool) {
+    ui.horizontal_wrapped(|ui| {
+        ui.selectable_value(&mut settings.layout, InspectorLayout::Grid, "⊞ All layers");
+        ui.selectable_value(&mut settings.layout, InspectorLayout::Single, "▣ One layer");
+        ui.separator();
+        if settings.layout == InspectorLayout::Single {
+            if settings.overlay {
+                ui.label("Overlay");
+                egui::ComboBox::from_id_salt("overlay_layer")
+                    .selected_text(settings.overlay_layer.label())
+                    .show_ui(ui, |ui| {
+                        for kind in &LayerKind::ALL[1..] {
+                            ui.selectable_value(&mut settings.overlay_layer, *kind, kind.label());
+                        }
+                    });
+                ui.add(egui::Slider::new(&mut settings.overlay_opacity, 0.0..=1.0).text("opacity"));
+            } else {
+                for kind in LayerKind::ALL {
+                    ui.selectable_value(&mut settings.layer, kind, kind.label());
+                }
+            }
+            ui.add_enabled(has_layers, egui::Checkbox::new(&mut settings.overlay, "over photo"));
+            ui.separator();
+        }
+        ui.label("Depth:");
+        ui.selectable_value(&mut settings.depth_colours, DepthColours::Viridis, "colour");
+        ui.selectable_value(&mut settings.depth_colours, DepthColours::Grey, "grey");
+    });
+}
+
+fn empty_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>, opening: bool) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(ui.available_height() * 0.3);
+        if opening {
+            ui.spinner();
+            ui.label("Opening…");
+            return;
+        }
+        ui.heading("Open a photo of a carved relief");
+        ui.label("File ▸ Open photo…, or drop an image on this window (PNG, JPEG, TIFF, WebP, BMP).");
+        ui.add_space(8.0);
+        if ui.button("Open photo…").clicked() {
+            commands.push(Command::ShowDialog(DialogKind::OpenPhoto));
+        }
+        if ui.button("Open depth map…").clicked() {
+            commands.push(Command::ShowDialog(DialogKind::OpenDepth));
+        }
+    });
+}
+
+/// Legend of a layer, bottom-left of its cell.
+fn legend_ui(painter: &egui::Painter, cell: Rect, kind: LayerKind, colours: DepthColours, _dark: bool) {
+    let entries: Vec<([u8; 3], String)> = match kind {
+        LayerKind::Photo => return,
+        LayerKind::Depth => {
+            // A colour bar, low → high.
+            let (w, h) = (120.0, 10.0);
+            let origin = Pos2::new(cell.left() + 8.0, cell.bottom() - 26.0);
+            let background = Rect::from_min_size(origin - Vec2::new(4.0, 4.0), Vec2::new(w + 70.0, h + 8.0));
+            painter.rect_filled(background, 3.0, Color32::from_black_alpha(150));
+            let font = egui::FontId::proportional(11.0);
+            let label_end = painter.text(
+                origin + Vec2::new(0.0, h / 2.0),
+                egui::Align2::LEFT_CENTER,
+                "low",
+                font.clone(),
+                Color32::WHITE,
+            );
+            let x0 = label_end.right() + 4.0;
+            let steps = 32;
+            for i in 0..steps {
+                let t = i as f32 / (steps - 1) as f32;
+                let [r, g, b] = match colours {
+                    DepthColours::Viridis => layers::colormap(t),
+                    DepthColours::Grey => [(t * 255.0) as u8; 3],
+                };
+                let x = x0 + w * i as f32 / steps as f32;
+                painter.rect_filled(
+                    Rect::from_min_size(Pos2::new(x, origin.y), Vec2::new(w / steps as f32 + 0.5, h)),
+                    0.0,
+                    Color32::from_rgb(r, g, b),
+                );
+            }
+            painter.text(
+                Pos2::new(x0 + w + 4.0, origin.y + h / 2.0),
+                egui::Align2::LEFT_CENTER,
+                "high",
+                font,
+                Color32::WHITE,
+            );
+            return;
+        }
+        LayerKind::Edges => layers::edge_legend()
+            .into_iter()
+            .map(|(c, l)| (c, format!("class {l}")))
+            .collect(),
+        LayerKind::Semantics => layers::semantic_legend(),
+    };
+    let font = egui::FontId::proportional(11.0);
+    let line = 14.0;
+    let height = entries.len() as f32 * line + 6.0;
+    let origin = Pos2::new(cell.left() + 8.0, cell.bottom() - height - 6.0);
+    let width = 8.0 + 14.0 + entries.iter().map(|(_, l)| l.len()).max().unwrap_or(0) as f32 * 6.5;
+    painter.rect_filled(
+        Rect::from_min_size(origin - Vec2::new(4.0, 3.0), Vec2::new(width, height)),
+        3.0,
+        Color32::from_black_alpha(150),
+    );
+    for (i, ([r, g, b], label)) in entries.iter().enumerate() {
+        let y = origin.y + i as f32 * line;
+        let swatch = Rect::from_min_size(Pos2::new(origin.x, y + 1.0), Vec2::new(10.0, 10.0));
+        painter.rect_filled(swatch, 1.0, Color32::from_rgb(*r, *g, *b));
+        painter.rect_stroke(
+            swatch,
+            1.0,
+            egui::Stroke::new(1.0, Color32::GRAY),
+            egui::StrokeKind::Outside,
+        );
+        painter.text(
+            Pos2::new(origin.x + 14.0, y + 6.0),
+            egui::Align2::LEFT_CENTER,
+            label,
+            font.clone(),
+            Color32::WHITE,
+        );
+    }
+}

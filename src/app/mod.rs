@@ -1,0 +1,613 @@
+//! The relievo desktop app (egui/eframe on wgpu): open a photo, inspect the layers the network
+//! predicts, set the relief's physical size, preview the solid in 3D, export a watertight STL, and
+//! fine-tune the network. A thin shell over the library: every long step runs as a named
+//! background job (`jobs`), widgets only send [`Command`]s and `command_handling` applies them in
+//! one place, and the pure parts (light estimation, presets, preview heights, frame statistics)
+//! live in `logic` without egui. Persisted preferences ([`Settings`], `#[serde(default)]`) are
+//! kept apart from the runtime state, which is rebuilt at every start.
+//!
+//! Files: `mod.rs` (the app struct, its frame loop and `run`), `command_handling.rs` (commands
+//! and the jobs they start), `ui.rs` (menus, status bar, relief panel, tabs), `inspector.rs`
+//! (layers inspector), `viewport.rs` (3D view and its camera controls), `render.rs` (wgpu
+//! drawing of the relief, shader in `shaders/relief.wgsl`), `camera.rs` (orbit camera maths),
+//! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic).
+
+pub mod camera;
+mod command_handling;
+mod inspector;
+pub mod jobs;
+pub mod logic;
+pub mod render;
+mod training;
+mod ui;
+mod viewport;
+
+use std::collections::VecDeque;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use eframe::egui_wgpu;
+use serde::{Deserialize, Serialize};
+
+use crate::grid::Grid;
+use crate::layers::Layers;
+use crate::mesh::Mesh;
+use crate::net::{ComputeDevice, Weights};
+use crate::photo::Photo;
+use crate::relief::ReliefParams;
+
+pub use command_handling::{Command, DialogKind};
+pub use inspector::{DepthColours, InspectorLayout, LayerKind};
+pub use jobs::JobKind;
+pub use render::Shading;
+pub use training::{TrainPhase, TrainSettings};
+
+use camera::OrbitCamera;
+use command_handling::JobOutput;
+use jobs::Jobs;
+use logic::{FrameSample, FrameStats};
+
+/// Opens the app window; `photo` is opened at once when given (a file whose name contains
+/// "depth" or "height" is read as a depth map).
+pub fn run(photo: Option<PathBuf>) -> anyhow::Result<()> {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // wgpu and rfd complain without one; a private temporary folder keeps logs clean.
+        let dir = std::env::temp_dir().join(format!("relievo-runtime-{}", std::process::id()));
+        if std::fs::create_dir_all(&dir).is_ok() {
+            // SAFETY: still single-threaded here; nothing else reads the environment yet.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+        }
+    }
+    let options = AppOptions {
+        photo,
+        weights_dir: crate::net::weights::default_dir(),
+        frame_log: std::env::var_os("RELIEVO_FRAME_LOG").map(PathBuf::from),
+        continuous_repaint: std::env::var_os("RELIEVO_CONTINUOUS_REPAINT").is_some_and(|v| v != "0"),
+    };
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("relievo")
+            .with_app_id("relievo")
+            .with_inner_size([1400.0, 900.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_drag_and_drop(true)
+            .with_icon(icon()),
+        renderer: eframe::Renderer::Wgpu,
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "relievo",
+        native,
+        Box::new(move |cc| {
+            let settings: Settings = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default();
+            Ok(Box::new(RelievoApp::new(
+                &cc.egui_ctx,
+                cc.wgpu_render_state.clone(),
+                settings,
+                options,
+            )))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("could not open the relievo window: {e}"))
+}
+
+/// The window icon (assets/icon.png, made by assets/make_icon.py).
+fn icon() -> egui::IconData {
+    let decoded = image::load_from_memory(include_bytes!("../../assets/icon.png")).map(|i| i.to_rgba8());
+    match decoded {
+        Ok(rgba) => egui::IconData {
+            width: rgba.width(),
+            height: rgba.height(),
+            rgba: rgba.into_raw(),
+        },
+        Err(_) => egui::IconData::default(),
+    }
+}
+
+/// How the app is started (what `run` takes from the command line and environment; tests build
+/// their own).
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// A photo (or depth map) to open at start.
+    pub photo: Option<PathBuf>,
+    /// The shipped weights (`net::weights::default_dir()`, i.e. `$RELIEVO_MODELS/default`).
+    pub weights_dir: PathBuf,
+    /// Append one line per frame (seconds, work ms, interval ms, busy) to this file.
+    pub frame_log: Option<PathBuf>,
+    /// Repaint continuously, so frame intervals measure the whole frame (for benchmarks).
+    pub continuous_repaint: bool,
+}
+
+/// A file in the Open recent menu.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecentFile {
+    pub path: PathBuf,
+    pub depth_map: bool,
+}
+
+impl Default for RecentFile {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::new(),
+            depth_map: false,
+        }
+    }
+}
+
+/// The central area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    Layers,
+    Relief3d,
+    #[default]
+    Split,
+    Training,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Layers, Tab::Relief3d, Tab::Split, Tab::Training];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Layers => "Layers",
+            Tab::Relief3d => "3D relief",
+            Tab::Split => "Layers + 3D",
+            Tab::Training => "Training",
+        }
+    }
+}
+
+/// The 3D view's preferences.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    /// Light direction: counter-clockwise from +x (the relief's right edge), degrees.
+    pub light_azimuth_deg: f32,
+    /// Light height above the relief's plane, degrees (low = raking).
+    pub light_elevation_deg: f32,
+    /// Share of ambient light, 0..1.
+    pub ambient: f32,
+    pub shading: Shading,
+    pub curvature_gain: f32,
+    pub show_axes: bool,
+    pub show_scale: bool,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        Self {
+            light_azimuth_deg: 135.0,
+            light_elevation_deg: 25.0,
+            ambient: 0.25,
+            shading: Shading::Stone,
+            curvature_gain: 60.0,
+            show_axes: true,
+            show_scale: true,
+        }
+    }
+}
+
+/// The inspector's preferences.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InspectorSettings {
+    pub layout: InspectorLayout,
+    /// The layer shown in the single-layer layout.
+    pub layer: LayerKind,
+    /// Draw `overlay_layer` over the photo in the single-layer layout.
+    pub overlay: bool,
+    pub overlay_layer: LayerKind,
+    pub overlay_opacity: f32,
+    pub depth_colours: DepthColours,
+}
+
+impl Default for InspectorSettings {
+    fn default() -> Self {
+        Self {
+            layout: InspectorLayout::Grid,
+            layer: LayerKind::Photo,
+            overlay: false,
+            overlay_layer: LayerKind::Semantics,
+            overlay_opacity: 0.5,
+            depth_colours: DepthColours::Viridis,
+        }
+    }
+}
+
+/// Everything that persists between runs (eframe storage, key `eframe::APP_KEY`); panel sizes
+/// persist through egui's own memory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Folder of the last file opened or written, where dialogs start.
+    pub last_folder: Option<PathBuf>,
+    pub recent: Vec<RecentFile>,
+    pub relief: ReliefParams,
+    pub view: ViewSettings,
+    pub inspector: InspectorSettings,
+    pub tab: Tab,
+    pub show_relief_panel: bool,
+    pub show_frame_overlay: bool,
+    /// Weights the user switched to (e.g. fine-tuned); `None` = the shipped ones.
+    pub weights_dir: Option<PathBuf>,
+    pub train: TrainSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            last_folder: None,
+            recent: Vec::new(),
+            relief: ReliefParams::default(),
+            view: ViewSettings::default(),
+            inspector: InspectorSettings::default(),
+            tab: Tab::default(),
+            show_relief_panel: true,
+            show_frame_overlay: false,
+            weights_dir: None,
+            train: TrainSettings::default(),
+        }
+    }
+}
+
+/// The network as far as the app knows it.
+pub enum WeightsState {
+    Loading,
+    Ready { weights: Box<Weights>, dir: PathBuf },
+    Missing { dir: PathBuf, reason: String },
+}
+
+/// The file being worked on and what has been computed from it.
+pub struct Document {
+    /// Increases with every opened file; results of jobs started for an older one are dropped.
+    pub id: u64,
+    pub path: PathBuf,
+    pub photo: Option<Arc<Photo>>,
+    /// The network's layers (photos only).
+    pub layers: Option<Arc<Layers>>,
+    /// The depth the relief is made from: the layers' depth or the opened depth map.
+    pub depth: Option<Arc<Grid<f32>>>,
+    /// (min, max) of `depth`.
+    pub depth_range: (f32, f32),
+    /// Why there are no layers (no weights, or inference failed).
+    pub layers_error: Option<String>,
+}
+
+impl Document {
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "untitled".into())
+    }
+
+    /// Pixel size of what is shown.
+    pub fn size_px(&self) -> Option<[usize; 2]> {
+        self.photo
+            .as_ref()
+            .map(|p| [p.width(), p.height()])
+            .or_else(|| self.depth.as_ref().map(|d| [d.width, d.height]))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub severity: Severity,
+    pub text: String,
+    pub at: Instant,
+}
+
+/// What the exact-mesh job computed, for the current document and parameters.
+#[derive(Clone)]
+pub struct MeshResult {
+    pub doc_id: u64,
+    pub params: ReliefParams,
+    pub mesh: Arc<Mesh>,
+    pub secs: f64,
+}
+
+/// Durations of the last runs of each step, for the status bar.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub inference_secs: Option<f64>,
+    pub mesh_secs: Option<f64>,
+    pub preview_secs: Option<f64>,
+    pub export_secs: Option<f64>,
+}
+
+/// The app. `logic` and `ui` are eframe's two halves of a frame; the tests call them directly.
+pub struct RelievoApp {
+    pub settings: Settings,
+    pub options: AppOptions,
+    egui_ctx: egui::Context,
+    /// `egui_ctx` is the context frames run in (it is adopted at the first frame, since a test
+    /// harness makes its own).
+    ctx_adopted: bool,
+    pub jobs: Jobs<JobOutput>,
+    commands: Vec<Command>,
+    pub doc: Option<Document>,
+    next_doc_id: u64,
+    pub weights: WeightsState,
+    pub device: Option<ComputeDevice>,
+    pub messages: VecDeque<Message>,
+    pub timings: Timings,
+    /// The exact mesh for `settings.relief`, once computed.
+    pub mesh: Option<MeshResult>,
+    /// When to start the next exact-mesh job (debounced after parameter changes).
+    mesh_due: Option<Instant>,
+    /// Heights waiting to be uploaded to the 3D view, and what they were made from.
+    preview_pending: Option<Grid<f32>>,
+    preview_key: Option<(u64, u32)>,
+    /// Size of the preview heights last uploaded.
+    pub preview_size: Option<[usize; 2]>,
+    render_state: Option<egui_wgpu::RenderState>,
+    renderer: Option<render::ReliefRenderer>,
+    pub camera: OrbitCamera,
+    camera_needs_fit: bool,
+    pub inspector: inspector::InspectorState,
+    pub training: training::TrainingState,
+    pub frames: FrameStats,
+    started: Instant,
+    frame_began: Option<Instant>,
+    previous_frame_began: Option<Instant>,
+    /// The previous frame asked for this one at once (so the interval is a frame time).
+    frame_follows: bool,
+    frame_log: Option<std::fs::File>,
+    /// The most recent file written by an export.
+    pub last_export: Option<PathBuf>,
+    /// Time the 3D view took to encode and submit its last redraw (ms).
+    pub last_render_ms: Option<f32>,
+}
+
+/// Most entries in Open recent.
+const MAX_RECENT: usize = 10;
+/// Wait after the last parameter change before recomputing the exact mesh.
+const MESH_DEBOUNCE: Duration = Duration::from_millis(350);
+
+impl RelievoApp {
+    pub fn new(
+        ctx: &egui::Context,
+        render_state: Option<egui_wgpu::RenderState>,
+        settings: Settings,
+        options: AppOptions,
+    ) -> Self {
+        let wake_ctx = ctx.clone();
+        let frame_log = options.frame_log.as_ref().and_then(|p| std::fs::File::create(p).ok());
+        let mut app = Self {
+            settings,
+            egui_ctx: ctx.clone(),
+            ctx_adopted: false,
+            jobs: Jobs::new(Arc::new(move || wake_ctx.request_repaint())),
+            commands: Vec::new(),
+            doc: None,
+            next_doc_id: 1,
+            weights: WeightsState::Loading,
+            device: None,
+            messages: VecDeque::new(),
+            timings: Timings::default(),
+            mesh: None,
+            mesh_due: None,
+            preview_pending: None,
+            preview_key: None,
+            preview_size: None,
+            renderer: render_state.as_ref().map(render::ReliefRenderer::new),
+            render_state,
+            camera: OrbitCamera::default(),
+            camera_needs_fit: true,
+            inspector: inspector::InspectorState::default(),
+            training: training::TrainingState::default(),
+            frames: FrameStats::default(),
+            started: Instant::now(),
+            frame_began: None,
+            previous_frame_began: None,
+            frame_follows: false,
+            frame_log,
+            last_export: None,
+            last_render_ms: None,
+            options,
+        };
+        if app.renderer.is_none() {
+            app.message(
+                Severity::Warning,
+                "No wgpu device: the 3D preview is off (layers and export still work).",
+            );
+        }
+        let dir = app.weights_dir();
+        app.send(Command::LoadWeights(dir));
+        if let Some(photo) = app.options.photo.clone() {
+            app.send(Command::OpenPath(photo));
+        }
+        app
+    }
+
+    /// Queues a command; it is applied at the end of this frame (or the next `logic`).
+    pub fn send(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    /// The weights folder in use: the one the user chose, else the shipped one.
+    pub fn weights_dir(&self) -> PathBuf {
+        self.settings
+            .weights_dir
+            .clone()
+            .unwrap_or_else(|| self.options.weights_dir.clone())
+    }
+
+    pub fn message(&mut self, severity: Severity, text: impl Into<String>) {
+        let text = text.into();
+        if severity == Severity::Error {
+            log_line(&format!("error: {text}"));
+        }
+        self.messages.push_back(Message {
+            severity,
+            text,
+            at: Instant::now(),
+        });
+        while self.messages.len() > 200 {
+            self.messages.pop_front();
+        }
+    }
+
+    /// Whether inference or training is running (frames then count as "busy").
+    pub fn busy(&self) -> bool {
+        self.jobs.is_running(JobKind::Inference) || self.jobs.is_running(JobKind::Training)
+    }
+
+    /// Layers of the current document, when the network has produced them.
+    pub fn layers(&self) -> Option<&Arc<Layers>> {
+        self.doc.as_ref().and_then(|d| d.layers.as_ref())
+    }
+
+    /// The first half of a frame: results of jobs, dropped files, timers, commands.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        if !self.ctx_adopted {
+            self.ctx_adopted = true;
+            self.egui_ctx = ctx.clone();
+            let wake_ctx = ctx.clone();
+            self.jobs.set_wake(Arc::new(move || wake_ctx.request_repaint()));
+        }
+        let now = Instant::now();
+        self.previous_frame_began = self.frame_began.replace(now);
+        self.frame_follows = ctx.requested_repaint_last_pass();
+        if self.options.continuous_repaint {
+            ctx.request_repaint();
+        }
+        for finished in self.jobs.poll() {
+            self.on_job_finished(finished);
+        }
+        self.training.poll(&mut self.commands);
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        if let Some(path) = dropped.into_iter().find(|p| !p.as_os_str().is_empty()) {
+            self.send(Command::OpenPath(path));
+        }
+        if self.mesh_due.is_some_and(|due| now >= due) && !self.jobs.is_running(JobKind::Mesh) {
+            self.mesh_due = None;
+            self.start_mesh_job();
+        }
+        self.apply_commands();
+        if let Some(due) = self.mesh_due {
+            ctx.request_repaint_after(due.saturating_duration_since(now));
+        }
+        if self.jobs.any_running() || self.training.is_active() {
+            // Spinners, elapsed times and progress bars move.
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    /// The second half of a frame: the whole window.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if self.frame_began.is_none() {
+            self.previous_frame_began = self.frame_began.replace(Instant::now());
+        }
+        ui::window_ui(self, ui);
+        self.apply_commands();
+        self.end_frame(ui.ctx());
+    }
+
+    fn end_frame(&mut self, _ctx: &egui::Context) {
+        let Some(began) = self.frame_began.take() else { return };
+        let work_ms = began.elapsed().as_secs_f32() * 1e3;
+        // An interval only means "frame time" when frames follow without idling.
+        let interval_ms = self
+            .previous_frame_began
+            .map(|p| began.duration_since(p).as_secs_f32() * 1e3)
+            .filter(|_| self.frame_follows);
+        let sample = FrameSample {
+            at_secs: began.duration_since(self.started).as_secs_f64(),
+            work_ms,
+            interval_ms,
+            busy: self.busy(),
+        };
+        if let Some(file) = &mut self.frame_log {
+            let interval = interval_ms.map_or_else(|| "-".to_string(), |ms| format!("{ms:.2}"));
+            let _ = writeln!(
+                file,
+                "{:.3} {work_ms:.2} {interval} {}",
+                sample.at_secs,
+                u8::from(sample.busy)
+            );
+        }
+        self.frames.push(sample);
+    }
+
+    /// The 3D renderer, when a wgpu device is available.
+    pub fn renderer(&mut self) -> Option<&mut render::ReliefRenderer> {
+        self.renderer.as_mut()
+    }
+
+    /// Draws the 3D view once at `size_px` with the current settings, waits for the GPU and
+    /// returns the time that took (ms). For measurements; `None` without a device or heights.
+    pub fn measure_render_ms(&mut self, size_px: [u32; 2]) -> Option<f32> {
+        self.upload_pending_preview();
+        let inputs = viewport::frame_inputs(self, size_px, false)?;
+        let renderer = self.renderer.as_mut()?;
+        let t = Instant::now();
+        renderer.render(size_px, &inputs)?;
+        renderer.wait_idle();
+        Some(t.elapsed().as_secs_f32() * 1e3)
+    }
+
+    fn upload_pending_preview(&mut self) {
+        if let (Some(heights), Some(renderer)) = (self.preview_pending.take(), self.renderer.as_mut()) {
+            renderer.set_heights(&heights);
+            self.preview_size = Some([heights.width, heights.height]);
+        }
+    }
+
+    pub(crate) fn remember_recent(&mut self, path: &Path, depth_map: bool) {
+        self.settings.recent.retain(|r| r.path != path);
+        self.settings.recent.insert(
+            0,
+            RecentFile {
+                path: path.to_path_buf(),
+                depth_map,
+            },
+        );
+        self.settings.recent.truncate(MAX_RECENT);
+        self.remember_folder(path);
+    }
+
+    pub(crate) fn remember_folder(&mut self, path: &Path) {
+        let folder = if path.is_dir() { Some(path) } else { path.parent() };
+        if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty()) {
+            self.settings.last_folder = Some(folder.to_path_buf());
+        }
+    }
+}
+
+impl eframe::App for RelievoApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        RelievoApp::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        RelievoApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.training.stop_now();
+    }
+}
+
+fn log_line(line: &str) {
+    eprintln!("relievo: {line}");
+}

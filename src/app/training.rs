@@ -1,0 +1,958 @@
+//! The training panel: choose data (a dataset folder, checked when chosen; the synthetic relief
+//! world; or both), start from the shipped weights or from scratch, set seed 000's
+//! hyperparameters and loss weights, then Start / Pause / Stop / Resume a run of `train::run` in
+//! a background job. Its events arrive through a channel and feed live loss, k and lr curves
+//! (egui_plot), a validation table, and a preview of the best weights on a held-back synthetic
+//! panel beside its ground truth. The best weights can be saved elsewhere or used in the main
+//! view.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+use eframe::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+use serde::{Deserialize, Serialize};
+
+use super::RelievoApp;
+use super::command_handling::{Command, DialogKind};
+use super::jobs::JobKind;
+use super::logic;
+use crate::grid::Grid;
+use crate::layers;
+use crate::net::{self, ComputeDevice, EdgeMode, InferOptions, LossConfig, MultiTaskConfig};
+use crate::photo::Photo;
+use crate::train::data::{DatasetReport, Source};
+use crate::train::{self, TrainConfig, TrainControl, TrainEvent};
+
+/// Seed offset of the held-back preview panel (never drawn by training or validation, which
+/// use `seed` and `seed ^ 0x7a11da7e`).
+const HELD_BACK_SEED: u64 = 0x0b5e_55ed_0f_f5e7;
+
+/// The loss weights of seed 000 (eq. 1, 5, 8, 10, 3) and the optional terms of seeds 002/004.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LossWeights {
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+    pub lambda1: f64,
+    pub lambda2: f64,
+    pub lambda3: f64,
+    pub lambda_k: f64,
+    pub lambda_e: f64,
+    pub lambda_d: f64,
+    pub dynamic_k: bool,
+    pub point_cloud: f64,
+    pub virtual_normal: f64,
+    pub gradient: f64,
+    pub edge_aware: f64,
+}
+
+impl Default for LossWeights {
+    fn default() -> Self {
+        let l = LossConfig::new();
+        Self {
+            alpha: l.alpha,
+            beta: l.beta,
+            gamma: l.gamma,
+            lambda1: l.lambda1,
+            lambda2: l.lambda2,
+            lambda3: l.lambda3,
+            lambda_k: l.lambda_k,
+            lambda_e: l.lambda_e,
+            lambda_d: l.lambda_d,
+            dynamic_k: l.dynamic_k,
+            point_cloud: l.point_cloud,
+            virtual_normal: l.virtual_normal,
+            gradient: l.gradient,
+            edge_aware: l.edge_aware,
+        }
+    }
+}
+
+/// The training form (persisted). Defaults are `TrainConfig::default()`, i.e. seed 000's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainSettings {
+    pub data: Option<PathBuf>,
+    pub synthetic: bool,
+    pub synthetic_fraction: f32,
+    pub synthetic_size_px: usize,
+    /// Fine-tune the weights in use instead of starting from random ones.
+    pub from_shipped: bool,
+    pub epochs: usize,
+    pub steps_per_epoch: usize,
+    pub batch: usize,
+    pub crop_px: usize,
+    pub lr: f64,
+    pub pct_start: f64,
+    pub seed: u64,
+    pub checkpoint_every: usize,
+    pub val_count: usize,
+    pub edge_mode: EdgeMode,
+    pub loss: LossWeights,
+    /// Where the run writes checkpoints and its best weights; `None` = the app's data folder.
+    pub out: Option<PathBuf>,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        let c = TrainConfig::default();
+        Self {
+            data: c.data,
+            synthetic: c.synthetic,
+            synthetic_fraction: c.synthetic_fraction,
+            synthetic_size_px: c.synthetic_size_px,
+            from_shipped: true,
+            epochs: c.epochs,
+            steps_per_epoch: c.steps_per_epoch,
+            batch: c.batch,
+            crop_px: c.crop_px,
+            lr: c.lr,
+            pct_start: c.pct_start,
+            seed: c.seed,
+            checkpoint_every: c.checkpoint_every,
+            val_count: c.val_count,
+            edge_mode: c.model.edge_mode,
+            loss: LossWeights::default(),
+            out: None,
+        }
+    }
+}
+
+impl TrainSettings {
+    /// The library's configuration for a run starting from `init` and writing into `out`.
+    pub fn to_config(&self, init: Option<PathBuf>, out: PathBuf) -> TrainConfig {
+        let l = &self.loss;
+        let loss = LossConfig {
+            alpha: l.alpha,
+            beta: l.beta,
+            gamma: l.gamma,
+            lambda1: l.lambda1,
+            lambda2: l.lambda2,
+            lambda3: l.lambda3,
+            lambda_k: l.lambda_k,
+            lambda_e: l.lambda_e,
+            lambda_d: l.lambda_d,
+            dynamic_k: l.dynamic_k,
+            point_cloud: l.point_cloud,
+            virtual_normal: l.virtual_normal,
+            gradient: l.gradient,
+            edge_aware: l.edge_aware,
+        };
+        TrainConfig {
+            model: MultiTaskConfig {
+                edge_mode: self.edge_mode,
+                loss,
+                ..MultiTaskConfig::new()
+            },
+            data: self.data.clone(),
+            synthetic: self.synthetic,
+            synthetic_fraction: self.synthetic_fraction,
+            synthetic_size_px: self.synthetic_size_px,
+            init,
+            epochs: self.epochs,
+            steps_per_epoch: self.steps_per_epoch,
+            batch: self.batch,
+            crop_px: self.crop_px,
+            lr: self.lr,
+            pct_start: self.pct_start,
+            seed: self.seed,
+            checkpoint_every: self.checkpoint_every,
+            val_count: self.val_count,
+            out,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainPhase {
+    Idle,
+    Starting,
+    Running,
+    Paused,
+    Stopping,
+    Finished { steps: usize, stopped: bool },
+    Failed(String),
+}
+
+/// One training step on the curves.
+#[derive(Clone, Copy, Debug)]
+pub struct StepPoint {
+    pub step: usize,
+    pub total: f64,
+    pub semantic: f64,
+    pub depth: f64,
+    pub edge: f64,
+    pub k: f64,
+    pub lr: f64,
+}
+
+/// One row of the validation table.
+#[derive(Clone, Debug)]
+pub struct ValidationRow {
+    pub epoch: usize,
+    pub step: usize,
+    pub rmse_pct: f64,
+    pub normal_deg: f64,
+    pub edge_pct: f64,
+    pub d1: f64,
+    pub delta1: f64,
+    pub abs_rel: f64,
+    pub semantic_miou: Option<f64>,
+    pub edge_miou: f64,
+    pub best: bool,
+}
+
+/// The held-back panel, its truth and the prediction, as RGB8 images.
+pub struct PreviewImages {
+    pub source: String,
+    pub size: [usize; 2],
+    /// Photo, then truth and prediction of depth, edges, semantics.
+    pub images: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// Runtime state of the panel.
+pub struct TrainingState {
+    events: Option<Receiver<TrainEvent>>,
+    control: Option<Arc<TrainControl>>,
+    pub phase: TrainPhase,
+    pub total_steps: usize,
+    pub history: Vec<StepPoint>,
+    pub validations: Vec<ValidationRow>,
+    /// (samples/s, ETA s, epoch) of the last step.
+    pub speed: Option<(f64, f64, usize)>,
+    pub best_dir: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    pub last_checkpoint: Option<usize>,
+    pub last_report: Option<String>,
+    pub dataset: Option<(PathBuf, DatasetReport)>,
+    pub preview: Option<PreviewImages>,
+    preview_textures: Vec<egui::TextureHandle>,
+    previews_made: usize,
+}
+
+impl Default for TrainingState {
+    fn default() -> Self {
+        Self {
+            events: None,
+            control: None,
+            phase: TrainPhase::Idle,
+            total_steps: 0,
+            history: Vec::new(),
+            validations: Vec::new(),
+            speed: None,
+            best_dir: None,
+            out_dir: None,
+            last_checkpoint: None,
+            last_report: None,
+            dataset: None,
+            preview: None,
+            preview_textures: Vec::new(),
+            previews_made: 0,
+        }
+    }
+}
+
+type TrainWork = Box<dyn FnOnce() -> Result<(), String> + Send>;
+
+impl TrainingState {
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.phase,
+            TrainPhase::Starting | TrainPhase::Running | TrainPhase::Paused | TrainPhase::Stopping
+        )
+    }
+
+    /// Checks the form and prepares a run; the returned work runs `train::run` to its end.
+    pub fn prepare(
+        &mut self,
+        settings: &TrainSettings,
+        weights_in_use: Option<PathBuf>,
+        default_out: PathBuf,
+        resume: bool,
+        device: ComputeDevice,
+        ctx: &egui::Context,
+    ) -> Result<(String, TrainWork), String> {
+        if self.is_active() {
+            return Err("a training run is already in progress".into());
+        }
+        if settings.data.is_none() && !settings.synthetic {
+            return Err("Choose a dataset folder, synthetic data, or both.".into());
+        }
+        let out = settings.out.clone().unwrap_or(default_out);
+        let init = match (settings.from_shipped, weights_in_use) {
+            (false, _) => None,
+            (true, Some(dir)) => Some(dir),
+            (true, None) => {
+                return Err(
+                    "No weights to start from: untick \"Start from the shipped weights\" to train from scratch.".into(),
+                );
+            }
+        };
+        if resume && !checkpoint_exists(&out) {
+            return Err(format!("Nothing to resume in {}.", out.display()));
+        }
+        let config = settings.to_config(init, out.clone());
+        if !resume {
+            self.history.clear();
+            self.validations.clear();
+            self.best_dir = None;
+            self.preview = None;
+            self.last_report = None;
+        }
+        let control = Arc::new(TrainControl::default());
+        let (tx, rx) = channel();
+        self.events = Some(rx);
+        self.control = Some(control.clone());
+        self.phase = TrainPhase::Starting;
+        self.speed = None;
+        self.out_dir = Some(out.clone());
+        let label = format!("{} → {}", if resume { "resume" } else { "train" }, out.display());
+        let ctx = ctx.clone();
+        let work: TrainWork = Box::new(move || {
+            let result = train::run(config, resume, &device.device, &control, |event| {
+                let _ = tx.send(event);
+                ctx.request_repaint();
+            });
+            ctx.request_repaint();
+            result.map(|_| ()).map_err(|e| e.to_string())
+        });
+        Ok((label, work))
+    }
+
+    /// Shows new preview images (their textures are made when next drawn).
+    pub fn set_preview(&mut self, images: PreviewImages) {
+        self.preview = Some(images);
+        self.preview_textures.clear();
+    }
+
+    /// The run could not be started after all.
+    pub fn abandon(&mut self) {
+        self.events = None;
+        self.control = None;
+        self.phase = TrainPhase::Idle;
+    }
+
+    pub fn fail(&mut self, error: String) {
+        self.events = None;
+        self.control = None;
+        self.phase = TrainPhase::Failed(error);
+    }
+
+    pub fn set_paused(&mut self, paused: bool) {
+        if let Some(control) = &self.control
+            && matches!(
+                self.phase,
+                TrainPhase::Running | TrainPhase::Paused | TrainPhase::Starting
+            )
+        {
+            control.pause.store(paused, Ordering::Relaxed);
+            self.phase = if paused {
+                TrainPhase::Paused
+            } else {
+                TrainPhase::Running
+            };
+        }
+    }
+
+    /// Asks the run to stop after the current step (it saves a checkpoint first).
+    pub fn stop(&mut self) {
+        if let Some(control) = &self.control
+            && self.is_active()
+        {
+            control.stop.store(true, Ordering::Relaxed);
+            control.pause.store(false, Ordering::Relaxed);
+            self.phase = TrainPhase::Stopping;
+        }
+    }
+
+    /// On exit: stop without waiting.
+    pub fn stop_now(&mut self) {
+        self.stop();
+    }
+
+    /// Takes the run's events; queues a preview when new best weights exist.
+    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+        loop {
+            let Some(events) = &self.events else { return };
+            match events.try_recv() {
+                Ok(event) => self.on_event(event, commands),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    self.events = None;
+                    self.control = None;
+                    if self.is_active() {
+                        self.phase = TrainPhase::Finished {
+                            steps: self.history.last().map_or(0, |s| s.step),
+                            stopped: true,
+                        };
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: TrainEvent, commands: &mut Vec<Command>) {
+        match event {
+            TrainEvent::Started {
+                total_steps,
+                resumed_from,
+            } => {
+                self.total_steps = total_steps;
+                self.history.retain(|p| p.step <= resumed_from);
+                if self.phase == TrainPhase::Starting {
+                    self.phase = TrainPhase::Running;
+                }
+            }
+            TrainEvent::Step {
+                step,
+                total_steps,
+                epoch,
+                losses,
+                k,
+                lr,
+                samples_per_sec,
+                eta_secs,
+            } => {
+                self.total_steps = total_steps;
+                self.history.push(StepPoint {
+                    step,
+                    total: losses.total,
+                    semantic: losses.semantic,
+                    depth: losses.depth,
+                    edge: losses.edge,
+                    k,
+                    lr,
+                });
+                self.speed = Some((samples_per_sec, eta_secs, epoch));
+                if self.phase == TrainPhase::Starting {
+                    self.phase = TrainPhase::Running;
+                }
+            }
+            TrainEvent::Validation {
+                epoch,
+                step,
+                report,
+                best,
+            } => {
+                self.validations.push(ValidationRow {
+                    epoch,
+                    step,
+                    rmse_pct: report.bench.rmse_pct,
+                    normal_deg: report.bench.normal_deg,
+                    edge_pct: report.bench.edge_pct,
+                    d1: report.bench.d1,
+                    delta1: report.depth.delta1,
+                    abs_rel: report.depth.abs_rel,
+                    semantic_miou: report.semantics.as_ref().map(|m| m.miou),
+                    edge_miou: report.edges.miou,
+                    best,
+                });
+                self.last_report = Some(report.tables());
+                if best && let Some(out) = &self.out_dir {
+                    // `train::run` keeps the best weights in `<out>/best`.
+                    self.best_dir = Some(out.join("best"));
+                    commands.push(Command::TrainPreview);
+                }
+            }
+            TrainEvent::Checkpoint { step, .. } => self.last_checkpoint = Some(step),
+            TrainEvent::Finished {
+                steps,
+                stopped,
+                best_dir,
+            } => {
+                self.best_dir = Some(best_dir);
+                self.phase = TrainPhase::Finished { steps, stopped };
+                self.control = None;
+                commands.push(Command::TrainPreview);
+            }
+        }
+    }
+}
+
+/// Whether `out` holds a checkpoint `train::run` can resume (it writes
+/// `<out>/checkpoint/state.json`).
+pub fn checkpoint_exists(out: &std::path::Path) -> bool {
+    out.join("checkpoint").join("state.json").is_file()
+}
+
+/// Loads the weights in `dir` and predicts the held-back synthetic panel of `seed` (or the open
+/// photo, when there is one and no panel can be made) — a background job's work.
+pub fn predict_preview(
+    dir: &std::path::Path,
+    device: &burn::tensor::Device,
+    photo: Option<Arc<Photo>>,
+    seed: u64,
+    size_px: usize,
+) -> Result<PreviewImages, String> {
+    let weights = net::weights::load(dir, device).map_err(|e| e.to_string())?;
+    let options = InferOptions {
+        max_side_px: Some(0),
+        ..Default::default()
+    };
+    let grey = |g: &Grid<f32>| layers::depth_grey_rgb(g);
+    let source = Source::Synthetic {
+        size_px: size_px.clamp(32, 384),
+    };
+    match source.example(seed ^ HELD_BACK_SEED, 0) {
+        Ok(sample) => {
+            let photo = Photo {
+                rgb: sample.photo.clone(),
+                was_grey: false,
+            };
+            let predicted = net::predict(&weights, &photo, device, &options);
+            let (lo, hi) = predicted.depth.min_max();
+            let stretched = predicted
+                .depth
+                .map(|d| if hi > lo { (d - lo) / (hi - lo) } else { 0.0 });
+            let mut images = vec![("photo", rgb8(&photo))];
+            images.push(("depth (truth)", grey(&sample.height)));
+            images.push(("depth (predicted)", grey(&stretched)));
+            images.push(("edges (truth)", layers::edges_rgb(&sample.edges)));
+            images.push(("edges (predicted)", layers::edges_rgb(&predicted.edges)));
+            if let Some(s) = &sample.semantics {
+                images.push(("semantics (truth)", layers::semantics_rgb(s)));
+            }
+            images.push(("semantics (predicted)", layers::semantics_rgb(&predicted.semantics)));
+            Ok(PreviewImages {
+                source: format!("held-back synthetic panel (seed {seed} ^ {HELD_BACK_SEED:#x})"),
+                size: [photo.width(), photo.height()],
+                images,
+            })
+        }
+        Err(e) => {
+            let Some(photo) = photo else { return Err(e) };
+            let predicted = net::predict(&weights, &photo, device, &InferOptions::default());
+            Ok(PreviewImages {
+                source: "the open photo".into(),
+                size: [photo.width(), photo.height()],
+                images: vec![
+                    ("photo", rgb8(&photo)),
+                    ("depth (predicted)", grey(&predicted.depth)),
+                    ("edges (predicted)", layers::edges_rgb(&predicted.edges)),
+                    ("semantics (predicted)", layers::semantics_rgb(&predicted.semantics)),
+                ],
+            })
+        }
+    }
+}
+
+fn rgb8(photo: &Photo) -> Vec<u8> {
+    photo
+        .rgb
+        .data
+        .iter()
+        .flat_map(|p| p.map(|c| (c.clamp(0.0, 1.0) * 255.0).round() as u8))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// UI
+
+/// The Training tab.
+pub fn training_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+    egui::Panel::left("training_settings")
+        .resizable(true)
+        .default_size(330.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| settings_ui(app, ui));
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| run_ui(app, ui));
+    });
+}
+
+fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+    let mut s = app.settings.train.clone();
+    let active = app.training.is_active();
+    ui.heading("Data");
+    ui.add_enabled_ui(!active, |ui| {
+        ui.horizontal(|ui| {
+            ui.label("Dataset folder:");
+            if ui.button("Choose…").clicked() {
+                app.send(Command::ShowDialog(DialogKind::DatasetFolder));
+            }
+            if s.data.is_some() && ui.button("Clear").clicked() {
+                app.send(Command::SetDatasetFolder(None));
+            }
+        });
+        match &s.data {
+            None => {
+                ui.weak("none (images/, depth/, optional semantics/ and edges/)");
+            }
+            Some(dir) => {
+                ui.monospace(dir.display().to_string());
+                dataset_report_ui(app, ui, dir);
+            }
+        }
+        ui.checkbox(&mut s.synthetic, "Synthetic relief world");
+        if s.data.is_some() && s.synthetic {
+            ui.add(egui::Slider::new(&mut s.synthetic_fraction, 0.0..=1.0).text("synthetic share"));
+        }
+        ui.add(egui::Slider::new(&mut s.synthetic_size_px, 32..=512).text("synthetic panel px"));
+        ui.separator();
+        ui.heading("Start from");
+        let shipped = match &app.weights {
+            super::WeightsState::Ready { dir, .. } => Some(dir.display().to_string()),
+            _ => None,
+        };
+        ui.checkbox(&mut s.from_shipped, "Start from the shipped weights")
+            .on_hover_text(
+                shipped
+                    .clone()
+                    .unwrap_or_else(|| "no weights loaded: the run starts from random weights".into()),
+            );
+        if s.from_shipped && shipped.is_none() {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "No weights loaded: untick to train from scratch.",
+            );
+        }
+        ui.separator();
+        ui.heading("Hyperparameters");
+        egui::Grid::new("train_hyper").num_columns(2).show(ui, |ui| {
+            let usize_row = |ui: &mut egui::Ui, label: &str, v: &mut usize, range: std::ops::RangeInclusive<usize>| {
+                ui.label(label);
+                ui.add(egui::DragValue::new(v).range(range));
+                ui.end_row();
+            };
+            usize_row(ui, "epochs", &mut s.epochs, 1..=10_000);
+            usize_row(ui, "steps per epoch", &mut s.steps_per_epoch, 1..=1_000_000);
+            usize_row(ui, "batch", &mut s.batch, 1..=256);
+            ui.label("crop px");
+            ui.add(egui::DragValue::new(&mut s.crop_px).range(32..=1024).speed(16.0));
+            ui.end_row();
+            ui.label("max learning rate");
+            ui.add(
+                egui::DragValue::new(&mut s.lr)
+                    .range(1e-6..=1.0)
+                    .speed(0.0005)
+                    .max_decimals(6),
+            );
+            ui.end_row();
+            ui.label("warm-up share");
+            ui.add(egui::DragValue::new(&mut s.pct_start).range(0.0..=0.95).speed(0.01));
+            ui.end_row();
+            ui.label("seed");
+            ui.add(egui::DragValue::new(&mut s.seed));
+            ui.end_row();
+            usize_row(ui, "validation images", &mut s.val_count, 0..=1000);
+            usize_row(ui, "checkpoint every", &mut s.checkpoint_every, 1..=1_000_000);
+        });
+        ui.horizontal(|ui| {
+            ui.label("edge mode");
+            egui::ComboBox::from_id_salt("edge_mode")
+                .selected_text(format!("{:?}", s.edge_mode))
+                .show_ui(ui, |ui| {
+                    for mode in [
+                        EdgeMode::None,
+                        EdgeMode::Binary,
+                        EdgeMode::MultiClass,
+                        EdgeMode::Continuous,
+                    ] {
+                        ui.selectable_value(&mut s.edge_mode, mode, format!("{mode:?}"));
+                    }
+                });
+        });
+        ui.separator();
+        ui.heading("Loss weights");
+        egui::Grid::new("train_loss").num_columns(2).show(ui, |ui| {
+            let l = &mut s.loss;
+            for (label, value) in [
+                ("α semantic", &mut l.alpha),
+                ("β depth", &mut l.beta),
+                ("γ edge", &mut l.gamma),
+                ("λ1 photo edges", &mut l.lambda1),
+                ("λ2 depth edges", &mut l.lambda2),
+                ("λ3 matching", &mut l.lambda3),
+                ("λk", &mut l.lambda_k),
+                ("λe ordinal L1", &mut l.lambda_e),
+                ("λd SILog", &mut l.lambda_d),
+            ] {
+                ui.label(label);
+                ui.add(egui::DragValue::new(value).range(0.0..=100.0).speed(0.01));
+                ui.end_row();
+            }
+            ui.label("dynamic k");
+            ui.checkbox(&mut l.dynamic_k, "");
+            ui.end_row();
+        });
+        egui::CollapsingHeader::new("Extra terms (seeds 002, 004)").show(ui, |ui| {
+            egui::Grid::new("train_loss_extra").num_columns(2).show(ui, |ui| {
+                let l = &mut s.loss;
+                for (label, value) in [
+                    ("point cloud", &mut l.point_cloud),
+                    ("virtual normal", &mut l.virtual_normal),
+                    ("depth gradient", &mut l.gradient),
+                    ("edge-aware depth", &mut l.edge_aware),
+                ] {
+                    ui.label(label);
+                    ui.add(egui::DragValue::new(value).range(0.0..=100.0).speed(0.01));
+                    ui.end_row();
+                }
+            });
+        });
+        if ui.button("Reset to seed 000's defaults").clicked() {
+            s = TrainSettings {
+                data: s.data.clone(),
+                out: s.out.clone(),
+                ..TrainSettings::default()
+            };
+        }
+        ui.separator();
+        ui.heading("Output");
+        let out = s.out.clone().unwrap_or_else(super::command_handling::default_run_dir);
+        ui.monospace(out.display().to_string());
+        if ui.button("Choose output folder…").clicked() {
+            app.send(Command::ShowDialog(DialogKind::TrainOutput));
+        }
+    });
+    if s != app.settings.train {
+        app.send(Command::SetTrainSettings(Box::new(s)));
+    }
+}
+
+fn dataset_report_ui(app: &RelievoApp, ui: &mut egui::Ui, dir: &std::path::Path) {
+    if app.jobs.is_running(JobKind::DatasetCheck) {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("checking…");
+        });
+        return;
+    }
+    let Some((checked, report)) = &app.training.dataset else {
+        return;
+    };
+    if checked != dir {
+        return;
+    }
+    let colour = if report.is_usable() {
+        ui.visuals().text_color()
+    } else {
+        ui.visuals().error_fg_color
+    };
+    ui.colored_label(
+        colour,
+        format!(
+            "{} pairs · {} with semantics · {} with edges",
+            report.pairs, report.with_semantics, report.with_edges
+        ),
+    );
+    if !report.problems.is_empty() {
+        egui::CollapsingHeader::new(format!("{} problems", report.problems.len()))
+            .id_salt("dataset_problems")
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
+                    for p in &report.problems {
+                        ui.label(p);
+                    }
+                });
+            });
+    }
+}
+
+fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+    let mut commands = Vec::new();
+    let t = &app.training;
+    ui.horizontal(|ui| {
+        let idle = !t.is_active();
+        if ui.add_enabled(idle, egui::Button::new("▶ Start")).clicked() {
+            commands.push(Command::TrainStart);
+        }
+        let paused = t.phase == TrainPhase::Paused;
+        let can_pause = matches!(t.phase, TrainPhase::Running | TrainPhase::Paused | TrainPhase::Starting);
+        if ui
+            .add_enabled(
+                can_pause,
+                egui::Button::new(if paused { "⏵ Continue" } else { "⏸ Pause" }),
+            )
+            .clicked()
+        {
+            commands.push(Command::TrainPause(!paused));
+        }
+        if ui
+            .add_enabled(
+                t.is_active() && t.phase != TrainPhase::Stopping,
+                egui::Button::new("⏹ Stop"),
+            )
+            .clicked()
+        {
+            commands.push(Command::TrainStop);
+        }
+        let out = app
+            .settings
+            .train
+            .out
+            .clone()
+            .unwrap_or_else(super::command_handling::default_run_dir);
+        let resumable = idle && checkpoint_exists(&out);
+        if ui
+            .add_enabled(resumable, egui::Button::new("⟳ Resume"))
+            .on_hover_text("Continue the last run from its checkpoint")
+            .clicked()
+        {
+            commands.push(Command::TrainResume);
+        }
+    });
+    for command in commands {
+        app.send(command);
+    }
+    let t = &app.training;
+    let status = match &t.phase {
+        TrainPhase::Idle => "Not started.".to_string(),
+        TrainPhase::Starting => "Starting (preparing data and weights)…".to_string(),
+        TrainPhase::Running => "Training.".to_string(),
+        TrainPhase::Paused => "Paused.".to_string(),
+        TrainPhase::Stopping => "Stopping after this step (saving a checkpoint)…".to_string(),
+        TrainPhase::Finished { steps, stopped: true } => format!("Stopped at step {steps}; Resume continues."),
+        TrainPhase::Finished { steps, stopped: false } => format!("Finished after {steps} steps."),
+        TrainPhase::Failed(e) => format!("Failed: {e}"),
+    };
+    ui.label(status);
+    if let Some(last) = t.history.last() {
+        let fraction = last.step as f32 / t.total_steps.max(1) as f32;
+        let (speed, eta, epoch) = t.speed.unwrap_or((0.0, 0.0, 0));
+        ui.add(egui::ProgressBar::new(fraction).text(format!(
+            "step {} / {} · epoch {epoch} · {speed:.1} samples/s · ETA {}",
+            last.step,
+            t.total_steps,
+            logic::format_secs(eta)
+        )));
+    }
+    ui.separator();
+    ui.heading("Losses");
+    let series =
+        |f: fn(&StepPoint) -> f64| -> Vec<[f64; 2]> { t.history.iter().map(|p| [p.step as f64, f(p)]).collect() };
+    Plot::new("train_losses")
+        .height(200.0)
+        .legend(Legend::default())
+        .x_axis_label("step")
+        .show(ui, |plot| {
+            plot.line(Line::new("total", PlotPoints::from(series(|p| p.total))));
+            plot.line(Line::new("semantic", PlotPoints::from(series(|p| p.semantic))));
+            plot.line(Line::new("depth", PlotPoints::from(series(|p| p.depth))));
+            plot.line(Line::new("edge", PlotPoints::from(series(|p| p.edge))));
+        });
+    ui.columns(2, |columns| {
+        Plot::new("train_k")
+            .height(120.0)
+            .legend(Legend::default())
+            .x_axis_label("step")
+            .show(&mut columns[0], |plot| {
+                plot.line(Line::new("k", PlotPoints::from(series(|p| p.k))));
+            });
+        Plot::new("train_lr")
+            .height(120.0)
+            .legend(Legend::default())
+            .x_axis_label("step")
+            .show(&mut columns[1], |plot| {
+                plot.line(Line::new("lr", PlotPoints::from(series(|p| p.lr))));
+            });
+    });
+    ui.separator();
+    ui.heading("Validation");
+    if t.validations.is_empty() {
+        ui.weak("After each epoch.");
+    } else {
+        egui::Grid::new("validation_table").striped(true).show(ui, |ui| {
+            for h in [
+                "epoch",
+                "step",
+                "rmse %",
+                "normal °",
+                "edge %",
+                "d1",
+                "δ1",
+                "AbsRel",
+                "sem. mIoU",
+                "edge mIoU",
+                "",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for r in &t.validations {
+                ui.label(r.epoch.to_string());
+                ui.label(r.step.to_string());
+                ui.label(format!("{:.2}", r.rmse_pct));
+                ui.label(format!("{:.2}", r.normal_deg));
+                ui.label(format!("{:.2}", r.edge_pct));
+                ui.label(format!("{:.3}", r.d1));
+                ui.label(format!("{:.3}", r.delta1));
+                ui.label(format!("{:.3}", r.abs_rel));
+                ui.label(r.semantic_miou.map_or_else(|| "–".into(), |m| format!("{m:.3}")));
+                ui.label(format!("{:.3}", r.edge_miou));
+                ui.label(if r.best { "★ best" } else { "" });
+                ui.end_row();
+            }
+        });
+        if let Some(report) = &t.last_report {
+            egui::CollapsingHeader::new("Last report (seed 000 tables)").show(ui, |ui| {
+                ui.monospace(report);
+            });
+        }
+    }
+    ui.separator();
+    preview_ui(app, ui);
+}
+
+fn preview_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.heading("Preview");
+        if app.jobs.is_running(JobKind::TrainPreview) {
+            ui.spinner();
+        }
+        let has_best = app.training.best_dir.is_some();
+        if ui.add_enabled(has_best, egui::Button::new("Refresh")).clicked() {
+            app.send(Command::TrainPreview);
+        }
+        if ui.add_enabled(has_best, egui::Button::new("Save weights…")).clicked() {
+            app.send(Command::ShowDialog(DialogKind::SaveTrainedWeights));
+        }
+        if ui
+            .add_enabled(
+                has_best && !app.training.is_active(),
+                egui::Button::new("Use in main view"),
+            )
+            .on_hover_text("Switch the layers view to these weights")
+            .clicked()
+        {
+            app.send(Command::UseTrainedWeights);
+        }
+    });
+    let t = &mut app.training;
+    let Some(preview) = &t.preview else {
+        ui.weak("The best weights predict a held-back panel here after each validation.");
+        return;
+    };
+    if t.preview_textures.is_empty() {
+        t.previews_made += 1;
+        t.preview_textures = preview
+            .images
+            .iter()
+            .enumerate()
+            .map(|(i, (_, rgb))| {
+                ui.ctx().load_texture(
+                    format!("train_preview_{}_{i}", t.previews_made),
+                    egui::ColorImage::from_rgb(preview.size, rgb),
+                    egui::TextureOptions::NEAREST,
+                )
+            })
+            .collect();
+    }
+    ui.weak(format!("On {}", preview.source));
+    let side = 150.0;
+    let aspect = preview.size[1] as f32 / preview.size[0].max(1) as f32;
+    ui.horizontal_wrapped(|ui| {
+        for ((label, _), texture) in preview.images.iter().zip(&t.preview_textures) {
+            ui.vertical(|ui| {
+                ui.add(egui::Image::new((texture.id(), egui::vec2(side, side * aspect))));
+                ui.small(*label);
+            });
+        }
+    });
+}

@@ -1,0 +1,294 @@
+//! The 3D view: the relief drawn by `render` (off-screen, on the shared wgpu device) with
+//! slicer-style controls — left-drag orbits, right- or middle-drag pans, the wheel zooms,
+//! double-click fits — plus axes, a millimetre scale along two edges, the raking-light controls
+//! (azimuth, elevation, "match photo"), and the shading modes. Size, relief, base, invert and
+//! mirror only change uniforms, so they show in the next frame; the view is redrawn only when
+//! something it depends on changed.
+
+use std::time::Instant;
+
+use eframe::egui::{self, Color32, Pos2, Rect, Vec2};
+
+use super::camera::{OrbitCamera, nice_step};
+use super::command_handling::Command;
+use super::logic::{self, light_direction};
+use super::render::{FrameInputs, Shading};
+use super::{JobKind, RelievoApp};
+
+/// The relief's bounding box in mm (width, depth, height), when there is a depth map.
+fn scene_size_mm(app: &RelievoApp) -> Option<[f32; 3]> {
+    let depth = app.doc.as_ref()?.depth.as_ref()?;
+    let p = &app.settings.relief;
+    let [w, h] = logic::footprint_mm(p, depth.width, depth.height);
+    Some([w, h, p.base_mm + p.relief_mm])
+}
+
+fn radius(size: [f32; 3]) -> f32 {
+    0.5 * (size[0] * size[0] + size[1] * size[1] + size[2] * size[2]).sqrt()
+}
+
+/// What the renderer needs for one frame of `size_px`, from the app's settings and camera.
+pub fn frame_inputs(app: &RelievoApp, size_px: [u32; 2], coarse: bool) -> Option<FrameInputs> {
+    let size = scene_size_mm(app)?;
+    let aspect = size_px[0] as f32 / size_px[1].max(1) as f32;
+    let p = &app.settings.relief;
+    let v = &app.settings.view;
+    Some(FrameInputs {
+        clip_from_world: app.camera.clip_from_world(aspect, radius(size)),
+        eye: app.camera.eye(),
+        size_mm: [size[0], size[1], p.base_mm, p.relief_mm],
+        invert: p.invert,
+        mirror: p.mirror,
+        shading: v.shading,
+        curvature_gain: v.curvature_gain,
+        light: light_direction(v.light_azimuth_deg, v.light_elevation_deg),
+        ambient: v.ambient,
+        coarse,
+    })
+}
+
+/// The 3D tab (or half of the split view).
+pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+    let mut commands = Vec::new();
+    toolbar_ui(app, ui, &mut commands);
+    ui.separator();
+    app.sync_preview();
+    let rect = ui.available_rect_before_wrap();
+    let response = ui.allocate_rect(rect, egui::Sense::click_and_drag());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, Color32::from_rgb(27, 28, 31));
+    let Some(size) = scene_size_mm(app) else {
+        let text = if app.doc.is_some() {
+            "The relief appears when the depth is ready."
+        } else {
+            "Open a photo or a depth map to see its relief."
+        };
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            text,
+            egui::FontId::proportional(15.0),
+            Color32::GRAY,
+        );
+        finish(app, commands);
+        return;
+    };
+    let aspect = rect.width() / rect.height().max(1.0);
+    if app.take_camera_fit() {
+        app.camera.fit_to(size, aspect);
+    }
+    // Controls.
+    let (primary, secondary, middle) = (
+        response.dragged_by(egui::PointerButton::Primary),
+        response.dragged_by(egui::PointerButton::Secondary),
+        response.dragged_by(egui::PointerButton::Middle),
+    );
+    let delta = response.drag_delta();
+    if primary {
+        app.camera.orbit(delta.x, delta.y);
+    }
+    if secondary || middle {
+        app.camera.pan(delta.x, delta.y, rect.height());
+    }
+    if response.hovered() {
+        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+        let factor = (scroll * 0.002).exp() * pinch;
+        if (factor - 1.0).abs() > 1e-4 {
+            app.camera.zoom(factor);
+        }
+    }
+    if response.double_clicked() {
+        app.camera.fit_to(size, aspect);
+    }
+    let interacting = primary || secondary || middle || ui.ctx().dragged_id().is_some();
+
+    let pixels_per_point = ui.ctx().pixels_per_point();
+    let size_px = [
+        (rect.width() * pixels_per_point).round().max(1.0) as u32,
+        (rect.height() * pixels_per_point).round().max(1.0) as u32,
+    ];
+    let inputs = frame_inputs(app, size_px, interacting);
+    let has_heights = app.renderer.as_ref().is_some_and(|r| r.has_heights());
+    let texture = match (inputs, app.renderer.as_mut()) {
+        (Some(inputs), Some(renderer)) if has_heights => {
+            let t = Instant::now();
+            let texture = renderer.render(size_px, &inputs);
+            app.last_render_ms = Some(t.elapsed().as_secs_f32() * 1e3);
+            texture
+        }
+        _ => None,
+    };
+    match texture {
+        Some(texture) => {
+            painter.image(
+                texture,
+                rect,
+                Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        }
+        None => {
+            let text = if app.renderer.is_none() {
+                "No GPU device for the 3D view (export still works)."
+            } else {
+                "Preparing the relief…"
+            };
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                text,
+                egui::FontId::proportional(15.0),
+                Color32::GRAY,
+            );
+        }
+    }
+    overlay_ui(app, &painter, rect, size);
+    if interacting {
+        ui.ctx().request_repaint();
+    }
+    finish(app, commands);
+}
+
+fn finish(app: &mut RelievoApp, commands: Vec<Command>) {
+    for c in commands {
+        app.send(c);
+    }
+}
+
+fn toolbar_ui(app: &RelievoApp, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    let mut view = app.settings.view.clone();
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Light");
+        ui.add(
+            egui::Slider::new(&mut view.light_azimuth_deg, 0.0..=360.0)
+                .suffix("°")
+                .text("azimuth"),
+        )
+        .on_hover_text("Where the light comes from: 0° right, 90° top of the photo, 180° left");
+        ui.add(
+            egui::Slider::new(&mut view.light_elevation_deg, 0.0..=90.0)
+                .suffix("°")
+                .text("elevation"),
+        )
+        .on_hover_text("Low angles rake across the carving");
+        let can_match = app.doc.as_ref().is_some_and(|d| d.photo.is_some() && d.depth.is_some());
+        let estimating = app.jobs.is_running(JobKind::LightEstimate);
+        if ui
+            .add_enabled(can_match && !estimating, egui::Button::new("☀ Match photo"))
+            .on_hover_text("Estimate the photo's light direction from its shading and the predicted depth")
+            .clicked()
+        {
+            commands.push(Command::MatchPhotoLight);
+        }
+        ui.separator();
+        for shading in Shading::ALL {
+            ui.selectable_value(&mut view.shading, shading, shading.label());
+        }
+        if view.shading == Shading::Curvature {
+            ui.add(
+                egui::Slider::new(&mut view.curvature_gain, 1.0..=1000.0)
+                    .logarithmic(true)
+                    .text("contrast"),
+            );
+        }
+        ui.separator();
+        ui.checkbox(&mut view.show_axes, "axes");
+        ui.checkbox(&mut view.show_scale, "scale");
+        if ui
+            .button("⛶ Fit")
+            .on_hover_text("Fit the relief in the view (or double-click it)")
+            .clicked()
+        {
+            commands.push(Command::FitView);
+        }
+    });
+    if view != app.settings.view {
+        commands.push(Command::SetView(Box::new(view)));
+    }
+}
+
+/// Axes at the origin corner, millimetre ticks along the front and left edges, and the size.
+fn overlay_ui(app: &RelievoApp, painter: &egui::Painter, rect: Rect, size: [f32; 3]) {
+    let aspect = rect.width() / rect.height().max(1.0);
+    let r = radius(size);
+    let camera: &OrbitCamera = &app.camera;
+    let to_screen = |p: [f32; 3]| {
+        camera
+            .project(aspect, r, p)
+            .map(|[x, y]| rect.min + Vec2::new(x * rect.width(), y * rect.height()))
+    };
+    let font = egui::FontId::proportional(11.0);
+    if app.settings.view.show_axes {
+        let length = 0.15 * size[0].max(size[1]);
+        let origin = [0.0, 0.0, 0.0];
+        for (axis, colour, label) in [
+            ([length, 0.0, 0.0], Color32::from_rgb(230, 70, 60), "x"),
+            ([0.0, length, 0.0], Color32::from_rgb(80, 200, 90), "y"),
+            ([0.0, 0.0, length], Color32::from_rgb(80, 140, 240), "z"),
+        ] {
+            if let (Some(a), Some(b)) = (to_screen(origin), to_screen(axis)) {
+                painter.line_segment([a, b], egui::Stroke::new(2.0, colour));
+                painter.text(b, egui::Align2::CENTER_CENTER, label, font.clone(), colour);
+            }
+        }
+    }
+    if app.settings.view.show_scale {
+        let stroke = egui::Stroke::new(1.0, Color32::from_gray(210));
+        let tick_mm = 0.02 * size[0].max(size[1]);
+        for (along, length) in [(0usize, size[0]), (1usize, size[1])] {
+            let step = nice_step(length, 6.0);
+            let count = (length / step).floor() as usize;
+            for k in 0..=count {
+                let d = k as f32 * step;
+                let (p, q) = if along == 0 {
+                    ([d, 0.0, 0.0], [d, -tick_mm, 0.0])
+                } else {
+                    ([0.0, d, 0.0], [-tick_mm, d, 0.0])
+                };
+                if let (Some(a), Some(b)) = (to_screen(p), to_screen(q)) {
+                    painter.line_segment([a, b], stroke);
+                    let label = if k == count {
+                        format!("{d:.0} mm")
+                    } else {
+                        format!("{d:.0}")
+                    };
+                    let outward = (b - a).normalized() * 9.0;
+                    painter.text(
+                        b + outward,
+                        egui::Align2::CENTER_CENTER,
+                        label,
+                        font.clone(),
+                        Color32::from_gray(210),
+                    );
+                }
+            }
+            let (p, q) = if along == 0 {
+                ([0.0, 0.0, 0.0], [length, 0.0, 0.0])
+            } else {
+                ([0.0, 0.0, 0.0], [0.0, length, 0.0])
+            };
+            if let (Some(a), Some(b)) = (to_screen(p), to_screen(q)) {
+                painter.line_segment([a, b], stroke);
+            }
+        }
+    }
+    let mut lines = vec![format!("{:.1} × {:.1} × {:.1} mm", size[0], size[1], size[2])];
+    if let Some(renderer) = &app.renderer
+        && let Some([gx, gy]) = renderer.grid_size()
+    {
+        lines.push(format!(
+            "preview grid {gx} × {gy} ({} triangles)",
+            logic::format_count(renderer.grid_triangles())
+        ));
+    }
+    if let Some(ms) = app.last_render_ms.filter(|_| app.settings.show_frame_overlay) {
+        lines.push(format!("redraw submit {ms:.1} ms"));
+    }
+    painter.text(
+        rect.right_top() + Vec2::new(-8.0, 8.0),
+        egui::Align2::RIGHT_TOP,
+        lines.join("\n"),
+        egui::FontId::monospace(11.0),
+        Color32::from_gray(200),
+    );
+}

@@ -1,0 +1,444 @@
+//! Command-line parsing and the subcommands. Each command parses, calls library
+//! functions, and prints what happened; errors surface as one line from `main`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use relievo::export::{self, StlFormat};
+use relievo::net::device::{self, ComputeDevice, DeviceChoice};
+use relievo::net::{self, EdgeMode, InferOptions, Weights};
+use relievo::photo::{LoadOptions, load_depth, load_photo};
+use relievo::relief::{self, ReliefParams};
+use relievo::train::{self, TrainConfig, TrainControl, TrainEvent};
+use relievo::{layers, mesh, synth};
+
+/// Rebuild carved reliefs from a single old photo: depth, soft edges, semantics,
+/// and a watertight, printable STL. Without a command, opens the app.
+#[derive(Parser, Debug)]
+#[command(name = "relievo", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Photo to open in the app.
+    photo: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Depth map (PNG/TIFF/…, 16-bit kept) → watertight STL.
+    Mesh {
+        depth: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        relief: ReliefArgs,
+    },
+    /// Photo → depth.png, edges.png, semantics.png and colour previews.
+    Layers {
+        photo: PathBuf,
+        #[arg(long)]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Photo → printable STL in one step (layers, relief, mesh).
+    Reconstruct {
+        photo: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        relief: ReliefArgs,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Train or fine-tune the network (synthetic reliefs and/or a dataset folder).
+    Train(TrainArgs),
+    /// Evaluate weights on a dataset folder (seed 000's tables).
+    Eval {
+        #[arg(long)]
+        data: PathBuf,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Describe the weights: parameters, FLOPs per 512² image, configuration, provenance.
+    ModelInfo {
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Write synthetic relief samples in the dataset layout.
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 16)]
+        count: usize,
+        #[arg(long, default_value_t = 256)]
+        size: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct ReliefArgs {
+    /// Width of the solid in mm.
+    #[arg(long, default_value_t = ReliefParams::default().width_mm)]
+    width_mm: f32,
+    /// Height in mm (default: from the aspect ratio).
+    #[arg(long)]
+    height_mm: Option<f32>,
+    /// Highest point above the base top, mm.
+    #[arg(long, default_value_t = ReliefParams::default().relief_mm)]
+    relief_mm: f32,
+    /// Base thickness, mm.
+    #[arg(long, default_value_t = ReliefParams::default().base_mm)]
+    base_mm: f32,
+    /// Largest height error of the simplified mesh, mm (0 = every pixel).
+    #[arg(long, default_value_t = ReliefParams::default().max_error_mm)]
+    max_error_mm: f32,
+    /// Swap raised and sunken.
+    #[arg(long)]
+    invert: bool,
+    /// Mirror left–right (moulds).
+    #[arg(long)]
+    mirror: bool,
+    /// Gaussian smoothing, pixels.
+    #[arg(long, default_value_t = 0.0)]
+    smooth_px: f32,
+    /// Write ASCII STL instead of binary.
+    #[arg(long)]
+    ascii: bool,
+}
+
+impl ReliefArgs {
+    fn params(&self) -> ReliefParams {
+        ReliefParams {
+            width_mm: self.width_mm,
+            height_mm: self.height_mm,
+            relief_mm: self.relief_mm,
+            base_mm: self.base_mm,
+            invert: self.invert,
+            mirror: self.mirror,
+            smoothing_px: self.smooth_px,
+            max_error_mm: self.max_error_mm,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+struct NetArgs {
+    /// Weights folder (default: the shipped model).
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
+    /// Longest side the network sees, px (0 = full resolution, tiled).
+    #[arg(long)]
+    max_side: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Dataset folder (images/, depth/, optional semantics/, edges/).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Train on the synthetic relief world (with --data: mix both).
+    #[arg(long)]
+    synthetic: bool,
+    /// Start from these weights (fine-tuning).
+    #[arg(long)]
+    init: Option<PathBuf>,
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    #[arg(long, default_value_t = 200)]
+    steps_per_epoch: usize,
+    #[arg(long, default_value_t = 4)]
+    batch: usize,
+    #[arg(long, default_value_t = 160)]
+    crop: usize,
+    /// OneCycle maximum learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    lr: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 100)]
+    checkpoint_every: usize,
+    #[arg(long, default_value_t = 16)]
+    val_count: usize,
+    /// Edge representation (seed 000's Exp 1–4).
+    #[arg(long, value_enum, default_value_t = EdgeArg::MultiClass)]
+    edge_mode: EdgeArg,
+    /// Fix k = 1 (Exp 5).
+    #[arg(long)]
+    no_dynamic_k: bool,
+    /// Seed 002 point-cloud loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    point_cloud: f64,
+    /// Seed 002 virtual-normal loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    virtual_normal: f64,
+    /// Seed 004 gradient loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    gradient: f64,
+    /// Seed 004 edge-aware loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    edge_aware: f64,
+    /// Seed 004 segmentation→depth attention.
+    #[arg(long)]
+    seg_attention: bool,
+    /// Seed 001 edge-weighted decoder features.
+    #[arg(long)]
+    edge_weighted_decoder: bool,
+    /// Output folder (checkpoint/, best/).
+    #[arg(long, default_value = "runs/latest")]
+    out: PathBuf,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long)]
+    resume: bool,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum EdgeArg {
+    None,
+    Binary,
+    MultiClass,
+    Continuous,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => relievo::app::run(cli.photo),
+        Some(Command::Mesh { depth, out, relief }) => mesh_cmd(&depth, &out, &relief),
+        Some(Command::Layers { photo, out_dir, net }) => layers_cmd(&photo, &out_dir, &net),
+        Some(Command::Reconstruct { photo, out, relief, net }) => reconstruct_cmd(&photo, &out, &relief, &net),
+        Some(Command::Train(args)) => train_cmd(args),
+        Some(Command::Eval { data, json, net }) => eval_cmd(&data, json, &net),
+        Some(Command::Synth { out, count, size, seed }) => synth_cmd(&out, count, size, seed),
+        Some(Command::ModelInfo { net }) => model_info_cmd(&net),
+    }
+}
+
+fn secs(t: Instant) -> String {
+    format!("{:.3} s", t.elapsed().as_secs_f64())
+}
+
+/// Heightfield → mesh → STL, printing each stage.
+fn write_relief(depth: &relievo::grid::Grid<f32>, out: &Path, args: &ReliefArgs) -> Result<()> {
+    let params = args.params();
+    let t = Instant::now();
+    let hf = relief::build(depth, &params)?;
+    println!("relief   {:.1} × {:.1} × {:.1} mm   {}", hf.width_mm(), hf.height_mm(), params.base_mm + params.relief_mm, secs(t));
+    let t = Instant::now();
+    let solid = mesh::solid(&hf, params.max_error_mm);
+    let full = 2 * (depth.width - 1) * (depth.height - 1);
+    println!(
+        "mesh     {} triangles ({} vertices; full resolution top alone: {})   {}",
+        solid.triangles.len(),
+        solid.vertices.len(),
+        full,
+        secs(t)
+    );
+    let t = Instant::now();
+    let format = if args.ascii { StlFormat::Ascii } else { StlFormat::Binary };
+    export::write_stl(&solid, out, format)?;
+    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    println!("export   {} ({:.1} MB)   {}", out.display(), bytes as f64 / 1e6, secs(t));
+    Ok(())
+}
+
+fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
+    let t = Instant::now();
+    let depth = load_depth(depth_path, &LoadOptions::default())?;
+    println!("load     {} ({}×{} px)   {}", depth_path.display(), depth.width, depth.height, secs(t));
+    write_relief(&depth, out, args)
+}
+
+fn load_weights(net: &NetArgs) -> Result<(Weights, ComputeDevice)> {
+    let dev = device::select(net.device)?;
+    eprintln!("device   {}", dev.label);
+    let dir = net.weights.clone().unwrap_or_else(net::weights::default_dir);
+    let weights = net::weights::load(&dir, &dev.device)?;
+    Ok((weights, dev))
+}
+
+fn infer_options(net: &NetArgs) -> InferOptions {
+    InferOptions { max_side_px: net.max_side, ..InferOptions::default() }
+}
+
+fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
+    let t = Instant::now();
+    let photo = load_photo(photo_path, &LoadOptions::default())?;
+    println!("load     {} ({}×{} px)   {}", photo_path.display(), photo.width(), photo.height(), secs(t));
+    let t = Instant::now();
+    let (weights, dev) = load_weights(net)?;
+    println!("weights  loaded   {}", secs(t));
+    let t = Instant::now();
+    let layers = net::predict(&weights, &photo, &dev.device, &infer_options(net));
+    println!("network  depth, soft edges, semantics   {}", secs(t));
+    let t = Instant::now();
+    let written = layers::write_layers(&layers, out_dir)?;
+    println!("export   {} files in {}   {}", written.len(), out_dir.display(), secs(t));
+    Ok(())
+}
+
+fn reconstruct_cmd(photo_path: &Path, out: &Path, relief: &ReliefArgs, net: &NetArgs) -> Result<()> {
+    let t = Instant::now();
+    let photo = load_photo(photo_path, &LoadOptions::default())?;
+    println!("load     {} ({}×{} px)   {}", photo_path.display(), photo.width(), photo.height(), secs(t));
+    let (weights, dev) = load_weights(net)?;
+    let t = Instant::now();
+    let layers = net::predict(&weights, &photo, &dev.device, &infer_options(net));
+    println!("network  depth, soft edges, semantics   {}", secs(t));
+    write_relief(&layers.depth, out, relief)
+}
+
+fn train_cmd(a: TrainArgs) -> Result<()> {
+    let mut model = net::MultiTaskConfig::new();
+    model.edge_mode = match a.edge_mode {
+        EdgeArg::None => EdgeMode::None,
+        EdgeArg::Binary => EdgeMode::Binary,
+        EdgeArg::MultiClass => EdgeMode::MultiClass,
+        EdgeArg::Continuous => EdgeMode::Continuous,
+    };
+    model.seg_depth_attention = a.seg_attention;
+    model.edge_weighted_decoder = a.edge_weighted_decoder;
+    model.loss.dynamic_k = !a.no_dynamic_k;
+    model.loss.point_cloud = a.point_cloud;
+    model.loss.virtual_normal = a.virtual_normal;
+    model.loss.gradient = a.gradient;
+    model.loss.edge_aware = a.edge_aware;
+    let cfg = TrainConfig {
+        model,
+        data: a.data.clone(),
+        synthetic: a.synthetic || a.data.is_none(),
+        init: a.init,
+        epochs: a.epochs,
+        steps_per_epoch: a.steps_per_epoch,
+        batch: a.batch,
+        crop_px: a.crop,
+        lr: a.lr,
+        seed: a.seed,
+        checkpoint_every: a.checkpoint_every,
+        val_count: a.val_count,
+        out: a.out,
+        ..TrainConfig::default()
+    };
+    if let Some(dir) = &a.data {
+        let (_, report) = train::data::check_folder(dir);
+        println!("dataset  {}: {} pairs ({} with semantics, {} with edges)", dir.display(), report.pairs, report.with_semantics, report.with_edges);
+        for p in &report.problems {
+            println!("  warning: {p}");
+        }
+        if !report.is_usable() {
+            bail!("{}: no usable image/depth pairs", dir.display());
+        }
+    }
+    let dev = device::select(a.device)?;
+    println!("device   {}", dev.label);
+    let control = Arc::new(TrainControl::default());
+    {
+        let control = control.clone();
+        ctrlc::set_handler(move || {
+            eprintln!("\nstopping after this step (checkpoint will be saved)…");
+            control.stop.store(true, Ordering::Relaxed);
+        })
+        .context("cannot install the Ctrl-C handler")?;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"),
+    );
+    let result = train::run(cfg, a.resume, &dev.device, &control, |event| match event {
+        TrainEvent::Started { total_steps, resumed_from } => {
+            bar.set_length(total_steps as u64);
+            bar.set_position(resumed_from as u64);
+        }
+        TrainEvent::Step { step, epoch, losses, k, lr, samples_per_sec, eta_secs, .. } => {
+            bar.set_position(step as u64);
+            bar.set_message(format!(
+                "ep {epoch} loss {:.3} (sem {:.3} depth {:.3} edge {:.3}) k {k:.2} lr {lr:.5} {samples_per_sec:.1} img/s eta {:.0} min",
+                losses.total, losses.semantic, losses.depth, losses.edge, eta_secs / 60.0
+            ));
+            if step % 50 == 0 {
+                bar.println(format!(
+                    "step {step} loss {:.4} sem {:.4} depth {:.4} edge {:.4} k {k:.3} lr {lr:.6}",
+                    losses.total, losses.semantic, losses.depth, losses.edge
+                ));
+            }
+        }
+        TrainEvent::Validation { epoch, report, best, .. } => bar.println(format!(
+            "epoch {epoch} validation: rmse {:.2}% normal {:.2}° edge {:.2}% d1 {:.3} sem mIoU {:.3} edge mIoU {:.3}{}",
+            report.bench.rmse_pct,
+            report.bench.normal_deg,
+            report.bench.edge_pct,
+            report.bench.d1,
+            report.semantics.as_ref().map(|s| s.miou).unwrap_or(f64::NAN),
+            report.edges.miou,
+            if best { "  (best)" } else { "" }
+        )),
+        TrainEvent::Checkpoint { step, path } => bar.println(format!("checkpoint step {step} → {}", path.display())),
+        TrainEvent::Finished { steps, stopped, best_dir } => bar.println(format!(
+            "{} after {steps} steps; best weights in {}",
+            if stopped { "stopped" } else { "finished" },
+            best_dir.display()
+        )),
+    });
+    bar.finish_and_clear();
+    result?;
+    Ok(())
+}
+
+fn eval_cmd(data: &Path, json: bool, net: &NetArgs) -> Result<()> {
+    let (folder, report) = train::data::check_folder(data);
+    if !report.is_usable() {
+        bail!("{}: no usable image/depth pairs ({})", data.display(), report.problems.join("; "));
+    }
+    let (weights, dev) = load_weights(net)?;
+    let samples = (0..folder.names.len()).map(|i| folder.load(i));
+    let result = train::eval::evaluate(&weights, samples, &dev.device, Default::default(), |done, total| {
+        eprint!("\revaluating {done}/{total}");
+    })
+    .map_err(anyhow::Error::msg)?;
+    eprintln!();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", result.tables());
+    }
+    Ok(())
+}
+
+fn synth_cmd(out: &Path, count: usize, size: usize, seed: u64) -> Result<()> {
+    if !(32..=4096).contains(&size) {
+        bail!("--size must be between 32 and 4096 px");
+    }
+    let t = Instant::now();
+    let params = synth::SynthParams { size_px: size, ..Default::default() };
+    synth::write_dataset(out, count, &params, seed, |done, total| eprint!("\rsynth {done}/{total}"))
+        .with_context(|| format!("cannot write the dataset to {}", out.display()))?;
+    eprintln!();
+    println!("wrote {count} samples of {size}×{size} px to {} in {}", out.display(), secs(t));
+    Ok(())
+}
+
+fn model_info_cmd(net: &NetArgs) -> Result<()> {
+    use burn::module::Module;
+    let (weights, _) = load_weights(net)?;
+    let c = &weights.config;
+    println!("parameters     {}", weights.model.num_params());
+    println!("GFLOPs / 512²  {:.2}", c.flops(512, 512) as f64 / 1e9);
+    println!("encoder        {:?}   edge detectors {:?}   edge mode {:?}", c.encoder_channels, c.edge_channels, c.edge_mode);
+    println!("working side   {} px", weights.meta.working_side_px);
+    let p = &weights.meta.provenance;
+    println!("trained on     {} ({} steps, {:.1} h)", p.data, p.steps, p.wall_time_secs / 3600.0);
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The multi-task relief network of seed 000 in burn: model, losses, device choice,
+//! weights on disk and inference. Tensors never leave this module and `train`.
+
+pub mod config;
+pub mod device;
+pub mod infer;
+pub mod loss;
+pub mod model;
+pub mod weights;
+
+pub use config::{EdgeMode, LossConfig, MultiTaskConfig};
+pub use device::{ComputeDevice, DeviceChoice};
+pub use infer::{InferOptions, predict};
+pub use model::{MultiTaskNet, MultiTaskOutput};
+pub use weights::{Weights, WeightsMeta};

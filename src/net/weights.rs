@@ -1,0 +1,163 @@
+//! Weights on disk: a folder with `model.bpk` (burn record), `config.json`
+//! ([`MultiTaskConfig`]) and `meta.json` ([`WeightsMeta`]: format version, class
+//! names, input normalisation, training provenance). Every file is written
+//! atomically; a missing, corrupt or mismatched file is one clear error.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+
+use super::config::MultiTaskConfig;
+use super::model::MultiTaskNet;
+use crate::export::atomic_write;
+use crate::labels::SEMANTIC_NAMES;
+
+/// Bumped when the folder layout or the meaning of a field changes.
+pub const FORMAT_VERSION: u32 = 1;
+pub const MODEL_FILE: &str = "model.bpk";
+pub const CONFIG_FILE: &str = "config.json";
+pub const META_FILE: &str = "meta.json";
+
+/// Where trained weights came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Provenance {
+    /// e.g. "synthetic relief world, seeds 0..", or the dataset folder.
+    pub data: String,
+    /// The weights training started from ("" = random initialisation).
+    pub init: String,
+    pub steps: u64,
+    pub wall_time_secs: f64,
+    /// Free text: command line, machine, date.
+    pub notes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WeightsMeta {
+    pub format_version: u32,
+    pub semantic_classes: Vec<String>,
+    pub edge_classes: usize,
+    /// Photo normalisation: (rgb − mean) / std, rgb in 0..1.
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+    /// The longest photo side the network was trained to see (inference resizes to it).
+    pub working_side_px: usize,
+    pub provenance: Provenance,
+}
+
+impl Default for WeightsMeta {
+    fn default() -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            semantic_classes: SEMANTIC_NAMES.iter().map(|s| s.to_string()).collect(),
+            edge_classes: crate::labels::EDGE_CLASSES,
+            mean: [0.5; 3],
+            std: [0.25; 3],
+            working_side_px: 512,
+            provenance: Provenance::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("{path}: weights not found (expected a folder with {MODEL_FILE}, {CONFIG_FILE} and {META_FILE})")]
+    Missing { path: PathBuf },
+    #[error("{path}: corrupt weights file: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("{path}: weights do not match: {reason}")]
+    Mismatch { path: PathBuf, reason: String },
+    #[error("cannot save weights: {0}")]
+    Write(#[from] crate::export::ExportError),
+}
+
+/// A loaded network with its configuration and metadata.
+#[derive(Clone, Debug)]
+pub struct Weights {
+    pub model: MultiTaskNet,
+    pub config: MultiTaskConfig,
+    pub meta: WeightsMeta,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, WeightsError> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => WeightsError::Missing { path: path.to_path_buf() },
+        _ => WeightsError::Corrupt { path: path.to_path_buf(), reason: e.to_string() },
+    })
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, WeightsError> {
+    serde_json::from_slice(&read(path)?)
+        .map_err(|e| WeightsError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
+}
+
+/// Loads weights from `dir` onto `device`.
+pub fn load(dir: &Path, device: &Device) -> Result<Weights, WeightsError> {
+    if !dir.is_dir() {
+        return Err(WeightsError::Missing { path: dir.to_path_buf() });
+    }
+    let meta_path = dir.join(META_FILE);
+    let meta: WeightsMeta = read_json(&meta_path)?;
+    if meta.format_version != FORMAT_VERSION {
+        return Err(WeightsError::Mismatch {
+            path: meta_path,
+            reason: format!("format version {} (this relievo reads {FORMAT_VERSION})", meta.format_version),
+        });
+    }
+    if meta.semantic_classes.len() != SEMANTIC_NAMES.len() || meta.edge_classes != crate::labels::EDGE_CLASSES {
+        return Err(WeightsError::Mismatch {
+            path: meta_path,
+            reason: format!(
+                "{} semantic / {} edge classes (expected {} / {})",
+                meta.semantic_classes.len(),
+                meta.edge_classes,
+                SEMANTIC_NAMES.len(),
+                crate::labels::EDGE_CLASSES
+            ),
+        });
+    }
+    let config: MultiTaskConfig = read_json(&dir.join(CONFIG_FILE))?;
+    let model_path = dir.join(MODEL_FILE);
+    let bytes = read(&model_path)?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| WeightsError::Corrupt { path: model_path.clone(), reason: e.to_string() })?;
+    let model = config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| WeightsError::Mismatch { path: model_path, reason: format!("{e} (does config.json belong to it?)") })?;
+    Ok(Weights { model, config, meta })
+}
+
+/// Saves `model` with its config and metadata into `dir` (created if needed).
+pub fn save(dir: &Path, model: &MultiTaskNet, config: &MultiTaskConfig, meta: &WeightsMeta) -> Result<(), WeightsError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        WeightsError::Write(crate::export::ExportError::Io { path: dir.to_path_buf(), source: e })
+    })?;
+    let bytes = model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| WeightsError::Corrupt { path: dir.join(MODEL_FILE), reason: e.to_string() })?;
+    atomic_write(&dir.join(MODEL_FILE), |w| w.write_all(&bytes))?;
+    let config_json = serde_json::to_vec_pretty(config).expect("config serialises");
+    atomic_write(&dir.join(CONFIG_FILE), |w| w.write_all(&config_json))?;
+    let meta_json = serde_json::to_vec_pretty(meta).expect("meta serialises");
+    atomic_write(&dir.join(META_FILE), |w| w.write_all(&meta_json))?;
+    Ok(())
+}
+
+/// The weights shipped with relievo: `$RELIEVO_MODELS/default`, else `models/default`
+/// beside the executable's crate (development) or the installed share folder.
+pub fn default_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("RELIEVO_MODELS") {
+        return PathBuf::from(dir).join("default");
+    }
+    let candidates = [
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default"),
+        PathBuf::from("/usr/share/relievo/models/default"),
+    ];
+    candidates.iter().find(|p| p.is_dir()).cloned().unwrap_or_else(|| candidates[0].clone())
+}

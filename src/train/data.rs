@@ -1,0 +1,298 @@
+//! Training data: dataset folders (DESIGN.md layout: `images/`, `depth/`, optional
+//! `semantics/` and `edges/`), the synthetic relief world on the fly, or both; the
+//! folder check run before training; seed 000's augmentations; batches as tensors.
+//! Everything is a pure function of (seed, step), so `--resume` sees the same data.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::grid::Grid;
+use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES, soft_edge_classes};
+use crate::net::loss::Targets;
+use crate::net::weights::WeightsMeta;
+use crate::photo::{LoadOptions, load_depth, load_photo};
+use crate::rng::Rng;
+use crate::synth::{SynthParams, generate};
+
+/// One training example at any size.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub photo: Grid<[f32; 3]>,
+    /// 0..1, 1 = most raised.
+    pub height: Grid<f32>,
+    /// Class ids 0..3, when the dataset has them.
+    pub semantics: Option<Grid<u8>>,
+    /// Soft-edge classes 0..5 (from the dataset, else derived from `height`).
+    pub edges: Grid<u8>,
+}
+
+/// A dataset folder and the names of its complete pairs.
+#[derive(Clone, Debug)]
+pub struct DatasetFolder {
+    pub root: PathBuf,
+    pub names: Vec<String>,
+}
+
+/// What the dataset check found.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DatasetReport {
+    pub pairs: usize,
+    pub with_semantics: usize,
+    pub with_edges: usize,
+    /// One line each: missing pairs, size mismatches, 8-bit depth, unreadable files.
+    pub problems: Vec<String>,
+}
+
+impl DatasetReport {
+    /// Problems that stop training (no usable pair); the rest are warnings.
+    pub fn is_usable(&self) -> bool {
+        self.pairs > 0
+    }
+}
+
+fn stems(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<(String, PathBuf)> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| crate::photo::SUPPORTED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .filter_map(|p| Some((p.file_stem()?.to_str()?.to_string(), p)))
+        .collect();
+    out.sort();
+    out
+}
+
+fn find(list: &[(String, PathBuf)], name: &str) -> Option<PathBuf> {
+    list.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone())
+}
+
+fn header(path: &Path) -> Result<(u32, u32, image::ColorType), String> {
+    let reader = image::ImageReader::open(path).map_err(|e| e.to_string())?;
+    let reader = reader.with_guessed_format().map_err(|e| e.to_string())?;
+    let decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    use image::ImageDecoder;
+    let (w, h) = decoder.dimensions();
+    Ok((w, h, decoder.color_type()))
+}
+
+/// Checks `root` and lists its usable pairs and its problems, reading only headers.
+pub fn check_folder(root: &Path) -> (DatasetFolder, DatasetReport) {
+    let mut report = DatasetReport::default();
+    let images = stems(&root.join("images"));
+    let depths = stems(&root.join("depth"));
+    let semantics = stems(&root.join("semantics"));
+    let edges = stems(&root.join("edges"));
+    if images.is_empty() {
+        report.problems.push(format!("{}: no images (expected images/NAME.png|jpg)", root.join("images").display()));
+    }
+    if depths.is_empty() {
+        report.problems.push(format!("{}: no depth maps (expected depth/NAME.png)", root.join("depth").display()));
+    }
+    let mut names = Vec::new();
+    for (name, image_path) in &images {
+        let Some(depth_path) = find(&depths, name) else {
+            report.problems.push(format!("{name}: image without depth/{name}.png (skipped)"));
+            continue;
+        };
+        let (iw, ih) = match header(image_path) {
+            Ok((w, h, _)) => (w, h),
+            Err(e) => {
+                report.problems.push(format!("{}: unreadable ({e}) (skipped)", image_path.display()));
+                continue;
+            }
+        };
+        match header(&depth_path) {
+            Ok((w, h, colour)) => {
+                if (w, h) != (iw, ih) {
+                    report.problems.push(format!("{name}: image {iw}×{ih} but depth {w}×{h} (skipped)"));
+                    continue;
+                }
+                if colour.bytes_per_pixel() / colour.channel_count().max(1) < 2 {
+                    report.problems.push(format!("{name}: depth is 8-bit (256 levels; 16-bit keeps carved detail)"));
+                }
+            }
+            Err(e) => {
+                report.problems.push(format!("{}: unreadable ({e}) (skipped)", depth_path.display()));
+                continue;
+            }
+        }
+        report.with_semantics += usize::from(find(&semantics, name).is_some());
+        report.with_edges += usize::from(find(&edges, name).is_some());
+        names.push(name.clone());
+    }
+    for (name, _) in &depths {
+        if find(&images, name).is_none() {
+            report.problems.push(format!("{name}: depth without images/{name}.* (skipped)"));
+        }
+    }
+    report.pairs = names.len();
+    (DatasetFolder { root: root.to_path_buf(), names }, report)
+}
+
+fn load_labels(path: Option<PathBuf>, width: usize, height: usize, max: u8) -> Result<Option<Grid<u8>>, String> {
+    let Some(path) = path else { return Ok(None) };
+    let img = image::open(&path).map_err(|e| format!("{}: {e}", path.display()))?.into_luma8();
+    if (img.width() as usize, img.height() as usize) != (width, height) {
+        return Err(format!("{}: size differs from the image", path.display()));
+    }
+    Ok(Some(Grid::from_vec(width, height, img.into_raw().into_iter().map(|v| v.min(max)).collect())))
+}
+
+impl DatasetFolder {
+    /// Loads pair `index` (labels derived from depth where absent).
+    pub fn load(&self, index: usize) -> Result<Sample, String> {
+        let name = &self.names[index];
+        let opts = LoadOptions::default();
+        let image_path = find(&stems(&self.root.join("images")), name).ok_or(format!("{name}: image vanished"))?;
+        let photo = load_photo(&image_path, &opts).map_err(|e| e.to_string())?;
+        let height = load_depth(&self.root.join("depth").join(format!("{name}.png")), &opts).map_err(|e| e.to_string())?;
+        let (w, h) = (height.width, height.height);
+        let semantics = load_labels(find(&stems(&self.root.join("semantics")), name), w, h, 3)?;
+        let edges = load_labels(find(&stems(&self.root.join("edges")), name), w, h, 5)?
+            .unwrap_or_else(|| soft_edge_classes(&height));
+        Ok(Sample { photo: photo.rgb, height, semantics, edges })
+    }
+}
+
+/// Where training examples come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Folder(DatasetFolder),
+    Synthetic { size_px: usize },
+    /// Folder pairs and synthetic panels alternating, `synthetic_fraction` of them synthetic.
+    Mix { folder: DatasetFolder, size_px: usize, synthetic_fraction: f32 },
+}
+
+impl Source {
+    /// Example `index` of the stream (deterministic). Folder examples cycle.
+    pub fn example(&self, seed: u64, index: u64) -> Result<Sample, String> {
+        let synthetic = |size_px: usize| {
+            let s = generate(Rng::mix(seed, index), &SynthParams { size_px, ..SynthParams::default() });
+            Sample { photo: s.photo, height: s.height, semantics: Some(s.semantics), edges: s.edges }
+        };
+        match self {
+            Source::Folder(f) => f.load((Rng::mix(seed, index) % f.names.len() as u64) as usize),
+            Source::Synthetic { size_px } => Ok(synthetic(*size_px)),
+            Source::Mix { folder, size_px, synthetic_fraction } => {
+                let mut rng = Rng::new(Rng::mix(seed ^ 0x5eed, index));
+                if rng.f32() < *synthetic_fraction {
+                    Ok(synthetic(*size_px))
+                } else {
+                    folder.load((rng.next_u64() % folder.names.len() as u64) as usize)
+                }
+            }
+        }
+    }
+}
+
+/// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
+/// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels follow geometry.
+pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
+    let (w, h) = (sample.height.width, sample.height.height);
+    // Random scale: the crop covers 55–100 % of the shorter side.
+    let side = w.min(h) as f32 * (0.55 + 0.45 * rng.f32());
+    let side = side.max(2.0);
+    let x0 = rng.f32() * (w as f32 - side).max(0.0);
+    let y0 = rng.f32() * (h as f32 - side).max(0.0);
+    let flip = rng.f32() < 0.5;
+    let step = side / crop_px as f32;
+    let src = |x: usize, y: usize| {
+        let xf = if flip { crop_px - 1 - x } else { x } as f32;
+        (x0 + (xf + 0.5) * step - 0.5, y0 + (y as f32 + 0.5) * step - 0.5)
+    };
+    let nearest = |g: &Grid<u8>, x: usize, y: usize| {
+        let (sx, sy) = src(x, y);
+        g.get_clamped(sx.round() as isize, sy.round() as isize)
+    };
+    let height = Grid::from_fn(crop_px, crop_px, |x, y| {
+        let (sx, sy) = src(x, y);
+        sample.height.sample_bilinear(sx, sy)
+    });
+    let channels: Vec<Grid<f32>> = (0..3).map(|c| sample.photo.map(|p| p[c])).collect();
+    // HSV jitter: hue rotation (small), saturation and value scaling; then noise.
+    let hue = (rng.f32() - 0.5) * 0.1;
+    let sat = 0.7 + 0.6 * rng.f32();
+    let val = 0.75 + 0.5 * rng.f32();
+    let noise_sigma = 0.03 * rng.f32();
+    let mut noise_rng = Rng::new(rng.next_u64());
+    let photo = Grid::from_fn(crop_px, crop_px, |x, y| {
+        let (sx, sy) = src(x, y);
+        let rgb = [0, 1, 2].map(|c| channels[c].sample_bilinear(sx, sy));
+        let [r, g, b] = jitter_hsv(rgb, hue, sat, val);
+        [r, g, b].map(|v| (v + noise_sigma * noise_rng.normal()).clamp(0.0, 1.0))
+    });
+    // Relative heights: renormalise the crop to 0..1.
+    let (lo, hi) = height.min_max();
+    let height = height.map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.0 });
+    Sample {
+        semantics: sample.semantics.as_ref().map(|s| Grid::from_fn(crop_px, crop_px, |x, y| nearest(s, x, y))),
+        edges: Grid::from_fn(crop_px, crop_px, |x, y| nearest(&sample.edges, x, y)),
+        photo,
+        height,
+    }
+}
+
+fn jitter_hsv([r, g, b]: [f32; 3], hue: f32, sat: f32, val: f32) -> [f32; 3] {
+    let max = r.max(g).max(b);
+    let min = r.min(g).min(b);
+    let d = max - min;
+    let mut hh = if d <= 0.0 {
+        0.0
+    } else if max == r {
+        ((g - b) / d).rem_euclid(6.0)
+    } else if max == g {
+        (b - r) / d + 2.0
+    } else {
+        (r - g) / d + 4.0
+    } / 6.0;
+    let s = if max > 0.0 { (d / max * sat).min(1.0) } else { 0.0 };
+    let v = (max * val).min(1.0);
+    hh = (hh + hue).rem_euclid(1.0);
+    let i = (hh * 6.0).floor();
+    let f = hh * 6.0 - i;
+    let (p, q, t) = (v * (1.0 - s), v * (1.0 - f * s), v * (1.0 - (1.0 - f) * s));
+    match i as i32 % 6 {
+        0 => [v, t, p],
+        1 => [q, v, p],
+        2 => [p, v, t],
+        3 => [p, q, v],
+        4 => [t, p, v],
+        _ => [v, p, q],
+    }
+}
+
+/// A batch as tensors: normalised photos `[b, 3, h, w]` and the targets.
+pub fn to_batch(samples: &[Sample], meta: &WeightsMeta, device: &Device) -> (Tensor<4>, Targets) {
+    let (w, h) = (samples[0].height.width, samples[0].height.height);
+    let n = w * h;
+    let b = samples.len();
+    let mut photo = Vec::with_capacity(b * 3 * n);
+    let mut depth = Vec::with_capacity(b * n);
+    let mut sem = vec![0f32; b * SEMANTIC_CLASSES * n];
+    let mut edges = vec![0f32; b * EDGE_CLASSES * n];
+    for (i, s) in samples.iter().enumerate() {
+        for c in 0..3 {
+            photo.extend(s.photo.data.iter().map(|p| (p[c] - meta.mean[c]) / meta.std[c]));
+        }
+        depth.extend_from_slice(&s.height.data);
+        if let Some(labels) = &s.semantics {
+            for (p, &c) in labels.data.iter().enumerate() {
+                sem[(i * SEMANTIC_CLASSES + c as usize) * n + p] = 1.0;
+            }
+        }
+        for (p, &c) in s.edges.data.iter().enumerate() {
+            edges[(i * EDGE_CLASSES + c as usize) * n + p] = 1.0;
+        }
+    }
+    let t = |v: Vec<f32>, c: usize| Tensor::from_data(TensorData::new(v, [b, c, h, w]), device);
+    (
+        t(photo, 3),
+        Targets { depth: t(depth, 1), semantics: t(sem, SEMANTIC_CLASSES), edges: t(edges, EDGE_CLASSES) },
+    )
+}

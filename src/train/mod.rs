@@ -1,0 +1,425 @@
+//! Training and fine-tuning (seed 000's recipe): Adam + OneCycle, augmentations,
+//! the dynamic edge-enhanced loss, validation each epoch, checkpoints that resume
+//! exactly (same data order, optimizer and schedule state), the best weights kept.
+//! Progress is reported as [`TrainEvent`]s (CLI progress bar, GUI panel); a
+//! [`TrainControl`] pauses or stops the run cleanly with a checkpoint.
+
+pub mod data;
+pub mod eval;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+
+use crate::export::atomic_write;
+use crate::net::loss::total_loss;
+use crate::net::weights::{self, Provenance, WeightsMeta};
+use crate::net::{MultiTaskConfig, Weights};
+use crate::rng::Rng;
+use data::{Sample, Source, augment, to_batch};
+use eval::{EvalReport, PhysicalSize, evaluate};
+
+/// Everything a run needs; saved in every checkpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub model: MultiTaskConfig,
+    /// Dataset folder; `None` with `synthetic` = synthetic only.
+    pub data: Option<PathBuf>,
+    /// Use the synthetic relief world (alone, or mixed with `data`).
+    pub synthetic: bool,
+    /// Fraction of synthetic examples when mixing with a folder.
+    pub synthetic_fraction: f32,
+    /// Side of the synthetic panels, px.
+    pub synthetic_size_px: usize,
+    /// Weights to start from (fine-tuning); `None` = random initialisation.
+    pub init: Option<PathBuf>,
+    pub epochs: usize,
+    /// Steps per epoch (for synthetic data; folders use ⌈pairs / batch⌉).
+    pub steps_per_epoch: usize,
+    pub batch: usize,
+    /// Training crop side, px (multiple of 16).
+    pub crop_px: usize,
+    /// OneCycle maximum learning rate.
+    pub lr: f64,
+    pub pct_start: f64,
+    pub seed: u64,
+    pub checkpoint_every: usize,
+    /// Validation examples per epoch.
+    pub val_count: usize,
+    pub out: PathBuf,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            model: MultiTaskConfig::new(),
+            data: None,
+            synthetic: true,
+            synthetic_fraction: 0.5,
+            synthetic_size_px: 256,
+            init: None,
+            epochs: 10,
+            steps_per_epoch: 200,
+            batch: 4,
+            crop_px: 160,
+            lr: 0.01,
+            pct_start: 0.2,
+            seed: 0,
+            checkpoint_every: 100,
+            val_count: 16,
+            out: PathBuf::from("runs/latest"),
+        }
+    }
+}
+
+/// Losses of one step.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StepLosses {
+    pub total: f64,
+    pub semantic: f64,
+    pub depth: f64,
+    pub edge: f64,
+}
+
+#[derive(Clone, Debug)]
+pub enum TrainEvent {
+    Started { total_steps: usize, resumed_from: usize },
+    Step {
+        step: usize,
+        total_steps: usize,
+        epoch: usize,
+        losses: StepLosses,
+        k: f64,
+        lr: f64,
+        samples_per_sec: f64,
+        eta_secs: f64,
+    },
+    Validation { epoch: usize, step: usize, report: Box<EvalReport>, best: bool },
+    Checkpoint { step: usize, path: PathBuf },
+    Finished { steps: usize, stopped: bool, best_dir: PathBuf },
+}
+
+/// Shared switches between the run and whoever watches it.
+#[derive(Debug, Default)]
+pub struct TrainControl {
+    pub stop: AtomicBool,
+    pub pause: AtomicBool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    Data(String),
+    #[error(transparent)]
+    Weights(#[from] weights::WeightsError),
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint { path: PathBuf, reason: String },
+    #[error("invalid training settings: {0}")]
+    Settings(String),
+}
+
+/// Saved beside the checkpoint weights.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RunState {
+    step: usize,
+    best_rmse_pct: Option<f64>,
+    wall_time_secs: f64,
+    config: TrainConfig,
+}
+
+const CHECKPOINT_DIR: &str = "checkpoint";
+const BEST_DIR: &str = "best";
+const OPTIMIZER_FILE: &str = "optimizer.bin";
+const STATE_FILE: &str = "state.json";
+/// Seed offset of the validation stream (disjoint from training examples).
+const VALIDATION_SEED: u64 = 0x7a11_da7e;
+
+/// OneCycle learning rate (PyTorch's defaults: cosine, div 25, final div 1e4).
+pub fn one_cycle_lr(step: usize, total: usize, max_lr: f64, pct_start: f64) -> f64 {
+    let initial = max_lr / 25.0;
+    let final_lr = initial / 1e4;
+    let up = ((pct_start * total as f64) - 1.0).max(1.0);
+    let t = step as f64;
+    let cos = |from: f64, to: f64, frac: f64| to + (from - to) * (1.0 + (std::f64::consts::PI * frac).cos()) / 2.0;
+    if t <= up {
+        cos(initial, max_lr, t / up)
+    } else {
+        let down = (total as f64 - 1.0 - up).max(1.0);
+        cos(max_lr, final_lr, ((t - up) / down).min(1.0))
+    }
+}
+
+impl TrainConfig {
+    fn check(&self) -> Result<(), TrainError> {
+        let bad = |s: &str| Err(TrainError::Settings(s.into()));
+        if self.batch == 0 || self.epochs == 0 || self.steps_per_epoch == 0 {
+            return bad("batch, epochs and steps per epoch must be at least 1");
+        }
+        if self.crop_px < 32 || self.crop_px % 16 != 0 {
+            return bad("crop size must be a multiple of 16, at least 32");
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) || !(0.0..1.0).contains(&self.pct_start) {
+            return bad("learning rate must be > 0 and pct_start in [0, 1)");
+        }
+        if self.data.is_none() && !self.synthetic {
+            return bad("choose a dataset folder, synthetic data, or both");
+        }
+        Ok(())
+    }
+
+    /// Builds the example source, checking the folder first.
+    pub fn source(&self) -> Result<(Source, Option<data::DatasetReport>), TrainError> {
+        let size_px = self.synthetic_size_px;
+        match &self.data {
+            None => Ok((Source::Synthetic { size_px }, None)),
+            Some(dir) => {
+                let (folder, report) = data::check_folder(dir);
+                if !report.is_usable() {
+                    return Err(TrainError::Data(format!(
+                        "{}: no usable image/depth pairs ({})",
+                        dir.display(),
+                        report.problems.first().cloned().unwrap_or_default()
+                    )));
+                }
+                let source = if self.synthetic {
+                    Source::Mix { folder, size_px, synthetic_fraction: self.synthetic_fraction }
+                } else {
+                    Source::Folder(folder)
+                };
+                Ok((source, Some(report)))
+            }
+        }
+    }
+
+    fn total_steps(&self, source: &Source) -> usize {
+        let per_epoch = match source {
+            Source::Folder(f) => f.names.len().div_ceil(self.batch),
+            _ => self.steps_per_epoch,
+        };
+        per_epoch.max(1) * self.epochs
+    }
+}
+
+/// The validation examples: a fixed, disjoint stream of the same source.
+fn validation_samples(source: &Source, cfg: &TrainConfig) -> Vec<Result<Sample, String>> {
+    (0..cfg.val_count as u64).map(|i| source.example(cfg.seed ^ VALIDATION_SEED, i)).collect()
+}
+
+fn batch_samples(source: &Source, cfg: &TrainConfig, step: usize) -> Result<Vec<Sample>, TrainError> {
+    (0..cfg.batch)
+        .map(|i| {
+            let index = (step * cfg.batch + i) as u64;
+            let sample = source.example(cfg.seed, index).map_err(TrainError::Data)?;
+            let mut rng = Rng::new(Rng::mix(cfg.seed ^ 0xa09, index));
+            Ok(augment(&sample, cfg.crop_px, &mut rng))
+        })
+        .collect()
+}
+
+fn checkpoint_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Checkpoint { path: path.to_path_buf(), reason: e.to_string() }
+}
+
+fn meta_for(cfg: &TrainConfig, steps: u64, wall_time_secs: f64) -> WeightsMeta {
+    WeightsMeta {
+        working_side_px: cfg.synthetic_size_px.max(cfg.crop_px),
+        provenance: Provenance {
+            data: match (&cfg.data, cfg.synthetic) {
+                (Some(d), true) => format!("{} + synthetic relief world", d.display()),
+                (Some(d), false) => d.display().to_string(),
+                (None, _) => "synthetic relief world".into(),
+            },
+            init: cfg.init.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            steps,
+            wall_time_secs,
+            notes: format!(
+                "relievo {} train: batch {}, crop {} px, max lr {}, seed {}",
+                env!("CARGO_PKG_VERSION"),
+                cfg.batch,
+                cfg.crop_px,
+                cfg.lr,
+                cfg.seed
+            ),
+        },
+        ..WeightsMeta::default()
+    }
+}
+
+/// Trains (or resumes, if `resume` and a checkpoint exists in `cfg.out`).
+pub fn run(
+    cfg: TrainConfig,
+    resume: bool,
+    device: &Device,
+    control: &TrainControl,
+    mut on_event: impl FnMut(TrainEvent),
+) -> Result<Weights, TrainError> {
+    let checkpoint_dir = cfg.out.join(CHECKPOINT_DIR);
+    let (cfg, mut state) = if resume && checkpoint_dir.join(STATE_FILE).is_file() {
+        let path = checkpoint_dir.join(STATE_FILE);
+        let text = std::fs::read(&path).map_err(|e| checkpoint_error(&path, e))?;
+        let state: RunState = serde_json::from_slice(&text).map_err(|e| checkpoint_error(&path, e))?;
+        (state.config.clone(), state)
+    } else {
+        (cfg.clone(), RunState { step: 0, best_rmse_pct: None, wall_time_secs: 0.0, config: cfg })
+    };
+    cfg.check()?;
+    let (source, _) = cfg.source()?;
+    let total_steps = cfg.total_steps(&source);
+    let steps_per_epoch = total_steps / cfg.epochs;
+    let train_device = device.clone().autodiff();
+    train_device.seed(cfg.seed);
+
+    let (mut model, model_config, mut optim) = if state.step > 0 {
+        let w = weights::load(&checkpoint_dir, &train_device)?;
+        let path = checkpoint_dir.join(OPTIMIZER_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| checkpoint_error(&path, e))?;
+        let optim = AdamConfig::new()
+            .init()
+            .from_bytes(Bytes::from_bytes_vec(bytes))
+            .map_err(|e| checkpoint_error(&path, e))?;
+        (w.model, w.config, optim)
+    } else if let Some(init) = &cfg.init {
+        let w = weights::load(init, &train_device)?;
+        (w.model, w.config, AdamConfig::new().init())
+    } else {
+        (cfg.model.init(&train_device), cfg.model.clone(), AdamConfig::new().init())
+    };
+    let loss_cfg = model_config.loss.clone();
+    let edge_mode = model_config.edge_mode;
+    let meta = WeightsMeta::default();
+    let val = validation_samples(&source, &cfg);
+
+    on_event(TrainEvent::Started { total_steps, resumed_from: state.step });
+    let started = Instant::now();
+    let wall_before = state.wall_time_secs;
+    let mut stopped = false;
+
+    // Batches are prepared one step ahead on another thread.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Sample>, TrainError>>(2);
+    let first_step = state.step;
+    let producer = {
+        let (source, cfg) = (source.clone(), cfg.clone());
+        std::thread::spawn(move || {
+            for step in first_step..total_steps {
+                if tx.send(batch_samples(&source, &cfg, step)).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+
+    let save_checkpoint = |model: &crate::net::MultiTaskNet,
+                           optim: &burn::optim::ModuleOptimizer,
+                           state: &RunState|
+     -> Result<(), TrainError> {
+        weights::save(&checkpoint_dir, model, &model_config, &meta_for(&cfg, state.step as u64, state.wall_time_secs))?;
+        let bytes = optim.into_bytes().map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
+        atomic_write(&checkpoint_dir.join(OPTIMIZER_FILE), |w| w.write_all(&bytes))
+            .map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
+        let json = serde_json::to_vec_pretty(state).expect("state serialises");
+        atomic_write(&checkpoint_dir.join(STATE_FILE), |w| w.write_all(&json))
+            .map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
+        Ok(())
+    };
+
+    let mut window = Instant::now();
+    let mut window_samples = 0usize;
+    while state.step < total_steps {
+        while control.pause.load(Ordering::Relaxed) && !control.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if control.stop.load(Ordering::Relaxed) {
+            stopped = true;
+            break;
+        }
+        let samples = rx.recv().map_err(|_| TrainError::Data("data thread ended early".into()))??;
+        let (photo, targets) = to_batch(&samples, &meta, &train_device);
+        let out = model.forward(photo);
+        let parts = total_loss(&out, &targets, &loss_cfg, edge_mode);
+        let total = parts.total.clone().into_scalar::<f32>() as f64;
+        if !total.is_finite() {
+            return Err(TrainError::Settings(format!(
+                "loss became {total} at step {}; lower the learning rate",
+                state.step
+            )));
+        }
+        let lr = one_cycle_lr(state.step, total_steps, cfg.lr, cfg.pct_start);
+        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
+        model = optim.step(lr, model, grads);
+        state.step += 1;
+        window_samples += cfg.batch;
+        let elapsed = window.elapsed().as_secs_f64().max(1e-9);
+        let samples_per_sec = window_samples as f64 / elapsed;
+        if elapsed > 30.0 {
+            window = Instant::now();
+            window_samples = 0;
+        }
+        state.wall_time_secs = wall_before + started.elapsed().as_secs_f64();
+        on_event(TrainEvent::Step {
+            step: state.step,
+            total_steps,
+            epoch: (state.step - 1) / steps_per_epoch + 1,
+            losses: StepLosses { total, semantic: parts.semantic, depth: parts.depth, edge: parts.edge },
+            k: parts.k,
+            lr,
+            samples_per_sec,
+            eta_secs: (total_steps - state.step) as f64 * cfg.batch as f64 / samples_per_sec.max(1e-9),
+        });
+
+        if state.step % steps_per_epoch == 0 && !val.is_empty() {
+            let current = Weights { model: model.valid(), config: model_config.clone(), meta: meta_for(&cfg, state.step as u64, state.wall_time_secs) };
+            let report = evaluate(&current, val.iter().cloned(), device, PhysicalSize::default(), |_, _| {})
+                .map_err(TrainError::Data)?;
+            let best = state.best_rmse_pct.is_none_or(|b| report.bench.rmse_pct < b);
+            if best {
+                state.best_rmse_pct = Some(report.bench.rmse_pct);
+                weights::save(&cfg.out.join(BEST_DIR), &current.model, &model_config, &current.meta)?;
+            }
+            on_event(TrainEvent::Validation {
+                epoch: state.step / steps_per_epoch,
+                step: state.step,
+                report: Box::new(report),
+                best,
+            });
+        }
+        if state.step % cfg.checkpoint_every == 0 || state.step == total_steps {
+            save_checkpoint(&model, &optim, &state)?;
+            on_event(TrainEvent::Checkpoint { step: state.step, path: checkpoint_dir.clone() });
+        }
+    }
+    drop(rx);
+    let _ = producer.join();
+    if stopped {
+        save_checkpoint(&model, &optim, &state)?;
+        on_event(TrainEvent::Checkpoint { step: state.step, path: checkpoint_dir.clone() });
+    }
+    let best_dir = cfg.out.join(BEST_DIR);
+    let final_meta = meta_for(&cfg, state.step as u64, state.wall_time_secs);
+    if !best_dir.join(weights::MODEL_FILE).is_file() {
+        weights::save(&best_dir, &model.valid(), &model_config, &final_meta)?;
+    }
+    on_event(TrainEvent::Finished { steps: state.step, stopped, best_dir });
+    Ok(Weights { model: model.valid(), config: model_config, meta: final_meta })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_cycle_rises_then_falls() {
+        let total = 100;
+        let lrs: Vec<f64> = (0..total).map(|s| one_cycle_lr(s, total, 0.01, 0.2)).collect();
+        assert!((lrs[0] - 0.01 / 25.0).abs() < 1e-12);
+        let peak = lrs.iter().cloned().fold(0.0, f64::max);
+        assert!((peak - 0.01).abs() < 1e-9);
+        let peak_at = lrs.iter().position(|&l| l == peak).unwrap();
+        assert!((18..=20).contains(&peak_at), "peak at {peak_at}");
+        assert!(lrs[total - 1] < 1e-6);
+    }
+}

@@ -1,0 +1,374 @@
+//! End-to-end tests of the app through egui_kittest, driving the real `RelievoApp` on the wgpu
+//! renderer (Mesa lavapipe where there is no GPU): open a photo by argument, wait for the
+//! network's layers (tiny random weights made here), change a parameter through its widget,
+//! export an STL and check it is watertight with `stl_io`; open a depth map by dropping it on the
+//! window without any weights; start and stop a tiny training run. Frame times (the UI thread's
+//! work per frame) are recorded while inference and training run and must stay under 50 ms.
+//! One small snapshot of the window (layers + 3D relief) is compared on lavapipe.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use eframe::egui_wgpu;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, SnapshotOptions};
+
+use relievo::app::{AppOptions, Command, JobKind, RelievoApp, Settings, Tab, TrainPhase};
+use relievo::grid::Grid;
+use relievo::net::{MultiTaskConfig, WeightsMeta};
+
+/// Frame-time budget of the UI thread while inference or training runs (the 50 ms).
+const FRAME_BUDGET_MS: f32 = 50.0;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("relievo-app-ui-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Tiny random weights in `<dir>/default`; returns that folder.
+fn tiny_weights(dir: &Path) -> PathBuf {
+    let device = burn::tensor::Device::flex();
+    let config = MultiTaskConfig::new()
+        .with_encoder_channels([4, 4, 4, 4, 4])
+        .with_edge_channels([2, 2, 2, 2]);
+    let model = config.init(&device);
+    let weights_dir = dir.join("default");
+    relievo::net::weights::save(&weights_dir, &model, &config, &WeightsMeta::default()).unwrap();
+    weights_dir
+}
+
+/// A photo-like image: shaded domes and a frame, as a relief photographed in raking light.
+fn write_photo(path: &Path, width: u32, height: u32) {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        let (u, v) = (x as f32 / width as f32, y as f32 / height as f32);
+        let dome = (-((u - 0.4).powi(2) + (v - 0.5).powi(2)) * 30.0).exp();
+        let shade = 0.45 + 0.4 * dome * (u - 0.4 - (v - 0.5)) * 4.0 + 0.1 * (u * 20.0).sin();
+        let g = (shade.clamp(0.0, 1.0) * 255.0) as u8;
+        image::Rgb([g, (g as f32 * 0.92) as u8, (g as f32 * 0.8) as u8])
+    });
+    image.save(path).unwrap();
+}
+
+/// A 16-bit depth map of a few bumps.
+fn write_depth(path: &Path, width: usize, height: usize) {
+    let depth = Grid::from_fn(width, height, |x, y| {
+        let (u, v) = (x as f32 / width as f32, y as f32 / height as f32);
+        let bump = |cx: f32, cy: f32, r: f32| (-((u - cx).powi(2) + (v - cy).powi(2)) / (r * r)).exp();
+        (0.6 * bump(0.35, 0.45, 0.18) + 0.4 * bump(0.7, 0.6, 0.12) + 0.1 * (u * 12.0).sin().abs()).min(1.0)
+    });
+    relievo::export::write_png16(&depth, path).unwrap();
+}
+
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// The real app in a kittest harness on the wgpu renderer (lavapipe without a GPU).
+fn harness(options: AppOptions, size: [f32; 2]) -> Harness<'static, RelievoApp> {
+    let render_state = egui_kittest::wgpu::create_render_state(
+        egui_kittest::wgpu::default_wgpu_setup(),
+        egui_wgpu::RendererOptions::PREDICTABLE,
+    );
+    let renderer = egui_kittest::wgpu::WgpuTestRenderer::from_render_state(render_state.clone());
+    let app = RelievoApp::new(
+        &egui::Context::default(),
+        Some(render_state),
+        Settings::default(),
+        options,
+    );
+    Harness::builder()
+        .with_size(egui::vec2(size[0], size[1]))
+        .with_accessibility_check(false)
+        .renderer(renderer)
+        .build_ui_state(
+            |ui, app: &mut RelievoApp| {
+                app.logic(&ui.ctx().clone());
+                app.ui(ui);
+            },
+            app,
+        )
+}
+
+/// Steps the harness (in real time) until `done` holds, or panics after `timeout`.
+fn step_until(
+    harness: &mut Harness<'static, RelievoApp>,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&RelievoApp) -> bool,
+) {
+    let started = Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            started.elapsed() < timeout,
+            "timed out waiting for {what}; messages: {:?}",
+            messages(harness.state())
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    harness.step();
+}
+
+fn messages(app: &RelievoApp) -> Vec<String> {
+    app.messages.iter().map(|m| m.text.clone()).collect()
+}
+
+/// Every undirected edge of the STL is shared by exactly two triangles.
+fn assert_watertight(path: &Path) -> stl_io::IndexedMesh {
+    let mut file = std::fs::File::open(path).unwrap();
+    let mesh = stl_io::read_stl(&mut file).unwrap();
+    assert!(mesh.faces.len() > 100, "{} faces", mesh.faces.len());
+    let mut edges: HashMap<(usize, usize), usize> = HashMap::new();
+    for face in &mesh.faces {
+        for k in 0..3 {
+            let (a, b) = (face.vertices[k], face.vertices[(k + 1) % 3]);
+            *edges.entry((a.min(b), a.max(b))).or_default() += 1;
+        }
+    }
+    let bad: Vec<_> = edges.iter().filter(|(_, &n)| n != 2).take(5).collect();
+    assert!(
+        bad.is_empty(),
+        "edges not shared by two faces: {bad:?} (of {})",
+        edges.len()
+    );
+    mesh
+}
+
+fn bounding_box(mesh: &stl_io::IndexedMesh) -> ([f32; 3], [f32; 3]) {
+    let mut lo = [f32::INFINITY; 3];
+    let mut hi = [f32::NEG_INFINITY; 3];
+    for v in &mesh.vertices {
+        for c in 0..3 {
+            lo[c] = lo[c].min(v[c]);
+            hi[c] = hi[c].max(v[c]);
+        }
+    }
+    (lo, hi)
+}
+
+#[test]
+fn photo_by_argument_layers_parameter_and_watertight_stl() {
+    let dir = temp_dir("photo");
+    let weights = tiny_weights(&dir.join("models"));
+    let photo = dir.join("panel.png");
+    write_photo(&photo, 512, 384);
+    let options = AppOptions {
+        photo: Some(photo),
+        weights_dir: weights,
+        ..Default::default()
+    };
+    let mut harness = harness(options, [1200.0, 760.0]);
+
+    step_until(&mut harness, "the layers", Duration::from_secs(180), |app| {
+        app.layers().is_some() && app.inspector.layers_shown()
+    });
+    let app = harness.state();
+    assert_eq!(
+        app.device.as_ref().map(|d| d.is_gpu),
+        Some(false),
+        "lavapipe is not a GPU"
+    );
+    let layers = app.layers().unwrap();
+    assert_eq!((layers.depth.width, layers.depth.height), (512, 384));
+    let busy = app.frames.work(Some(true));
+    eprintln!(
+        "UI frame work during inference: {} frames, mean {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        busy.frames, busy.mean_ms, busy.p95_ms, busy.max_ms
+    );
+    assert!(busy.frames > 0, "frames ran while the network worked");
+    assert!(busy.p95_ms < FRAME_BUDGET_MS, "{busy:?}");
+
+    // A parameter through its widget, another by command; the 3D view follows.
+    harness.get_by_label("Invert").click();
+    harness.step();
+    assert!(harness.state().settings.relief.invert);
+    let mut params = harness.state().settings.relief.clone();
+    params.width_mm = 60.0;
+    params.relief_mm = 4.0;
+    params.base_mm = 1.5;
+    harness.state_mut().send(Command::SetRelief(params));
+    step_until(&mut harness, "the exact mesh", Duration::from_secs(120), |app| {
+        app.mesh.as_ref().is_some_and(|m| m.params == app.settings.relief)
+    });
+    let render_ms = harness.state_mut().measure_render_ms([640, 480]);
+    assert!(render_ms.is_some(), "the 3D view drew the relief");
+
+    let stl = dir.join("out").join("panel.stl");
+    std::fs::create_dir_all(stl.parent().unwrap()).unwrap();
+    harness.state_mut().send(Command::ExportStl(stl.clone()));
+    step_until(&mut harness, "the STL export", Duration::from_secs(60), |app| {
+        app.last_export.is_some()
+    });
+    let mesh = assert_watertight(&stl);
+    let (lo, hi) = bounding_box(&mesh);
+    assert!((hi[0] - lo[0] - 60.0).abs() < 1e-3, "width {}", hi[0] - lo[0]);
+    assert!((hi[2] - 5.5).abs() < 1e-3 && lo[2].abs() < 1e-6, "z {lo:?}..{hi:?}");
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out").join("panel.relievo.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["relief"]["invert"], serde_json::Value::Bool(true));
+
+    // Export the layers and the depth PNG too.
+    harness.state_mut().send(Command::ExportLayers(dir.join("layers")));
+    let layers_dir = dir.join("layers");
+    step_until(&mut harness, "the layers export", Duration::from_secs(60), |app| {
+        !app.jobs.is_running(JobKind::ExportLayers) && layers_dir.join("semantics_preview.png").is_file()
+    });
+    let depth_png = dir.join("depth16.png");
+    harness.state_mut().send(Command::ExportDepthPng(depth_png.clone()));
+    step_until(&mut harness, "the depth PNG", Duration::from_secs(60), |app| {
+        !app.jobs.is_running(JobKind::ExportDepth) && depth_png.is_file()
+    });
+    let depth = relievo::photo::load_depth(&depth_png, &Default::default()).unwrap();
+    assert_eq!((depth.width, depth.height), (512, 384));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dropped_depth_map_without_weights_gives_a_watertight_stl_and_a_fast_3d_update() {
+    let dir = temp_dir("depth");
+    let depth = dir.join("relief_depth.png");
+    write_depth(&depth, 1000, 750);
+    let options = AppOptions {
+        weights_dir: dir.join("no-weights"),
+        ..Default::default()
+    };
+    let mut harness = harness(options, [1000.0, 640.0]);
+    step_until(&mut harness, "the missing weights", Duration::from_secs(60), |app| {
+        matches!(app.weights, relievo::app::WeightsState::Missing { .. })
+    });
+    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
+    step_until(
+        &mut harness,
+        "the depth map and its preview",
+        Duration::from_secs(60),
+        |app| app.doc.as_ref().is_some_and(|d| d.depth.is_some()) && app.preview_size.is_some(),
+    );
+    assert!(harness.state().layers().is_none());
+
+    // The preview is the 1 M-triangle relief: time a redraw after a parameter change.
+    let grid = harness.state_mut().renderer().and_then(|r| r.grid_size()).unwrap();
+    let triangles = 2 * (grid[0] - 1) * (grid[1] - 1);
+    assert!(triangles > 900_000, "{triangles}");
+    let warm = harness.state_mut().measure_render_ms([800, 600]).unwrap();
+    let mut params = harness.state().settings.relief.clone();
+    params.relief_mm = 9.0;
+    harness.state_mut().send(Command::SetRelief(params));
+    harness.step();
+    let update = harness.state_mut().measure_render_ms([800, 600]).unwrap();
+    eprintln!(
+        "3D view of {triangles} preview triangles at 800×600: first draw {warm:.0} ms, redraw after a change {update:.0} ms"
+    );
+
+    step_until(&mut harness, "the exact mesh", Duration::from_secs(240), |app| {
+        app.mesh.as_ref().is_some_and(|m| m.params == app.settings.relief)
+    });
+    let stl = dir.join("relief.stl");
+    harness.state_mut().send(Command::ExportStl(stl.clone()));
+    step_until(&mut harness, "the STL export", Duration::from_secs(60), |app| {
+        app.last_export.is_some()
+    });
+    let mesh = assert_watertight(&stl);
+    let (lo, hi) = bounding_box(&mesh);
+    assert!(
+        (hi[0] - lo[0] - 150.0).abs() < 1e-3 && (hi[2] - 11.0).abs() < 1e-3,
+        "{lo:?}..{hi:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn training_panel_starts_and_stops_a_tiny_run() {
+    let dir = temp_dir("train");
+    let weights = tiny_weights(&dir.join("models"));
+    let options = AppOptions {
+        weights_dir: weights,
+        ..Default::default()
+    };
+    let mut harness = harness(options, [1200.0, 800.0]);
+    step_until(&mut harness, "the weights", Duration::from_secs(60), |app| {
+        matches!(app.weights, relievo::app::WeightsState::Ready { .. })
+    });
+    {
+        let app = harness.state_mut();
+        let t = &mut app.settings.train;
+        t.synthetic = true;
+        t.synthetic_size_px = 48;
+        t.crop_px = 32;
+        t.batch = 1;
+        t.epochs = 1;
+        t.steps_per_epoch = 10_000;
+        t.val_count = 1;
+        t.checkpoint_every = 10_000;
+        t.out = Some(dir.join("run"));
+        app.send(Command::SetTab(Tab::Training));
+    }
+    harness.step();
+    harness.get_by_label("▶ Start").click();
+    step_until(&mut harness, "a few training steps", Duration::from_secs(180), |app| {
+        app.training.history.len() >= 3
+    });
+    harness.get_by_label("⏹ Stop").click();
+    step_until(&mut harness, "the run to stop", Duration::from_secs(120), |app| {
+        matches!(app.training.phase, TrainPhase::Finished { stopped: true, .. })
+    });
+    let app = harness.state();
+    let busy = app.frames.work(Some(true));
+    eprintln!(
+        "UI frame work during training: {} frames, mean {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        busy.frames, busy.mean_ms, busy.p95_ms, busy.max_ms
+    );
+    assert!(busy.frames > 0 && busy.p95_ms < FRAME_BUDGET_MS, "{busy:?}");
+    assert!(
+        dir.join("run").join("checkpoint").join("state.json").is_file(),
+        "stopping saved a checkpoint"
+    );
+    assert!(
+        app.training
+            .best_dir
+            .as_ref()
+            .is_some_and(|d| d.join("model.bpk").is_file())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn snapshot_of_a_depth_map_in_layers_and_3d() {
+    let dir = temp_dir("snapshot");
+    let depth = dir.join("snapshot_depth.png");
+    write_depth(&depth, 160, 120);
+    let options = AppOptions {
+        photo: Some(depth),
+        weights_dir: dir.join("no-weights"),
+        ..Default::default()
+    };
+    let mut harness = harness(options, [900.0, 460.0]);
+    step_until(&mut harness, "the relief", Duration::from_secs(60), |app| {
+        app.preview_size.is_some() && app.mesh.is_some() && !app.jobs.any_running()
+    });
+    harness.state_mut().settings.show_relief_panel = false;
+    harness.run_steps(3);
+    // The status bar shows timings and messages; they vary from run to run.
+    harness.mask(egui::Rect::from_min_max(
+        egui::pos2(0.0, 420.0),
+        egui::pos2(900.0, 460.0),
+    ));
+    harness.snapshot_options(
+        "depth_map_layers_and_3d",
+        &SnapshotOptions::new().threshold(2.0).max_failed_pixels(400),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,143 @@
+//! The network end to end on the CPU: a tiny configuration overfits one batch,
+//! weights round-trip exactly, and bad weights give one clear error.
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor};
+use relievo::grid::Grid;
+use relievo::net::loss::total_loss;
+use relievo::net::weights::{self, WeightsMeta};
+use relievo::net::{EdgeMode, InferOptions, MultiTaskConfig, predict};
+use relievo::photo::Photo;
+use relievo::train::data::{Sample, to_batch};
+
+fn tiny(edge_mode: EdgeMode) -> MultiTaskConfig {
+    MultiTaskConfig::new().with_encoder_channels([8, 8, 12, 12, 16]).with_edge_channels([4, 4, 6, 6]).with_edge_mode(edge_mode)
+}
+
+/// A 32×32 relief: a raised disc (figure) on a plane, with its soft edges.
+fn disc_sample() -> Sample {
+    let n = 32;
+    let height = Grid::from_fn(n, n, |x, y| {
+        let r = (((x as f32 - 15.5).powi(2) + (y as f32 - 15.5).powi(2)).sqrt() / 10.0).min(1.0);
+        (1.0 - r * r).max(0.0)
+    });
+    let photo = Grid::from_fn(n, n, |x, y| {
+        let v = 0.5 + 0.4 * (height.get_clamped(x as isize - 1, y as isize) - height.get_clamped(x as isize + 1, y as isize));
+        [v, v * 0.95, v * 0.85]
+    });
+    let semantics = height.map(|h| u8::from(h > 0.0));
+    let edges = relievo::labels::soft_edge_classes(&height);
+    Sample { photo, height, semantics: Some(semantics), edges }
+}
+
+#[test]
+fn tiny_model_overfits_one_batch_with_the_edge_module() {
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let config = tiny(EdgeMode::MultiClass);
+    let mut model = config.init(&device);
+    let mut optim = AdamConfig::new().init();
+    let (photo, targets) = to_batch(&[disc_sample()], &WeightsMeta::default(), &device);
+    let mut first = None;
+    let mut last = 0.0;
+    for _ in 0..60 {
+        let out = model.forward(photo.clone());
+        assert!(out.edges_photo.is_some() && out.edges_depth.is_some());
+        let parts = total_loss(&out, &targets, &config.loss, config.edge_mode);
+        last = parts.total.clone().into_scalar::<f32>() as f64;
+        first.get_or_insert(last);
+        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
+        model = optim.step(3e-3, model, grads);
+    }
+    let first = first.unwrap();
+    assert!(last < 0.1 * first, "loss fell from {first} to {last} only");
+}
+
+#[test]
+fn every_edge_mode_builds_and_gives_a_finite_loss() {
+    let device = Device::flex();
+    for mode in [EdgeMode::None, EdgeMode::Binary, EdgeMode::MultiClass, EdgeMode::Continuous] {
+        let mut config = tiny(mode).with_seg_depth_attention(true).with_edge_weighted_decoder(true);
+        config.loss.point_cloud = 1.0;
+        config.loss.virtual_normal = 1.0;
+        config.loss.gradient = 1.0;
+        config.loss.edge_aware = 1.0;
+        let model = config.init(&device);
+        let (photo, targets) = to_batch(&[disc_sample()], &WeightsMeta::default(), &device);
+        let out = model.forward(photo);
+        assert_eq!(out.depth.dims(), [1, 1, 32, 32]);
+        assert_eq!(out.semantics.dims(), [1, 4, 32, 32]);
+        assert_eq!(out.edges_photo.is_some(), mode != EdgeMode::None);
+        let total = total_loss(&out, &targets, &config.loss, mode).total.into_scalar::<f32>();
+        assert!(total.is_finite(), "{mode:?}: {total}");
+    }
+}
+
+fn saved_tiny(dir: &std::path::Path) -> (relievo::net::MultiTaskNet, MultiTaskConfig) {
+    let device = Device::flex();
+    device.seed(7);
+    let config = tiny(EdgeMode::MultiClass);
+    let model = config.init(&device);
+    weights::save(dir, &model, &config, &WeightsMeta::default()).unwrap();
+    (model, config)
+}
+
+#[test]
+fn save_then_load_gives_identical_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = saved_tiny(dir.path());
+    let device = Device::flex();
+    let loaded = weights::load(dir.path(), &device).unwrap();
+    let input = Tensor::<4>::random([1, 3, 32, 48], burn::tensor::Distribution::Default, &device);
+    let a = model.valid().forward(input.clone()).depth.into_data();
+    let b = loaded.model.valid().forward(input).depth.into_data();
+    assert_eq!(a, b);
+
+    // And through the whole inference path (padding, resizing) on an odd-sized photo.
+    let photo = Photo { rgb: Grid::from_fn(37, 21, |x, y| [x as f32 / 37.0, y as f32 / 21.0, 0.5]), was_grey: false };
+    let layers = predict(&loaded, &photo, &device, &InferOptions::default());
+    assert_eq!((layers.depth.width, layers.depth.height), (37, 21));
+    assert!(layers.edges.data.iter().all(|&c| c < 6) && layers.semantics.data.iter().all(|&c| c < 4));
+}
+
+#[test]
+fn tiled_inference_matches_size_and_blends() {
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    let device = Device::flex();
+    let w = weights::load(dir.path(), &device).unwrap();
+    let photo = Photo { rgb: Grid::from_fn(150, 90, |x, y| [((x + y) % 17) as f32 / 17.0; 3]), was_grey: false };
+    let opts = InferOptions { max_side_px: Some(0), tile_px: 64, overlap_px: 16 };
+    let layers = predict(&w, &photo, &device, &opts);
+    assert_eq!((layers.depth.width, layers.depth.height), (150, 90));
+    assert!(layers.depth.data.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn bad_weights_give_one_clear_error() {
+    let device = Device::flex();
+    let missing = weights::load(std::path::Path::new("/nonexistent/relievo-weights"), &device).unwrap_err();
+    assert!(missing.to_string().contains("weights not found"), "{missing}");
+
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    std::fs::write(dir.path().join(weights::MODEL_FILE), b"not a burn record").unwrap();
+    let corrupt = weights::load(dir.path(), &device).unwrap_err().to_string();
+    assert!(corrupt.contains("model.bpk") && corrupt.contains("corrupt"), "{corrupt}");
+
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    let bigger = MultiTaskConfig::new();
+    std::fs::write(dir.path().join(weights::CONFIG_FILE), serde_json::to_vec(&bigger).unwrap()).unwrap();
+    let mismatch = weights::load(dir.path(), &device).unwrap_err().to_string();
+    assert!(mismatch.contains("do not match"), "{mismatch}");
+
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    let meta = WeightsMeta { format_version: 99, ..WeightsMeta::default() };
+    std::fs::write(dir.path().join(weights::META_FILE), serde_json::to_vec(&meta).unwrap()).unwrap();
+    let version = weights::load(dir.path(), &device).unwrap_err().to_string();
+    assert!(version.contains("format version 99"), "{version}");
+    assert!(!version.contains('\n'));
+}
