@@ -357,6 +357,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"),
     );
+    // Logs go through the bar on a terminal, straight to stdout otherwise (background runs).
+    let say = |line: String| if bar.is_hidden() { println!("{line}") } else { bar.println(line) };
     let result = train::run(cfg, a.resume, &dev.device, &control, |event| match event {
         TrainEvent::Started { total_steps, resumed_from } => {
             bar.set_length(total_steps as u64);
@@ -368,14 +370,14 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
                 "ep {epoch} loss {:.3} (sem {:.3} depth {:.3} edge {:.3}) k {k:.2} lr {lr:.5} {samples_per_sec:.1} img/s eta {:.0} min",
                 losses.total, losses.semantic, losses.depth, losses.edge, eta_secs / 60.0
             ));
-            if step % 50 == 0 {
-                bar.println(format!(
-                    "step {step} loss {:.4} sem {:.4} depth {:.4} edge {:.4} k {k:.3} lr {lr:.6}",
+            if step % 50 == 0 || step == 1 {
+                say(format!(
+                    "step {step} loss {:.4} sem {:.4} depth {:.4} edge {:.4} k {k:.3} lr {lr:.6} {samples_per_sec:.2} img/s",
                     losses.total, losses.semantic, losses.depth, losses.edge
                 ));
             }
         }
-        TrainEvent::Validation { epoch, report, best, .. } => bar.println(format!(
+        TrainEvent::Validation { epoch, report, best, .. } => say(format!(
             "epoch {epoch} validation: rmse {:.2}% normal {:.2}° edge {:.2}% d1 {:.3} sem mIoU {:.3} edge mIoU {:.3}{}",
             report.bench.rmse_pct,
             report.bench.normal_deg,
@@ -385,8 +387,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             report.edges.miou,
             if best { "  (best)" } else { "" }
         )),
-        TrainEvent::Checkpoint { step, path } => bar.println(format!("checkpoint step {step} → {}", path.display())),
-        TrainEvent::Finished { steps, stopped, best_dir } => bar.println(format!(
+        TrainEvent::Checkpoint { step, path } => say(format!("checkpoint step {step} → {}", path.display())),
+        TrainEvent::Finished { steps, stopped, best_dir } => say(format!(
             "{} after {steps} steps; best weights in {}",
             if stopped { "stopped" } else { "finished" },
             best_dir.display()

@@ -63,11 +63,10 @@ fn resume_gives_the_same_next_steps_as_an_uninterrupted_run() {
 #[test]
 fn a_few_steps_lower_the_loss() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = tiny_config(dir.path(), 1);
-    cfg.steps_per_epoch = 40;
+    // One fixed example: a folder with a single pair, one step per epoch.
+    let mut cfg = tiny_config(dir.path(), 40);
     cfg.checkpoint_every = 40;
-    cfg.val_count = 1;
-    // One fixed example: the stream repeats a single folder pair.
+    cfg.val_count = 0;
     let data = tempfile::tempdir().unwrap();
     relievo::synth::write_dataset(data.path(), 1, &relievo::synth::SynthParams { size_px: 64, ..Default::default() }, 3, |_, _| {}).unwrap();
     cfg.data = Some(data.path().to_path_buf());

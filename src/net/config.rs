@@ -81,10 +81,10 @@ pub struct LossConfig {
 #[derive(Config, Debug, PartialEq)]
 pub struct MultiTaskConfig {
     /// Channels of the encoder stages at 1, 1/2, 1/4, 1/8, 1/16 resolution.
-    #[config(default = "[16, 24, 32, 48, 64]")]
+    #[config(default = "[12, 16, 24, 32, 48]")]
     pub encoder_channels: [usize; 5],
     /// Channels of each soft-edge detector's four blocks (its F1..F4 at 1, 1/2, 1/4, 1/8).
-    #[config(default = "[8, 12, 16, 24]")]
+    #[config(default = "[6, 8, 12, 16]")]
     pub edge_channels: [usize; 4],
     #[config(default = "EdgeMode::MultiClass")]
     pub edge_mode: EdgeMode,

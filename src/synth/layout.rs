@@ -60,7 +60,7 @@ impl Rect {
 pub fn compose(rng: &mut Rng, size_px: usize) -> Scene {
     let s = size_px as f32;
     let unit_px = s / 256.0;
-    let kind = rng.weighted(&[0.32, 0.12, 0.07, 0.07, 0.11, 0.12, 0.14, 0.05]);
+    let kind = rng.weighted(&[0.28, 0.11, 0.06, 0.06, 0.10, 0.11, 0.12, 0.16]);
     let mut plane = background_plane(rng, size_px, unit_px);
     if kind == 7 {
         let rock = rock_surface(rng, size_px);
@@ -122,7 +122,8 @@ pub fn compose(rng: &mut Rng, size_px: usize) -> Scene {
         }
         6 => free_field(rng, &look, &mut stamps, panel),
         _ => {
-            if rng.chance(0.7) {
+            // Bare rock and terrain-like relief (landscape models, eroded faces) as often as rock art.
+            if rng.chance(0.4) {
                 rock_art(rng, &look, &mut stamps, s);
             }
         }
@@ -179,7 +180,7 @@ fn rock_surface(rng: &mut Rng, size_px: usize) -> Grid<f32> {
     let noise = fbm(rng, size_px, size_px, cell_px, 6, gain);
     let amp = rng.range(0.4, 1.2);
     let steps = rng.range(4.0, 9.0);
-    match rng.int(0, 2) {
+    let mut surface = match rng.int(0, 2) {
         0 => noise.map(|v| amp * (1.0 - (2.0 * v).abs())),
         1 => noise.map(|v| amp * v),
         _ => noise.map(|v| {
@@ -188,7 +189,22 @@ fn rock_surface(rng: &mut Rng, size_px: usize) -> Grid<f32> {
             let riser = ((t - k - 0.7) / 0.3).clamp(0.0, 1.0);
             amp * (k + riser * riser * (3.0 - 2.0 * riser)) / steps
         }),
+    };
+    // Sometimes a fault: a soft step along a random line, as in eroded terrain.
+    if rng.chance(0.4) {
+        let dir = V2::polar(rng.range(0.0, TAU));
+        let offset = rng.range(0.3, 0.7) * s;
+        let width_px = s * rng.range(0.005, 0.03);
+        let height = amp * rng.range(0.2, 0.6);
+        for y in 0..size_px {
+            for x in 0..size_px {
+                let d = (x as f32 - s * 0.5) * dir.x + (y as f32 - s * 0.5) * dir.y + s * 0.5 - offset;
+                let t = (d / width_px).clamp(-1.0, 1.0);
+                surface.data[y * size_px + x] += height * 0.5 * (1.0 + t * (1.5 - 0.5 * t * t));
+            }
+        }
     }
+    surface
 }
 
 /// Pecked rock art: animals, people and spirals sunk into the rock (intaglio), labelled
