@@ -4,8 +4,9 @@
 // vertex shader by the height texture (0..1, already smoothed and stretched by the app), so
 // changing the size, relief depth, base, invert or mirror only changes the uniforms. Walls and
 // the bottom are extra vertices: `kind` 1 sits on z = 0, and they carry their flat normal.
-// The top surface's normal and curvature are taken per fragment from the texture, so shading
-// shows every texel even where the grid is coarser. Output is gamma-encoded for an Rgba8Unorm
+// The top surface's normal and curvature come per fragment from the gradient texture (slopes and
+// Laplacian of the heights, computed by the app), so shading shows every texel even where the
+// grid is coarser. Output is gamma-encoded for an Rgba8Unorm
 // target, which egui samples as-is.
 
 struct Uniforms {
@@ -22,6 +23,9 @@ struct Uniforms {
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
 @group(0) @binding(1) var heights: texture_2d<f32>;
+// Per texel: x slope, y slope (height units per texel, y down the photo), Laplacian.
+@group(0) @binding(2) var gradients: texture_2d<f32>;
+@group(0) @binding(3) var gradient_sampler: sampler;
 
 struct VsOut {
     @builtin(position) clip: vec4<f32>,
@@ -93,11 +97,7 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
     if (on_top) {
         let size = vec2<f32>(textureDimensions(heights));
         let px = texel_coords(in.uv);
-        let hx0 = height_bilinear(px - vec2<f32>(1.0, 0.0));
-        let hx1 = height_bilinear(px + vec2<f32>(1.0, 0.0));
-        let hy0 = height_bilinear(px - vec2<f32>(0.0, 1.0));
-        let hy1 = height_bilinear(px + vec2<f32>(0.0, 1.0));
-        let h = height_bilinear(px);
+        let g = textureSampleLevel(gradients, gradient_sampler, (px + vec2<f32>(0.5, 0.5)) / size, 0.0);
         var sign_z = 1.0;
         if (u.flags.x > 0.5) {
             sign_z = -1.0;
@@ -107,11 +107,11 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
             sign_x = -1.0;
         }
         let texels_per_mm = (size - vec2<f32>(1.0, 1.0)) / max(u.size_mm.xy, vec2<f32>(1e-6, 1e-6));
-        let dz_dx = u.size_mm.w * sign_z * 0.5 * (hx1 - hx0) * sign_x * texels_per_mm.x;
-        let dz_dy = -u.size_mm.w * sign_z * 0.5 * (hy1 - hy0) * texels_per_mm.y;
+        let dz_dx = u.size_mm.w * sign_z * g.x * sign_x * texels_per_mm.x;
+        let dz_dy = -u.size_mm.w * sign_z * g.y * texels_per_mm.y;
         n = normalize(vec3<f32>(-dz_dx, -dz_dy, 1.0));
         // Convex (ridges, raised outlines) positive, concave (grooves) negative.
-        curvature = -sign_z * (hx0 + hx1 + hy0 + hy1 - 4.0 * h);
+        curvature = -sign_z * g.z;
     } else {
         n = normalize(n);
     }

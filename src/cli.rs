@@ -219,7 +219,12 @@ pub fn run(cli: Cli) -> Result<()> {
         None => relievo::app::run(cli.photo),
         Some(Command::Mesh { depth, out, relief }) => mesh_cmd(&depth, &out, &relief),
         Some(Command::Layers { photo, out_dir, net }) => layers_cmd(&photo, &out_dir, &net),
-        Some(Command::Reconstruct { photo, out, relief, net }) => reconstruct_cmd(&photo, &out, &relief, &net),
+        Some(Command::Reconstruct {
+            photo,
+            out,
+            relief,
+            net,
+        }) => reconstruct_cmd(&photo, &out, &relief, &net),
         Some(Command::Train(args)) => train_cmd(args),
         Some(Command::Eval { data, json, net }) => eval_cmd(&data, json, &net),
         Some(Command::Synth { out, count, size, seed }) => synth_cmd(&out, count, size, seed),
@@ -236,7 +241,13 @@ fn write_relief(depth: &relievo::grid::Grid<f32>, out: &Path, args: &ReliefArgs)
     let params = args.params();
     let t = Instant::now();
     let hf = relief::build(depth, &params)?;
-    println!("relief   {:.1} × {:.1} × {:.1} mm   {}", hf.width_mm(), hf.height_mm(), params.base_mm + params.relief_mm, secs(t));
+    println!(
+        "relief   {:.1} × {:.1} × {:.1} mm   {}",
+        hf.width_mm(),
+        hf.height_mm(),
+        params.base_mm + params.relief_mm,
+        secs(t)
+    );
     let t = Instant::now();
     let solid = mesh::solid(&hf, params.max_error_mm);
     let full = 2 * (depth.width - 1) * (depth.height - 1);
@@ -248,36 +259,60 @@ fn write_relief(depth: &relievo::grid::Grid<f32>, out: &Path, args: &ReliefArgs)
         secs(t)
     );
     let t = Instant::now();
-    let format = if args.ascii { StlFormat::Ascii } else { StlFormat::Binary };
+    let format = if args.ascii {
+        StlFormat::Ascii
+    } else {
+        StlFormat::Binary
+    };
     export::write_stl(&solid, out, format)?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
-    println!("export   {} ({:.1} MB)   {}", out.display(), bytes as f64 / 1e6, secs(t));
+    println!(
+        "export   {} ({:.1} MB)   {}",
+        out.display(),
+        bytes as f64 / 1e6,
+        secs(t)
+    );
     Ok(())
 }
 
 fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
     let t = Instant::now();
     let depth = load_depth(depth_path, &LoadOptions::default())?;
-    println!("load     {} ({}×{} px)   {}", depth_path.display(), depth.width, depth.height, secs(t));
+    println!(
+        "load     {} ({}×{} px)   {}",
+        depth_path.display(),
+        depth.width,
+        depth.height,
+        secs(t)
+    );
     write_relief(&depth, out, args)
 }
 
 fn load_weights(net: &NetArgs) -> Result<(Weights, ComputeDevice)> {
     let dev = device::select(net.device)?;
-    eprintln!("device   {}", dev.label);
+    println!("device   {}", dev.label);
     let dir = net.weights.clone().unwrap_or_else(net::weights::default_dir);
     let weights = net::weights::load(&dir, &dev.device)?;
     Ok((weights, dev))
 }
 
 fn infer_options(net: &NetArgs) -> InferOptions {
-    InferOptions { max_side_px: net.max_side, ..InferOptions::default() }
+    InferOptions {
+        max_side_px: net.max_side,
+        ..InferOptions::default()
+    }
 }
 
 fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
     let t = Instant::now();
     let photo = load_photo(photo_path, &LoadOptions::default())?;
-    println!("load     {} ({}×{} px)   {}", photo_path.display(), photo.width(), photo.height(), secs(t));
+    println!(
+        "load     {} ({}×{} px)   {}",
+        photo_path.display(),
+        photo.width(),
+        photo.height(),
+        secs(t)
+    );
     let t = Instant::now();
     let (weights, dev) = load_weights(net)?;
     println!("weights  loaded   {}", secs(t));
@@ -286,14 +321,25 @@ fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
     println!("network  depth, soft edges, semantics   {}", secs(t));
     let t = Instant::now();
     let written = layers::write_layers(&layers, out_dir)?;
-    println!("export   {} files in {}   {}", written.len(), out_dir.display(), secs(t));
+    println!(
+        "export   {} files in {}   {}",
+        written.len(),
+        out_dir.display(),
+        secs(t)
+    );
     Ok(())
 }
 
 fn reconstruct_cmd(photo_path: &Path, out: &Path, relief: &ReliefArgs, net: &NetArgs) -> Result<()> {
     let t = Instant::now();
     let photo = load_photo(photo_path, &LoadOptions::default())?;
-    println!("load     {} ({}×{} px)   {}", photo_path.display(), photo.width(), photo.height(), secs(t));
+    println!(
+        "load     {} ({}×{} px)   {}",
+        photo_path.display(),
+        photo.width(),
+        photo.height(),
+        secs(t)
+    );
     let (weights, dev) = load_weights(net)?;
     let t = Instant::now();
     let layers = net::predict(&weights, &photo, &dev.device, &infer_options(net));
@@ -334,7 +380,13 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     };
     if let Some(dir) = &a.data {
         let (_, report) = train::data::check_folder(dir);
-        println!("dataset  {}: {} pairs ({} with semantics, {} with edges)", dir.display(), report.pairs, report.with_semantics, report.with_edges);
+        println!(
+            "dataset  {}: {} pairs ({} with semantics, {} with edges)",
+            dir.display(),
+            report.pairs,
+            report.with_semantics,
+            report.with_edges
+        );
         for p in &report.problems {
             println!("  warning: {p}");
         }
@@ -354,17 +406,33 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         .context("cannot install the Ctrl-C handler")?;
     }
     let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"),
-    );
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"));
     // Logs go through the bar on a terminal, straight to stdout otherwise (background runs).
-    let say = |line: String| if bar.is_hidden() { println!("{line}") } else { bar.println(line) };
+    let say = |line: String| {
+        if bar.is_hidden() {
+            println!("{line}")
+        } else {
+            bar.println(line)
+        }
+    };
     let result = train::run(cfg, a.resume, &dev.device, &control, |event| match event {
-        TrainEvent::Started { total_steps, resumed_from } => {
+        TrainEvent::Started {
+            total_steps,
+            resumed_from,
+        } => {
             bar.set_length(total_steps as u64);
             bar.set_position(resumed_from as u64);
         }
-        TrainEvent::Step { step, epoch, losses, k, lr, samples_per_sec, eta_secs, .. } => {
+        TrainEvent::Step {
+            step,
+            epoch,
+            losses,
+            k,
+            lr,
+            samples_per_sec,
+            eta_secs,
+            ..
+        } => {
             bar.set_position(step as u64);
             bar.set_message(format!(
                 "ep {epoch} loss {:.3} (sem {:.3} depth {:.3} edge {:.3}) k {k:.2} lr {lr:.5} {samples_per_sec:.1} img/s eta {:.0} min",
@@ -377,7 +445,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
                 ));
             }
         }
-        TrainEvent::Validation { epoch, report, best, .. } => say(format!(
+        TrainEvent::Validation {
+            epoch, report, best, ..
+        } => say(format!(
             "epoch {epoch} validation: rmse {:.2}% normal {:.2}° edge {:.2}% d1 {:.3} sem mIoU {:.3} edge mIoU {:.3}{}",
             report.bench.rmse_pct,
             report.bench.normal_deg,
@@ -388,7 +458,11 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             if best { "  (best)" } else { "" }
         )),
         TrainEvent::Checkpoint { step, path } => say(format!("checkpoint step {step} → {}", path.display())),
-        TrainEvent::Finished { steps, stopped, best_dir } => say(format!(
+        TrainEvent::Finished {
+            steps,
+            stopped,
+            best_dir,
+        } => say(format!(
             "{} after {steps} steps; best weights in {}",
             if stopped { "stopped" } else { "finished" },
             best_dir.display()
@@ -402,13 +476,24 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
 fn eval_cmd(data: &Path, json: bool, net: &NetArgs) -> Result<()> {
     let (folder, report) = train::data::check_folder(data);
     if !report.is_usable() {
-        bail!("{}: no usable image/depth pairs ({})", data.display(), report.problems.join("; "));
+        bail!(
+            "{}: no usable image/depth pairs ({})",
+            data.display(),
+            report.problems.join("; ")
+        );
     }
     let (weights, dev) = load_weights(net)?;
     let samples = (0..folder.names.len()).map(|i| folder.load(i));
-    let result = train::eval::evaluate(&weights, samples, &dev.device, Default::default(), |done, total| {
-        eprint!("\revaluating {done}/{total}");
-    })
+    let result = train::eval::evaluate(
+        &weights,
+        samples,
+        &dev.device,
+        &infer_options(net),
+        Default::default(),
+        |done, total| {
+            eprint!("\revaluating {done}/{total}");
+        },
+    )
     .map_err(anyhow::Error::msg)?;
     eprintln!();
     if json {
@@ -424,11 +509,20 @@ fn synth_cmd(out: &Path, count: usize, size: usize, seed: u64) -> Result<()> {
         bail!("--size must be between 32 and 4096 px");
     }
     let t = Instant::now();
-    let params = synth::SynthParams { size_px: size, ..Default::default() };
-    synth::write_dataset(out, count, &params, seed, |done, total| eprint!("\rsynth {done}/{total}"))
-        .with_context(|| format!("cannot write the dataset to {}", out.display()))?;
+    let params = synth::SynthParams {
+        size_px: size,
+        ..Default::default()
+    };
+    synth::write_dataset(out, count, &params, seed, |done, total| {
+        eprint!("\rsynth {done}/{total}")
+    })
+    .with_context(|| format!("cannot write the dataset to {}", out.display()))?;
     eprintln!();
-    println!("wrote {count} samples of {size}×{size} px to {} in {}", out.display(), secs(t));
+    println!(
+        "wrote {count} samples of {size}×{size} px to {} in {}",
+        out.display(),
+        secs(t)
+    );
     Ok(())
 }
 
@@ -438,9 +532,17 @@ fn model_info_cmd(net: &NetArgs) -> Result<()> {
     let c = &weights.config;
     println!("parameters     {}", weights.model.num_params());
     println!("GFLOPs / 512²  {:.2}", c.flops(512, 512) as f64 / 1e9);
-    println!("encoder        {:?}   edge detectors {:?}   edge mode {:?}", c.encoder_channels, c.edge_channels, c.edge_mode);
+    println!(
+        "encoder        {:?}   edge detectors {:?}   edge mode {:?}",
+        c.encoder_channels, c.edge_channels, c.edge_mode
+    );
     println!("working side   {} px", weights.meta.working_side_px);
     let p = &weights.meta.provenance;
-    println!("trained on     {} ({} steps, {:.1} h)", p.data, p.steps, p.wall_time_secs / 3600.0);
+    println!(
+        "trained on     {} ({} steps, {:.1} h)",
+        p.data,
+        p.steps,
+        p.wall_time_secs / 3600.0
+    );
     Ok(())
 }

@@ -15,7 +15,11 @@ pub struct Grid<T> {
 impl<T: Copy> Grid<T> {
     /// A grid of `width × height` filled with `value`.
     pub fn filled(width: usize, height: usize, value: T) -> Self {
-        Self { width, height, data: vec![value; width * height] }
+        Self {
+            width,
+            height,
+            data: vec![value; width * height],
+        }
     }
 
     /// Wraps `data`; panics if its length is not `width * height` (a programming error).
@@ -54,7 +58,11 @@ impl<T: Copy> Grid<T> {
     }
 
     pub fn map<U: Copy>(&self, f: impl FnMut(T) -> U) -> Grid<U> {
-        Grid { width: self.width, height: self.height, data: self.data.iter().copied().map(f).collect() }
+        Grid {
+            width: self.width,
+            height: self.height,
+            data: self.data.iter().copied().map(f).collect(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -72,7 +80,11 @@ impl Grid<f32> {
         if self.data.is_empty() {
             return (0.0, 0.0);
         }
-        self.data.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        self.data
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            })
     }
 
     /// Bilinear sample at continuous pixel coordinates (pixel centres at integers),

@@ -50,7 +50,11 @@ pub enum ReliefError {
     #[error("depth map is {0}×{1} pixels; at least 2×2 are needed to make a solid")]
     TooSmall(usize, usize),
     #[error("{name} must be a finite number {rule} (got {value})")]
-    BadParam { name: &'static str, rule: &'static str, value: f32 },
+    BadParam {
+        name: &'static str,
+        rule: &'static str,
+        value: f32,
+    },
 }
 
 /// Top surface of the solid: `z_mm` per pixel (base included), with the pixel pitch.
@@ -111,7 +115,11 @@ pub fn build(depth: &Grid<f32>, params: &ReliefParams) -> Result<Heightfield, Re
     check("smoothing_px", params.smoothing_px, false)?;
     check("max_error_mm", params.max_error_mm, false)?;
 
-    let mut d = if params.smoothing_px > 0.0 { gaussian_blur(depth, params.smoothing_px) } else { depth.clone() };
+    let mut d = if params.smoothing_px > 0.0 {
+        gaussian_blur(depth, params.smoothing_px)
+    } else {
+        depth.clone()
+    };
     if params.mirror {
         for row in d.data.chunks_mut(d.width) {
             row.reverse();
@@ -140,12 +148,18 @@ pub fn build(depth: &Grid<f32>, params: &ReliefParams) -> Result<Heightfield, Re
 /// Separable Gaussian blur with standard deviation `sigma_px`, edges replicated.
 pub fn gaussian_blur(src: &Grid<f32>, sigma_px: f32) -> Grid<f32> {
     let radius = (3.0 * sigma_px).ceil().max(1.0) as isize;
-    let kernel: Vec<f32> = (-radius..=radius).map(|i| (-(i * i) as f32 / (2.0 * sigma_px * sigma_px)).exp()).collect();
+    let kernel: Vec<f32> = (-radius..=radius)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma_px * sigma_px)).exp())
+        .collect();
     let sum: f32 = kernel.iter().sum();
     let kernel: Vec<f32> = kernel.iter().map(|k| k / sum).collect();
     let (w, h) = (src.width, src.height);
     let horizontal = Grid::from_fn(w, h, |x, y| {
-        kernel.iter().enumerate().map(|(i, k)| k * src.get_clamped(x as isize + i as isize - radius, y as isize)).sum::<f32>()
+        kernel
+            .iter()
+            .enumerate()
+            .map(|(i, k)| k * src.get_clamped(x as isize + i as isize - radius, y as isize))
+            .sum::<f32>()
     });
     Grid::from_fn(w, h, |x, y| {
         kernel
@@ -163,7 +177,12 @@ mod tests {
     #[test]
     fn lowest_value_sits_on_base_and_highest_at_relief() {
         let depth = Grid::from_fn(4, 3, |x, _| x as f32 * 10.0 + 7.0);
-        let p = ReliefParams { width_mm: 30.0, relief_mm: 6.0, base_mm: 2.0, ..Default::default() };
+        let p = ReliefParams {
+            width_mm: 30.0,
+            relief_mm: 6.0,
+            base_mm: 2.0,
+            ..Default::default()
+        };
         let hf = build(&depth, &p).unwrap();
         assert_eq!(hf.z_mm.min_max(), (2.0, 8.0));
         assert!((hf.width_mm() - 30.0).abs() < 1e-5);
@@ -173,9 +192,19 @@ mod tests {
     #[test]
     fn invert_and_mirror() {
         let depth = Grid::from_fn(3, 2, |x, _| x as f32);
-        let p = ReliefParams { relief_mm: 2.0, base_mm: 1.0, invert: true, ..Default::default() };
+        let p = ReliefParams {
+            relief_mm: 2.0,
+            base_mm: 1.0,
+            invert: true,
+            ..Default::default()
+        };
         assert_eq!(build(&depth, &p).unwrap().z_mm.data[..3], [3.0, 2.0, 1.0]);
-        let p = ReliefParams { relief_mm: 2.0, base_mm: 1.0, mirror: true, ..Default::default() };
+        let p = ReliefParams {
+            relief_mm: 2.0,
+            base_mm: 1.0,
+            mirror: true,
+            ..Default::default()
+        };
         assert_eq!(build(&depth, &p).unwrap().z_mm.data[..3], [3.0, 2.0, 1.0]);
     }
 
@@ -184,7 +213,10 @@ mod tests {
         let one = Grid::filled(1, 1, 0.0f32);
         assert_eq!(build(&one, &ReliefParams::default()), Err(ReliefError::TooSmall(1, 1)));
         let depth = Grid::filled(3, 3, 0.0f32);
-        let p = ReliefParams { width_mm: f32::NAN, ..Default::default() };
+        let p = ReliefParams {
+            width_mm: f32::NAN,
+            ..Default::default()
+        };
         assert!(build(&depth, &p).is_err());
     }
 

@@ -4,7 +4,8 @@
 //! export an STL and check it is watertight with `stl_io`; open a depth map by dropping it on the
 //! window without any weights; start and stop a tiny training run. Frame times (the UI thread's
 //! work per frame) are recorded while inference and training run and must stay under 50 ms.
-//! One small snapshot of the window (layers + 3D relief) is compared on lavapipe.
+//! One small snapshot of the window (layers + 3D relief, the 3D image read back to the CPU as
+//! under eframe's glow renderer) is compared on lavapipe.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -139,7 +140,7 @@ fn assert_watertight(path: &Path) -> stl_io::IndexedMesh {
             *edges.entry((a.min(b), a.max(b))).or_default() += 1;
         }
     }
-    let bad: Vec<_> = edges.iter().filter(|(_, &n)| n != 2).take(5).collect();
+    let bad: Vec<_> = edges.iter().filter(|&(_, &n)| n != 2).take(5).collect();
     assert!(
         bad.is_empty(),
         "edges not shared by two faces: {bad:?} (of {})",
@@ -191,6 +192,37 @@ fn photo_by_argument_layers_parameter_and_watertight_stl() {
     );
     assert!(busy.frames > 0, "frames ran while the network worked");
     assert!(busy.p95_ms < FRAME_BUDGET_MS, "{busy:?}");
+
+    // The readout under the cursor, in the middle of the photo's view.
+    harness.state_mut().send(Command::SetTab(Tab::Layers));
+    harness.step();
+    harness.step();
+    // The photo's view is the top-left quarter of the inspector (right of the relief panel).
+    let centre = egui::pos2(540.0, 280.0);
+    harness.hover_at(centre);
+    harness.step();
+    let readout = harness
+        .state()
+        .inspector
+        .hover
+        .clone()
+        .expect("a readout under the cursor");
+    assert!(
+        readout.height_mm.is_some() && readout.edge_class.is_some() && readout.semantic.is_some(),
+        "{readout:?}"
+    );
+    harness.state_mut().send(Command::SetTab(Tab::Split));
+
+    // Light from the photo's shading and the predicted depth (random weights: any answer).
+    harness.state_mut().send(Command::MatchPhotoLight);
+    harness.step();
+    step_until(&mut harness, "the light estimate", Duration::from_secs(60), |app| {
+        !app.jobs.is_running(JobKind::LightEstimate)
+            && app
+                .messages
+                .back()
+                .is_some_and(|m| m.text.contains("light") || m.text.contains("shading"))
+    });
 
     // A parameter through its widget, another by command; the 3D view follows.
     harness.get_by_label("Invert").click();
@@ -259,6 +291,17 @@ fn dropped_depth_map_without_weights_gives_a_watertight_stl_and_a_fast_3d_update
     );
     assert!(harness.state().layers().is_none());
 
+    // Where no desktop portal runs (as here), the native dialog returns at once: a hint, no hang.
+    harness
+        .state_mut()
+        .send(Command::ShowDialog(relievo::app::DialogKind::ExportStl));
+    step_until(
+        &mut harness,
+        "the file dialog to give up",
+        Duration::from_secs(30),
+        |app| !app.jobs.is_running(JobKind::FileDialog),
+    );
+
     // The preview is the issue's 1 M-triangle relief: time a redraw after a parameter change.
     let grid = harness.state_mut().renderer().and_then(|r| r.grid_size()).unwrap();
     let triangles = 2 * (grid[0] - 1) * (grid[1] - 1);
@@ -267,10 +310,11 @@ fn dropped_depth_map_without_weights_gives_a_watertight_stl_and_a_fast_3d_update
     let mut params = harness.state().settings.relief.clone();
     params.relief_mm = 9.0;
     harness.state_mut().send(Command::SetRelief(params));
-    harness.step();
-    let update = harness.state_mut().measure_render_ms([800, 600]).unwrap();
+    let (fast_ms, final_ms) = harness.state_mut().measure_render_ms([800, 600]).unwrap();
     eprintln!(
-        "3D view of {triangles} preview triangles at 800×600: first draw {warm:.0} ms, redraw after a change {update:.0} ms"
+        "3D view, {triangles}-triangle relief at 800×600: first draw {:.0} + {:.0} ms; after a parameter change: \
+         fast image {fast_ms:.0} ms, final image {final_ms:.0} ms",
+        warm.0, warm.1
     );
 
     step_until(&mut harness, "the exact mesh", Duration::from_secs(240), |app| {
@@ -317,11 +361,11 @@ fn training_panel_starts_and_stops_a_tiny_run() {
         app.send(Command::SetTab(Tab::Training));
     }
     harness.step();
-    harness.get_by_label("▶ Start").click();
+    harness.get_by_label("Start").click();
     step_until(&mut harness, "a few training steps", Duration::from_secs(180), |app| {
         app.training.history.len() >= 3
     });
-    harness.get_by_label("⏹ Stop").click();
+    harness.get_by_label("Stop").click();
     step_until(&mut harness, "the run to stop", Duration::from_secs(120), |app| {
         matches!(app.training.phase, TrainPhase::Finished { stopped: true, .. })
     });
@@ -346,6 +390,19 @@ fn training_panel_starts_and_stops_a_tiny_run() {
 }
 
 #[test]
+fn settings_persist_with_defaults_for_missing_fields() {
+    let settings: Settings = serde_json::from_str(r#"{"relief": {"width_mm": 80.0}, "tab": "Training"}"#).unwrap();
+    assert_eq!(settings.relief.width_mm, 80.0);
+    assert_eq!(
+        settings.relief.base_mm,
+        relievo::relief::ReliefParams::default().base_mm
+    );
+    assert_eq!(settings.tab, Tab::Training);
+    let text = serde_json::to_string(&Settings::default()).unwrap();
+    assert_eq!(serde_json::from_str::<Settings>(&text).unwrap(), Settings::default());
+}
+
+#[test]
 fn snapshot_of_a_depth_map_in_layers_and_3d() {
     let dir = temp_dir("snapshot");
     let depth = dir.join("snapshot_depth.png");
@@ -360,7 +417,13 @@ fn snapshot_of_a_depth_map_in_layers_and_3d() {
         app.preview_size.is_some() && app.mesh.is_some() && !app.jobs.any_running()
     });
     harness.state_mut().settings.show_relief_panel = false;
-    harness.run_steps(3);
+    step_until(
+        &mut harness,
+        "the final 3D image",
+        Duration::from_secs(60),
+        RelievoApp::view_settled,
+    );
+    harness.run_steps(2);
     // The status bar shows timings and messages; they vary from run to run.
     harness.mask(egui::Rect::from_min_max(
         egui::pos2(0.0, 420.0),
@@ -368,7 +431,7 @@ fn snapshot_of_a_depth_map_in_layers_and_3d() {
     ));
     harness.snapshot_options(
         "depth_map_layers_and_3d",
-        &SnapshotOptions::new().threshold(2.0).max_failed_pixels(400),
+        &SnapshotOptions::new().threshold(1.0).max_failed_pixels(50),
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,7 +12,10 @@ use relievo::photo::Photo;
 use relievo::train::data::{Sample, to_batch};
 
 fn tiny(edge_mode: EdgeMode) -> MultiTaskConfig {
-    MultiTaskConfig::new().with_encoder_channels([8, 8, 12, 12, 16]).with_edge_channels([4, 4, 6, 6]).with_edge_mode(edge_mode)
+    MultiTaskConfig::new()
+        .with_encoder_channels([8, 8, 12, 12, 16])
+        .with_edge_channels([4, 4, 6, 6])
+        .with_edge_mode(edge_mode)
 }
 
 /// A 32×32 relief: a raised disc (figure) on a plane, with its soft edges.
@@ -23,12 +26,18 @@ fn disc_sample() -> Sample {
         (1.0 - r * r).max(0.0)
     });
     let photo = Grid::from_fn(n, n, |x, y| {
-        let v = 0.5 + 0.4 * (height.get_clamped(x as isize - 1, y as isize) - height.get_clamped(x as isize + 1, y as isize));
+        let v = 0.5
+            + 0.4 * (height.get_clamped(x as isize - 1, y as isize) - height.get_clamped(x as isize + 1, y as isize));
         [v, v * 0.95, v * 0.85]
     });
     let semantics = height.map(|h| u8::from(h > 0.0));
     let edges = relievo::labels::soft_edge_classes(&height);
-    Sample { photo, height, semantics: Some(semantics), edges }
+    Sample {
+        photo,
+        height,
+        semantics: Some(semantics),
+        edges,
+    }
 }
 
 #[test]
@@ -57,8 +66,15 @@ fn tiny_model_overfits_one_batch_with_the_edge_module() {
 #[test]
 fn every_edge_mode_builds_and_gives_a_finite_loss() {
     let device = Device::flex();
-    for mode in [EdgeMode::None, EdgeMode::Binary, EdgeMode::MultiClass, EdgeMode::Continuous] {
-        let mut config = tiny(mode).with_seg_depth_attention(true).with_edge_weighted_decoder(true);
+    for mode in [
+        EdgeMode::None,
+        EdgeMode::Binary,
+        EdgeMode::MultiClass,
+        EdgeMode::Continuous,
+    ] {
+        let mut config = tiny(mode)
+            .with_seg_depth_attention(true)
+            .with_edge_weighted_decoder(true);
         config.loss.point_cloud = 1.0;
         config.loss.virtual_normal = 1.0;
         config.loss.gradient = 1.0;
@@ -69,7 +85,9 @@ fn every_edge_mode_builds_and_gives_a_finite_loss() {
         assert_eq!(out.depth.dims(), [1, 1, 32, 32]);
         assert_eq!(out.semantics.dims(), [1, 4, 32, 32]);
         assert_eq!(out.edges_photo.is_some(), mode != EdgeMode::None);
-        let total = total_loss(&out, &targets, &config.loss, mode).total.into_scalar::<f32>();
+        let total = total_loss(&out, &targets, &config.loss, mode)
+            .total
+            .into_scalar::<f32>();
         assert!(total.is_finite(), "{mode:?}: {total}");
     }
 }
@@ -95,7 +113,10 @@ fn save_then_load_gives_identical_outputs() {
     assert_eq!(a, b);
 
     // And through the whole inference path (padding, resizing) on an odd-sized photo.
-    let photo = Photo { rgb: Grid::from_fn(37, 21, |x, y| [x as f32 / 37.0, y as f32 / 21.0, 0.5]), was_grey: false };
+    let photo = Photo {
+        rgb: Grid::from_fn(37, 21, |x, y| [x as f32 / 37.0, y as f32 / 21.0, 0.5]),
+        was_grey: false,
+    };
     let layers = predict(&loaded, &photo, &device, &InferOptions::default());
     assert_eq!((layers.depth.width, layers.depth.height), (37, 21));
     assert!(layers.edges.data.iter().all(|&c| c < 6) && layers.semantics.data.iter().all(|&c| c < 4));
@@ -107,8 +128,15 @@ fn tiled_inference_matches_size_and_blends() {
     saved_tiny(dir.path());
     let device = Device::flex();
     let w = weights::load(dir.path(), &device).unwrap();
-    let photo = Photo { rgb: Grid::from_fn(150, 90, |x, y| [((x + y) % 17) as f32 / 17.0; 3]), was_grey: false };
-    let opts = InferOptions { max_side_px: Some(0), tile_px: 64, overlap_px: 16 };
+    let photo = Photo {
+        rgb: Grid::from_fn(150, 90, |x, y| [((x + y) % 17) as f32 / 17.0; 3]),
+        was_grey: false,
+    };
+    let opts = InferOptions {
+        max_side_px: Some(0),
+        tile_px: 64,
+        overlap_px: 16,
+    };
     let layers = predict(&w, &photo, &device, &opts);
     assert_eq!((layers.depth.width, layers.depth.height), (150, 90));
     assert!(layers.depth.data.iter().all(|v| v.is_finite()));
@@ -124,18 +152,28 @@ fn bad_weights_give_one_clear_error() {
     saved_tiny(dir.path());
     std::fs::write(dir.path().join(weights::MODEL_FILE), b"not a burn record").unwrap();
     let corrupt = weights::load(dir.path(), &device).unwrap_err().to_string();
-    assert!(corrupt.contains("model.bpk") && corrupt.contains("corrupt"), "{corrupt}");
+    assert!(
+        corrupt.contains("model.bpk") && corrupt.contains("corrupt"),
+        "{corrupt}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     saved_tiny(dir.path());
     let bigger = MultiTaskConfig::new();
-    std::fs::write(dir.path().join(weights::CONFIG_FILE), serde_json::to_vec(&bigger).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join(weights::CONFIG_FILE),
+        serde_json::to_vec(&bigger).unwrap(),
+    )
+    .unwrap();
     let mismatch = weights::load(dir.path(), &device).unwrap_err().to_string();
     assert!(mismatch.contains("do not match"), "{mismatch}");
 
     let dir = tempfile::tempdir().unwrap();
     saved_tiny(dir.path());
-    let meta = WeightsMeta { format_version: 99, ..WeightsMeta::default() };
+    let meta = WeightsMeta {
+        format_version: 99,
+        ..WeightsMeta::default()
+    };
     std::fs::write(dir.path().join(weights::META_FILE), serde_json::to_vec(&meta).unwrap()).unwrap();
     let version = weights::load(dir.path(), &device).unwrap_err().to_string();
     assert!(version.contains("format version 99"), "{version}");

@@ -33,11 +33,21 @@ fn conv2d_forward_agrees_between_flex_and_wgpu() {
     let x = Tensor::<4>::random([1, 3, 64, 64], Distribution::Default, &cpu);
     let w = Tensor::<4>::random([8, 3, 3, 3], Distribution::Default, &cpu);
     let opts = burn::tensor::ops::ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-    let on_cpu: Vec<f32> = burn::tensor::module::conv2d(x.clone(), w.clone(), None, opts.clone()).into_data().try_into_vec::<f32>().unwrap();
+    let on_cpu: Vec<f32> = burn::tensor::module::conv2d(x.clone(), w.clone(), None, opts.clone())
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
     let x = Tensor::<4>::from_data(x.into_data(), &wgpu);
     let w = Tensor::<4>::from_data(w.into_data(), &wgpu);
-    let on_gpu: Vec<f32> = burn::tensor::module::conv2d(x, w, None, opts).into_data().try_into_vec::<f32>().unwrap();
-    let worst = on_cpu.iter().zip(&on_gpu).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let on_gpu: Vec<f32> = burn::tensor::module::conv2d(x, w, None, opts)
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+    let worst = on_cpu
+        .iter()
+        .zip(&on_gpu)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
     assert!(worst < 1e-4, "largest difference {worst}");
 }
 
@@ -50,5 +60,8 @@ fn long_reductions_are_wrong_on_lavapipe_pinned() {
     let wrong = sums.iter().filter(|&&s| s != cols as f32).count();
     // Measured here: 48 of 64 rows wrong. If this starts passing with 0 wrong rows,
     // burn fixed it: software adapters may then be reconsidered in device::select.
-    assert!(wrong > 0, "long reductions are now correct on the software adapter: revisit device::select");
+    assert!(
+        wrong > 0,
+        "long reductions are now correct on the software adapter: revisit device::select"
+    );
 }

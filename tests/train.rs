@@ -55,7 +55,12 @@ fn resume_gives_the_same_next_steps_as_an_uninterrupted_run() {
     let rest = losses(tiny_config(b.path(), 2), true, None);
     assert_eq!(rest.len(), 2, "resumed at step 5");
     for (x, y) in straight[4..].iter().zip(&rest) {
-        assert!((x.total - y.total).abs() < 1e-4 * x.total.abs().max(1.0), "{} vs {}", x.total, y.total);
+        assert!(
+            (x.total - y.total).abs() < 1e-4 * x.total.abs().max(1.0),
+            "{} vs {}",
+            x.total,
+            y.total
+        );
     }
     assert!(b.path().join("best/model.bpk").is_file());
 }
@@ -68,7 +73,17 @@ fn a_few_steps_lower_the_loss() {
     cfg.checkpoint_every = 40;
     cfg.val_count = 0;
     let data = tempfile::tempdir().unwrap();
-    relievo::synth::write_dataset(data.path(), 1, &relievo::synth::SynthParams { size_px: 64, ..Default::default() }, 3, |_, _| {}).unwrap();
+    relievo::synth::write_dataset(
+        data.path(),
+        1,
+        &relievo::synth::SynthParams {
+            size_px: 64,
+            ..Default::default()
+        },
+        3,
+        |_, _| {},
+    )
+    .unwrap();
     cfg.data = Some(data.path().to_path_buf());
     cfg.synthetic = false;
     let seen = losses(cfg, false, None);
@@ -86,13 +101,19 @@ fn dataset_check_lists_problems() {
     }
     let rgb = image::RgbImage::new(8, 8);
     rgb.save(root.join("images/good.png")).unwrap();
-    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::new(8, 8).save(root.join("depth/good.png")).unwrap();
+    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::new(8, 8)
+        .save(root.join("depth/good.png"))
+        .unwrap();
     rgb.save(root.join("images/lonely.png")).unwrap();
     rgb.save(root.join("images/small.png")).unwrap();
     image::GrayImage::new(8, 8).save(root.join("depth/small.png")).unwrap();
     rgb.save(root.join("images/wrongsize.png")).unwrap();
-    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::new(4, 8).save(root.join("depth/wrongsize.png")).unwrap();
-    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::new(8, 8).save(root.join("depth/orphan.png")).unwrap();
+    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::new(4, 8)
+        .save(root.join("depth/wrongsize.png"))
+        .unwrap();
+    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::new(8, 8)
+        .save(root.join("depth/orphan.png"))
+        .unwrap();
 
     let (folder, report) = train::data::check_folder(root);
     assert_eq!(folder.names, vec!["good".to_string(), "small".to_string()]);
@@ -116,11 +137,33 @@ fn eval_numbers_on_a_tiny_known_set() {
     let cfg = tiny_config(dir.path(), 1);
     let device = Device::flex();
     let model = cfg.model.init(&device);
-    let weights = relievo::net::Weights { model, config: cfg.model.clone(), meta: Default::default() };
+    let weights = relievo::net::Weights {
+        model,
+        config: cfg.model.clone(),
+        meta: Default::default(),
+    };
     let data = tempfile::tempdir().unwrap();
-    relievo::synth::write_dataset(data.path(), 2, &relievo::synth::SynthParams { size_px: 48, ..Default::default() }, 1, |_, _| {}).unwrap();
+    relievo::synth::write_dataset(
+        data.path(),
+        2,
+        &relievo::synth::SynthParams {
+            size_px: 48,
+            ..Default::default()
+        },
+        1,
+        |_, _| {},
+    )
+    .unwrap();
     let (folder, _) = train::data::check_folder(data.path());
-    let report = train::eval::evaluate(&weights, (0..2).map(|i| folder.load(i)), &device, Default::default(), |_, _| {}).unwrap();
+    let report = train::eval::evaluate(
+        &weights,
+        (0..2).map(|i| folder.load(i)),
+        &device,
+        &Default::default(),
+        Default::default(),
+        |_, _| {},
+    )
+    .unwrap();
     assert_eq!(report.images, 2);
     assert!(report.bench.rmse_pct.is_finite() && report.semantics.is_some());
     assert!(report.tables().contains("Soft edges"));

@@ -102,12 +102,33 @@ impl OrbitCamera {
     }
 
     /// Keeps the direction, recentres on the box and sets the distance so it fills the view.
+    /// The box's eight corners must project inside the view with a small margin: for each
+    /// corner at view-space offset (x, y, z) from the target (z towards the eye), the distance
+    /// must be at least `z + |x| / tan(half fov x)` and `z + |y| / tan(half fov y)`.
     pub fn fit_to(&mut self, size_mm: [f32; 3], aspect: f32) {
         self.target = size_mm.map(|s| s / 2.0);
-        let radius = 0.5 * dot(size_mm, size_mm).sqrt().max(1e-3);
-        let half_fov = self.fov_y_deg.to_radians() / 2.0;
-        let half_fov_x = (half_fov.tan() * aspect.max(0.1)).atan();
-        self.distance = 1.05 * radius / half_fov.min(half_fov_x).sin();
+        self.distance = 1.0;
+        let view = self.view_from_world();
+        let (right, up, back) = (
+            [view[0][0], view[1][0], view[2][0]],
+            [view[0][1], view[1][1], view[2][1]],
+            [view[0][2], view[1][2], view[2][2]],
+        );
+        let tan_y = (self.fov_y_deg.to_radians() / 2.0).tan();
+        let tan_x = tan_y * aspect.max(0.1);
+        let mut distance: f32 = 1.0;
+        for corner in 0..8 {
+            let p = [0, 1, 2].map(|k| {
+                if corner & (1 << k) != 0 {
+                    size_mm[k] / 2.0
+                } else {
+                    -size_mm[k] / 2.0
+                }
+            });
+            let (x, y, z) = (dot(p, right), dot(p, up), dot(p, back));
+            distance = distance.max(z + x.abs() / tan_x).max(z + y.abs() / tan_y);
+        }
+        self.distance = 1.2 * distance;
     }
 
     pub fn eye(&self) -> [f32; 3] {

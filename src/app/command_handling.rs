@@ -99,7 +99,7 @@ pub enum JobOutput {
     },
     Preview {
         key: (u64, u32),
-        heights: Grid<f32>,
+        data: Box<super::render::PreviewData>,
     },
     Mesh {
         doc_id: u64,
@@ -238,7 +238,11 @@ impl RelievoApp {
             Command::SetView(view) => self.settings.view = *view,
             Command::ToggleFrameOverlay => self.settings.show_frame_overlay = !self.settings.show_frame_overlay,
             Command::RunNetwork => self.start_inference(),
-            Command::LoadWeights(dir) => self.load_weights(dir),
+            Command::LoadWeights(dir) => {
+                // Remembered across runs unless it is the shipped folder.
+                self.settings.weights_dir = (dir != self.options.weights_dir).then(|| dir.clone());
+                self.load_weights(dir);
+            }
             Command::UseShippedWeights => {
                 self.settings.weights_dir = None;
                 let dir = self.options.weights_dir.clone();
@@ -251,7 +255,7 @@ impl RelievoApp {
                     if kind == JobKind::Inference
                         && let Some(doc) = &mut self.doc
                     {
-                        doc.layers_error = Some("inference cancelled (Model ▸ Run the network again)".into());
+                        doc.layers_error = Some("inference cancelled (Model › Run the network again)".into());
                     }
                 }
             }
@@ -437,7 +441,7 @@ impl RelievoApp {
             WeightsState::Missing { dir, reason } => {
                 doc.layers_error = Some(format!("no network weights ({reason})"));
                 let text = format!(
-                    "No trained weights in {}: layers are unavailable. Open a depth map (File ▸ Open depth map…) to make a relief without the network.",
+                    "No trained weights in {}: layers are unavailable. Open a depth map (File › Open depth map…) to make a relief without the network.",
                     dir.display()
                 );
                 self.message(Severity::Warning, text);
@@ -486,7 +490,11 @@ impl RelievoApp {
         self.jobs.cancel(JobKind::Preview);
         self.spawn(JobKind::Preview, name, move |_| JobOutput::Preview {
             key,
-            heights: logic::preview_heights(&depth, smoothing, logic::PREVIEW_MAX_SIDE_PX),
+            data: Box::new(super::render::prepare_preview(logic::preview_heights(
+                &depth,
+                smoothing,
+                logic::PREVIEW_MAX_SIDE_PX,
+            ))),
         });
     }
 
@@ -819,7 +827,7 @@ impl RelievoApp {
                     self.start_inference();
                 } else if let WeightsState::Missing { dir, .. } = &self.weights {
                     let text = format!(
-                        "No trained weights in {}: layers are unavailable. You can still open a depth map (File ▸ Open depth map…).",
+                        "No trained weights in {}: layers are unavailable. You can still open a depth map (File › Open depth map…).",
                         dir.display()
                     );
                     self.message(Severity::Warning, text);
@@ -847,10 +855,10 @@ impl RelievoApp {
                 self.depth_changed();
                 self.inspector.accept(display);
             }
-            JobOutput::Preview { key, heights } => {
+            JobOutput::Preview { key, data } => {
                 if self.preview_key == Some(key) {
                     self.timings.preview_secs = Some(secs);
-                    self.preview_pending = Some(heights);
+                    self.preview_pending = Some(data);
                 }
             }
             JobOutput::Mesh { doc_id, params, result } => {
@@ -952,5 +960,3 @@ pub fn default_run_dir() -> PathBuf {
         .map(|d| d.join("runs").join("latest"))
         .unwrap_or_else(|| std::env::temp_dir().join("relievo-runs").join("latest"))
 }
-
-use std::io::Write as _;

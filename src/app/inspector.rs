@@ -1,4 +1,4 @@
-//! The layers inspector: the photo, the depth (grey or viridis), the soft edges (6-class palette
+//! The layers inspector: the photo, the depth (grey or viridis, stretched to its range as the relief maps it), the soft edges (6-class palette
 //! with legend) and the semantics (4-class palette with legend), either as a 2 × 2 grid or one
 //! layer with another laid over the photo at an adjustable opacity. Every view shares one zoom
 //! and pan (wheel zooms about the cursor, drag pans, double-click fits), and the pixel under the
@@ -80,8 +80,11 @@ impl DisplayImages {
         }
     }
 
+    /// The depth stretched to its own range (as the relief maps it), in grey and viridis.
     pub fn of_depth(depth: &Grid<f32>) -> Self {
         let (w, h) = (depth.width, depth.height);
+        let (lo, hi) = depth.min_max();
+        let depth = &depth.map(|d| if hi > lo { (d - lo) / (hi - lo) } else { 0.0 });
         Self {
             depth_grey: Some(rgb_image(&layers::depth_grey_rgb(depth), w, h, 3)),
             depth_colour: Some(rgb_image(&layers::depth_colour_rgb(depth), w, h, 3)),
@@ -373,17 +376,18 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             }
             None => {
                 let text = match base {
-                    LayerKind::Photo if !has_photo => "no photo (a depth map was opened)".to_string(),
-                    LayerKind::Photo => "loading…".to_string(),
-                    _ => format!("no {} yet: {missing_reason}", base.label().to_lowercase()),
+                    LayerKind::Photo if !has_photo => "No photo: a depth map was opened.".to_string(),
+                    LayerKind::Photo => "Loading…".to_string(),
+                    _ => format!("No {}: {missing_reason}.", base.label().to_lowercase()),
                 };
-                painter.text(
-                    cell.center(),
-                    egui::Align2::CENTER_CENTER,
+                let galley = painter.layout(
                     text,
-                    egui::FontId::proportional(14.0),
+                    egui::FontId::proportional(13.0),
                     ui.visuals().weak_text_color(),
+                    (cell.width() - 24.0).max(40.0),
                 );
+                let pos = cell.center() - galley.size() / 2.0;
+                painter.galley(pos, galley, ui.visuals().weak_text_color());
             }
         }
         if single_overlay && let Some(texture) = state.texture(settings.overlay_layer, settings.depth_colours) {
@@ -391,7 +395,9 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             painter.image(texture.id(), image_rect, uv, Color32::from_white_alpha(alpha));
         }
         let shown = if single_overlay { settings.overlay_layer } else { *kind };
-        legend_ui(&painter, *cell, shown, settings.depth_colours, ui.visuals().dark_mode);
+        if state.texture(shown, settings.depth_colours).is_some() {
+            legend_ui(&painter, *cell, shown, settings.depth_colours);
+        }
         let title = if single_overlay {
             format!("{} over photo", shown.label())
         } else {
@@ -472,8 +478,8 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
 
 fn toolbar_ui(ui: &mut egui::Ui, settings: &mut super::InspectorSettings, has_layers: bool) {
     ui.horizontal_wrapped(|ui| {
-        ui.selectable_value(&mut settings.layout, InspectorLayout::Grid, "⊞ All layers");
-        ui.selectable_value(&mut settings.layout, InspectorLayout::Single, "▣ One layer");
+        ui.selectable_value(&mut settings.layout, InspectorLayout::Grid, "All layers");
+        ui.selectable_value(&mut settings.layout, InspectorLayout::Single, "One layer");
         ui.separator();
         if settings.layout == InspectorLayout::Single {
             if settings.overlay {
@@ -509,7 +515,7 @@ fn empty_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>, opening: bool) {
             return;
         }
         ui.heading("Open a photo of a carved relief");
-        ui.label("File ▸ Open photo…, or drop an image on this window (PNG, JPEG, TIFF, WebP, BMP).");
+        ui.label("File › Open photo…, or drop an image on this window (PNG, JPEG, TIFF, WebP, BMP).");
         ui.add_space(8.0);
         if ui.button("Open photo…").clicked() {
             commands.push(Command::ShowDialog(DialogKind::OpenPhoto));
@@ -521,7 +527,7 @@ fn empty_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>, opening: bool) {
 }
 
 /// Legend of a layer, bottom-left of its cell.
-fn legend_ui(painter: &egui::Painter, cell: Rect, kind: LayerKind, colours: DepthColours, _dark: bool) {
+fn legend_ui(painter: &egui::Painter, cell: Rect, kind: LayerKind, colours: DepthColours) {
     let entries: Vec<([u8; 3], String)> = match kind {
         LayerKind::Photo => return,
         LayerKind::Depth => {

@@ -265,13 +265,13 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
-/// "1 234 567" (thin-space thousands, as in the status bar).
+/// "1 234 567" (no-break-space thousands, as in the relief panel).
 pub fn format_count(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{2009}');
+            out.push('\u{a0}');
         }
         out.push(c);
     }
@@ -680,7 +680,7 @@ mod tests {
         assert_eq!((p.width_mm, p.relief_mm, p.height_mm), (150.0, 5.0, None));
         assert_eq!(binary_stl_bytes(2), 184);
         assert_eq!(format_bytes(1_500_000), "1.5 MB");
-        assert_eq!(format_count(1234567), "1\u{2009}234\u{2009}567");
+        assert_eq!(format_count(1234567), "1\u{a0}234\u{a0}567");
         assert!((linked_height_mm(150.0, 301, 201) - 100.0).abs() < 1e-4);
     }
 

@@ -1,4 +1,4 @@
-//! The relievo desktop app (egui/eframe on wgpu): open a photo, inspect the layers the network
+//! The relievo desktop app (egui/eframe; wgpu with a GPU, glow without): open a photo, inspect the layers the network
 //! predicts, set the relief's physical size, preview the solid in 3D, export a watertight STL, and
 //! fine-tune the network. A thin shell over the library: every long step runs as a named
 //! background job (`jobs`), widgets only send [`Command`]s and `command_handling` applies them in
@@ -8,8 +8,8 @@
 //!
 //! Files: `mod.rs` (the app struct, its frame loop and `run`), `command_handling.rs` (commands
 //! and the jobs they start), `ui.rs` (menus, status bar, relief panel, tabs), `inspector.rs`
-//! (layers inspector), `viewport.rs` (3D view and its camera controls), `render.rs` (wgpu
-//! drawing of the relief, shader in `shaders/relief.wgsl`), `camera.rs` (orbit camera maths),
+//! (layers inspector), `viewport.rs` (3D view and its camera controls), `render.rs` (off-screen
+//! wgpu drawing of the relief and why, shader in `shaders/relief.wgsl`), `camera.rs` (orbit camera maths),
 //! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic).
 
 pub mod camera;
@@ -66,6 +66,7 @@ pub fn run(photo: Option<PathBuf>) -> anyhow::Result<()> {
         weights_dir: crate::net::weights::default_dir(),
         frame_log: std::env::var_os("RELIEVO_FRAME_LOG").map(PathBuf::from),
         continuous_repaint: std::env::var_os("RELIEVO_CONTINUOUS_REPAINT").is_some_and(|v| v != "0"),
+        read_back_3d: false,
     };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -75,7 +76,7 @@ pub fn run(photo: Option<PathBuf>) -> anyhow::Result<()> {
             .with_min_inner_size([720.0, 480.0])
             .with_drag_and_drop(true)
             .with_icon(icon()),
-        renderer: eframe::Renderer::Wgpu,
+        renderer: window_renderer(),
         persist_window: true,
         ..Default::default()
     };
@@ -96,6 +97,21 @@ pub fn run(photo: Option<PathBuf>) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the relievo window: {e}"))
+}
+
+/// How eframe draws the window: wgpu when a hardware GPU adapter exists (the 3D view then
+/// renders straight into egui's textures), otherwise glow. Without a GPU, wgpu presents through
+/// Mesa lavapipe, which under X11 costs ~155 ms per 1400 × 900 frame even for an empty window,
+/// against ~24 ms for glow on llvmpipe (measured under Xvfb, see scripts/screenshot.sh); the 3D
+/// view then renders on its own wgpu device and its images are read back. `RELIEVO_RENDERER=wgpu`
+/// or `=glow` overrides the choice.
+fn window_renderer() -> eframe::Renderer {
+    match std::env::var("RELIEVO_RENDERER").as_deref() {
+        Ok("wgpu") => eframe::Renderer::Wgpu,
+        Ok("glow") => eframe::Renderer::Glow,
+        _ if crate::net::device::adapters().iter().any(|a| a.is_hardware()) => eframe::Renderer::Wgpu,
+        _ => eframe::Renderer::Glow,
+    }
 }
 
 /// The window icon (assets/icon.png, made by assets/make_icon.py).
@@ -123,6 +139,9 @@ pub struct AppOptions {
     pub frame_log: Option<PathBuf>,
     /// Repaint continuously, so frame intervals measure the whole frame (for benchmarks).
     pub continuous_repaint: bool,
+    /// Read the 3D view's images back to the CPU even when egui draws with wgpu (tests that
+    /// path; with the glow renderer it is the only one).
+    pub read_back_3d: bool,
 }
 
 /// A file in the Open recent menu.
@@ -351,20 +370,27 @@ pub struct RelievoApp {
     /// When to start the next exact-mesh job (debounced after parameter changes).
     mesh_due: Option<Instant>,
     /// Heights waiting to be uploaded to the 3D view, and what they were made from.
-    preview_pending: Option<Grid<f32>>,
+    preview_pending: Option<Box<render::PreviewData>>,
     preview_key: Option<(u64, u32)>,
     /// Size of the preview heights last uploaded.
     pub preview_size: Option<[usize; 2]>,
-    render_state: Option<egui_wgpu::RenderState>,
     renderer: Option<render::ReliefRenderer>,
     pub camera: OrbitCamera,
     camera_needs_fit: bool,
+    /// The user orbited, panned or zoomed since the last fit.
+    camera_moved: bool,
+    /// Size of the 3D view last frame (points).
+    view_size: Option<egui::Vec2>,
     pub inspector: inspector::InspectorState,
     pub training: training::TrainingState,
     pub frames: FrameStats,
     started: Instant,
+    /// When this frame began (taken when it ends).
     frame_began: Option<Instant>,
-    previous_frame_began: Option<Instant>,
+    /// When the last frame began.
+    last_frame_began: Option<Instant>,
+    /// Time between the last frame's start and this one's.
+    frame_interval: Option<Duration>,
     /// The previous frame asked for this one at once (so the interval is a frame time).
     frame_follows: bool,
     frame_log: Option<std::fs::File>,
@@ -405,16 +431,26 @@ impl RelievoApp {
             preview_pending: None,
             preview_key: None,
             preview_size: None,
-            renderer: render_state.as_ref().map(render::ReliefRenderer::new),
-            render_state,
+            renderer: match (&render_state, options.read_back_3d) {
+                (Some(state), false) => Some(render::ReliefRenderer::new(state)),
+                (Some(state), true) => Some(render::ReliefRenderer::with_device(
+                    state.device.clone(),
+                    state.queue.clone(),
+                    render::Output::Readback,
+                )),
+                (None, _) => render::ReliefRenderer::standalone().map(|(renderer, _)| renderer),
+            },
             camera: OrbitCamera::default(),
             camera_needs_fit: true,
+            camera_moved: false,
+            view_size: None,
             inspector: inspector::InspectorState::default(),
             training: training::TrainingState::default(),
             frames: FrameStats::default(),
             started: Instant::now(),
             frame_began: None,
-            previous_frame_began: None,
+            last_frame_began: None,
+            frame_interval: None,
             frame_follows: false,
             frame_log,
             last_export: None,
@@ -482,7 +518,7 @@ impl RelievoApp {
             self.jobs.set_wake(Arc::new(move || wake_ctx.request_repaint()));
         }
         let now = Instant::now();
-        self.previous_frame_began = self.frame_began.replace(now);
+        self.begin_frame(now);
         self.frame_follows = ctx.requested_repaint_last_pass();
         if self.options.continuous_repaint {
             ctx.request_repaint();
@@ -512,11 +548,17 @@ impl RelievoApp {
     /// The second half of a frame: the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         if self.frame_began.is_none() {
-            self.previous_frame_began = self.frame_began.replace(Instant::now());
+            self.begin_frame(Instant::now());
         }
         ui::window_ui(self, ui);
         self.apply_commands();
         self.end_frame(ui.ctx());
+    }
+
+    fn begin_frame(&mut self, now: Instant) {
+        self.frame_interval = self.last_frame_began.map(|last| now.duration_since(last));
+        self.last_frame_began = Some(now);
+        self.frame_began = Some(now);
     }
 
     fn end_frame(&mut self, _ctx: &egui::Context) {
@@ -524,9 +566,9 @@ impl RelievoApp {
         let work_ms = began.elapsed().as_secs_f32() * 1e3;
         // An interval only means "frame time" when frames follow without idling.
         let interval_ms = self
-            .previous_frame_began
-            .map(|p| began.duration_since(p).as_secs_f32() * 1e3)
-            .filter(|_| self.frame_follows);
+            .frame_interval
+            .map(|d| d.as_secs_f32() * 1e3)
+            .filter(|_| self.frame_follows || self.options.continuous_repaint);
         let sample = FrameSample {
             at_secs: began.duration_since(self.started).as_secs_f64(),
             work_ms,
@@ -550,22 +592,35 @@ impl RelievoApp {
         self.renderer.as_mut()
     }
 
-    /// Draws the 3D view once at `size_px` with the current settings, waits for the GPU and
-    /// returns the time that took (ms). For measurements; `None` without a device or heights.
-    pub fn measure_render_ms(&mut self, size_px: [u32; 2]) -> Option<f32> {
+    /// Draws the 3D view at `size_px` as the view does after a change — the fast image, then the
+    /// final one — waiting for the GPU after each, and returns both times (ms). For measurements;
+    /// `None` without a device or heights.
+    pub fn measure_render_ms(&mut self, size_px: [u32; 2]) -> Option<(f32, f32)> {
+        self.apply_commands();
         self.upload_pending_preview();
         let inputs = viewport::frame_inputs(self, size_px, false)?;
+        let ctx = self.egui_ctx.clone();
         let renderer = self.renderer.as_mut()?;
-        let t = Instant::now();
-        renderer.render(size_px, &inputs)?;
-        renderer.wait_idle();
-        Some(t.elapsed().as_secs_f32() * 1e3)
+        let mut times = [0.0f32; 2];
+        for time in &mut times {
+            let t = Instant::now();
+            let _ = renderer.render(&ctx, size_px, &inputs);
+            renderer.finish(&ctx);
+            *time = t.elapsed().as_secs_f32() * 1e3;
+        }
+        let _ = renderer.render(&ctx, size_px, &inputs)?;
+        Some((times[0], times[1]))
+    }
+
+    /// Whether the 3D view shows its final image of the current settings.
+    pub fn view_settled(&self) -> bool {
+        self.preview_pending.is_none() && self.renderer.as_ref().is_some_and(|r| r.settled())
     }
 
     fn upload_pending_preview(&mut self) {
-        if let (Some(heights), Some(renderer)) = (self.preview_pending.take(), self.renderer.as_mut()) {
-            renderer.set_heights(&heights);
-            self.preview_size = Some([heights.width, heights.height]);
+        if let (Some(preview), Some(renderer)) = (self.preview_pending.take(), self.renderer.as_mut()) {
+            renderer.set_preview(&preview);
+            self.preview_size = Some([preview.heights.width, preview.heights.height]);
         }
     }
 

@@ -1,18 +1,30 @@
-//! The 3D relief preview on wgpu, drawn off-screen and shown in egui as an ordinary image.
+//! The 3D relief preview: drawn off-screen with wgpu and shown in egui as an ordinary image.
 //!
-//! Why wgpu and not three-d: egui_kittest renders only through wgpu, so a viewport drawn with
-//! three-d on eframe's glow context could never be exercised or snapshot-tested by the UI tests,
-//! and the app would need the glow renderer while the tests use wgpu. Drawing into our own
-//! textures (colour with 4× MSAA, depth) on the device eframe and egui_kittest already share,
-//! then registering the resolved colour texture with egui's renderer, needs no paint callback,
-//! owns its depth buffer (egui's pass has none in the tests), and lets the app redraw only when
-//! the camera or the inputs changed, as three-d's examples advise. One renderer serves the
-//! window, the tests and the screenshots; the displacement shader is `shaders/relief.wgsl`.
+//! Why our own wgpu renderer and not three-d in an `egui_glow` paint callback: egui_kittest
+//! renders only through wgpu, so a three-d viewport on eframe's glow context could never be
+//! exercised or snapshot-tested by the UI tests; three-d 0.19 has no hook for displacing a grid
+//! in the vertex shader without writing a custom `Geometry`/`Material` anyway; and a paint
+//! callback draws inside egui's pass, which has no depth buffer in the tests. Drawing into our own
+//! textures (colour, 4× MSAA, depth) and handing egui the resolved image needs no callback, owns
+//! its depth buffer, works with either eframe renderer, and redraws only when the camera or the
+//! inputs changed. Two outputs ([`Output`]): with eframe's wgpu renderer (a hardware GPU, and the
+//! tests) the image texture is registered with egui and sampled in place on the shared device;
+//! with eframe's glow renderer (no GPU: wgpu's lavapipe swap chain costs ~155 ms per frame under
+//! X11, glow on llvmpipe ~24 ms) the relief renders on a device of its own and each image is
+//! copied back asynchronously and uploaded as an egui texture. The shader is
+//! `shaders/relief.wgsl`.
+//!
+//! Progressive drawing: after a change, a fast image (half resolution, one sample) shows at once;
+//! the next frame draws the final image (full resolution, 4× MSAA) if nothing changed meanwhile.
 //!
 //! Geometry: a grid of at most [`logic::PREVIEW_MAX_TRIANGLES`] top triangles whose vertices
-//! the shader lifts from the height texture, four walls and a bottom. A second, coarser index
-//! buffer (every other vertex) is drawn while the user drags, so orbiting stays smooth on
-//! software rasterisers.
+//! the shader lifts from the height texture, four walls and a bottom, with index buffers for
+//! every [`LEVEL_STRIDES`] level of detail (every 1st, 2nd, 3rd… vertex). The viewport draws the
+//! finest level with no more cells than half the pixels the relief covers, one level coarser
+//! while the user drags: more triangles than pixels would not show, and a software rasteriser
+//! (lavapipe) pays for each one. Shading does not lose detail with coarser levels: slopes and
+//! curvature come per fragment from a gradient texture at the height texture's resolution,
+//! computed with the heights off the UI thread ([`prepare_preview`]).
 
 use std::sync::Arc;
 
@@ -27,7 +39,10 @@ use crate::grid::Grid;
 const SHADER: &str = include_str!("../../shaders/relief.wgsl");
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
-const SAMPLES: u32 = 4;
+/// Samples per pixel of the final (idle) image; fast images use one.
+const FINAL_SAMPLES: u32 = 4;
+/// Fast images are drawn at this fraction of the view's resolution.
+pub const FAST_SCALE: f32 = 0.5;
 /// Background behind the relief (gamma-encoded RGB, as the target stores it).
 pub const CLEAR_RGB: [f64; 3] = [0.105, 0.11, 0.12];
 /// Floats per vertex: u, v, kind, normal xyz.
@@ -73,46 +88,134 @@ pub struct FrameInputs {
     /// Unit vector towards the light.
     pub light: [f32; 3],
     pub ambient: f32,
-    /// Draw the coarse grid (while the user drags).
-    pub coarse: bool,
+    /// Level of detail of the final image: index into [`LEVEL_STRIDES`] (clamped to the levels
+    /// the grid has).
+    pub level_final: usize,
+    /// Level of detail of the fast image (drawn at [`FAST_SCALE`] of the resolution).
+    pub level_fast: usize,
+}
+
+/// Which image [`ReliefRenderer::render`] drew.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drawn {
+    /// Nothing changed: the last image is shown again.
+    Unchanged,
+    /// The inputs changed: a fast image (half resolution, one sample); call again next frame.
+    Fast,
+    /// The final image (full resolution, 4× MSAA).
+    Final,
+    /// A read-back image is still on its way to the CPU; call again next frame.
+    Pending,
+}
+
+/// Where finished images go.
+pub enum Output {
+    /// The egui_wgpu renderer on the same device (eframe's wgpu renderer, the tests): the image
+    /// texture is registered with it and sampled in place.
+    Native(Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>),
+    /// Copied back to the CPU and uploaded as an ordinary egui texture, for any egui renderer
+    /// (eframe's glow renderer): the copy is asynchronous, so the UI never waits for the GPU.
+    Readback,
+}
+
+struct PendingReadback {
+    buffer: wgpu::Buffer,
+    size: [u32; 2],
+    bytes_per_row: u32,
+    /// 0 waiting, 1 mapped, 2 failed.
+    state: Arc<std::sync::atomic::AtomicU8>,
+}
+
+/// Vertex strides of the levels of detail.
+pub const LEVEL_STRIDES: [usize; 8] = [1, 2, 3, 4, 6, 8, 12, 16];
+
+/// The finest level whose top grid has at most `budget_cells` cells (`cells[i]` of level i);
+/// the coarsest if none does.
+pub fn level_for(cells: &[usize], budget_cells: usize) -> usize {
+    cells
+        .iter()
+        .position(|&c| c <= budget_cells)
+        .unwrap_or(cells.len().saturating_sub(1))
 }
 
 struct Geometry {
     vertices: wgpu::Buffer,
-    full: wgpu::Buffer,
-    full_count: u32,
-    coarse: wgpu::Buffer,
-    coarse_count: u32,
+    /// Index buffer, index count and top-grid cells of each level.
+    levels: Vec<(wgpu::Buffer, u32, usize)>,
     grid: [usize; 2],
 }
 
 struct Target {
     size: [u32; 2],
-    msaa: wgpu::TextureView,
+    samples: u32,
+    /// The multisampled colour buffer (final images only).
+    msaa: Option<wgpu::TextureView>,
     resolved: wgpu::TextureView,
+    resolved_texture: wgpu::Texture,
     depth: wgpu::TextureView,
+    /// Registered with egui's wgpu renderer (native output only).
+    texture_id: Option<egui::TextureId>,
 }
 
 /// GPU resources of the preview. Create once per wgpu device.
 pub struct ReliefRenderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
-    egui_renderer: Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>,
-    pipeline: wgpu::RenderPipeline,
+    output: Output,
+    /// Read-back output: the copy in flight and the texture it lands in.
+    pending: Option<PendingReadback>,
+    readback_texture: Option<egui::TextureHandle>,
+    /// Pipelines for one sample (fast) and [`FINAL_SAMPLES`] (final).
+    pipeline_fast: wgpu::RenderPipeline,
+    pipeline_final: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     uniforms: wgpu::Buffer,
+    sampler: wgpu::Sampler,
     bind_group: Option<wgpu::BindGroup>,
     geometry: Option<Geometry>,
-    heights_size: [usize; 2],
-    target: Option<Target>,
-    texture_id: Option<egui::TextureId>,
-    last: Option<(FrameInputs, [u32; 2], u64)>,
+    fast: Option<Target>,
+    final_: Option<Target>,
+    /// What the last fast and final images showed.
+    last_fast: Option<(FrameInputs, [u32; 2], u64)>,
+    last_final: Option<(FrameInputs, [u32; 2], u64)>,
+    /// The image shown last.
+    shown: Option<egui::TextureId>,
     geometry_version: u64,
 }
 
 impl ReliefRenderer {
+    /// A renderer on eframe's (or the test's) wgpu device, its images sampled in place.
     pub fn new(render_state: &egui_wgpu::RenderState) -> Self {
-        let device = render_state.device.clone();
+        Self::with_device(
+            render_state.device.clone(),
+            render_state.queue.clone(),
+            Output::Native(render_state.renderer.clone()),
+        )
+    }
+
+    /// A renderer on a device of its own (a hardware adapter if there is one, else the CPU one,
+    /// e.g. lavapipe) whose images are read back: for eframe's glow renderer. Also returns the
+    /// adapter's name.
+    pub fn standalone() -> Option<(Self, String)> {
+        let instance = wgpu::Instance::default();
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+        let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
+            wgpu::DeviceType::DiscreteGpu => 0,
+            wgpu::DeviceType::IntegratedGpu => 1,
+            wgpu::DeviceType::Cpu => 2,
+            _ => 3,
+        };
+        let adapter = adapters.into_iter().min_by_key(rank)?;
+        let name = adapter.get_info().name;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("relievo 3D view"),
+            ..Default::default()
+        }))
+        .ok()?;
+        Some((Self::with_device(device, queue, Output::Readback), name))
+    }
+
+    pub fn with_device(device: wgpu::Device, queue: wgpu::Queue, output: Output) -> Self {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("relievo relief"),
             source: wgpu::ShaderSource::Wgsl(SHADER.into()),
@@ -140,6 +243,22 @@ impl ReliefRenderer {
                     },
                     count: None,
                 },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -147,72 +266,86 @@ impl ReliefRenderer {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("relievo relief"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: (VERTEX_FLOATS * 4) as u64,
-                    step_mode: wgpu::VertexStepMode::Vertex,
-                    attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3],
-                })],
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-            },
-            primitive: wgpu::PrimitiveState {
-                topology: wgpu::PrimitiveTopology::TriangleList,
-                strip_index_format: None,
-                front_face: wgpu::FrontFace::Ccw,
-                cull_mode: None,
-                unclipped_depth: false,
-                polygon_mode: wgpu::PolygonMode::Fill,
-                conservative: false,
-            },
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: DEPTH_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::Less),
-                stencil: wgpu::StencilState::default(),
-                bias: wgpu::DepthBiasState::default(),
-            }),
-            multisample: wgpu::MultisampleState {
-                count: SAMPLES,
-                mask: !0,
-                alpha_to_coverage_enabled: false,
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: COLOR_FORMAT,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let pipeline = |samples: u32| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("relievo relief"),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_main"),
+                    buffers: &[Some(wgpu::VertexBufferLayout {
+                        array_stride: (VERTEX_FLOATS * 4) as u64,
+                        step_mode: wgpu::VertexStepMode::Vertex,
+                        attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3],
+                    })],
+                    compilation_options: wgpu::PipelineCompilationOptions::default(),
+                },
+                primitive: wgpu::PrimitiveState {
+                    topology: wgpu::PrimitiveTopology::TriangleList,
+                    strip_index_format: None,
+                    front_face: wgpu::FrontFace::Ccw,
+                    cull_mode: None,
+                    unclipped_depth: false,
+                    polygon_mode: wgpu::PolygonMode::Fill,
+                    conservative: false,
+                },
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(true),
+                    depth_compare: Some(wgpu::CompareFunction::Less),
+                    stencil: wgpu::StencilState::default(),
+                    bias: wgpu::DepthBiasState::default(),
+                }),
+                multisample: wgpu::MultisampleState {
+                    count: samples,
+                    mask: !0,
+                    alpha_to_coverage_enabled: false,
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some("fs_main"),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: COLOR_FORMAT,
+                        blend: None,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                    compilation_options: wgpu::PipelineCompilationOptions::default(),
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let (pipeline_fast, pipeline_final) = (pipeline(1), pipeline(FINAL_SAMPLES));
         let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("relievo relief uniforms"),
             size: UNIFORM_BYTES as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("relievo gradients"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
         Self {
+            sampler,
             device,
-            queue: render_state.queue.clone(),
-            egui_renderer: render_state.renderer.clone(),
-            pipeline,
+            queue,
+            output,
+            pending: None,
+            readback_texture: None,
+            pipeline_fast,
+            pipeline_final,
             layout,
             uniforms,
             bind_group: None,
             geometry: None,
-            heights_size: [0, 0],
-            target: None,
-            texture_id: None,
-            last: None,
+            fast: None,
+            final_: None,
+            last_fast: None,
+            last_final: None,
+            shown: None,
             geometry_version: 0,
         }
     }
@@ -232,31 +365,45 @@ impl ReliefRenderer {
         self.grid_size().map_or(0, |[w, h]| 2 * (w - 1) * (h - 1))
     }
 
+    /// Top-grid cells of each level of detail, finest first.
+    pub fn level_cells(&self) -> Vec<usize> {
+        self.geometry
+            .as_ref()
+            .map_or_else(Vec::new, |g| g.levels.iter().map(|l| l.2).collect())
+    }
+
     /// Drops the heights (no relief to show).
     pub fn clear_heights(&mut self) {
         self.geometry = None;
         self.bind_group = None;
-        self.last = None;
+        self.last_fast = None;
+        self.last_final = None;
+        self.shown = None;
     }
 
-    /// Uploads new heights (0..1) and builds the grid for them.
-    pub fn set_heights(&mut self, heights: &Grid<f32>) {
-        let (w, h) = (heights.width as u32, heights.height as u32);
+    fn texture_2d(
+        &self,
+        label: &str,
+        [w, h]: [u32; 2],
+        format: wgpu::TextureFormat,
+        bytes: &[u8],
+    ) -> wgpu::TextureView {
+        let size = wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        };
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("relievo heights"),
-            size: wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
+            label: Some(label),
+            size,
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::R32Float,
+            format,
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
-        let bytes: Vec<u8> = heights.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes_per_texel = format.block_copy_size(None).unwrap_or(4);
         self.queue.write_texture(
             wgpu::TexelCopyTextureInfo {
                 texture: &texture,
@@ -264,19 +411,30 @@ impl ReliefRenderer {
                 origin: wgpu::Origin3d::ZERO,
                 aspect: wgpu::TextureAspect::All,
             },
-            &bytes,
+            bytes,
             wgpu::TexelCopyBufferLayout {
                 offset: 0,
-                bytes_per_row: Some(4 * w),
+                bytes_per_row: Some(bytes_per_texel * w),
                 rows_per_image: Some(h),
             },
-            wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
+            size,
         );
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        texture.create_view(&wgpu::TextureViewDescriptor::default())
+    }
+
+    /// Uploads new heights, their gradients and (if the grid size changed) the grid.
+    pub fn set_preview(&mut self, preview: &PreviewData) {
+        let heights = &preview.heights;
+        let size = [heights.width as u32, heights.height as u32];
+        let height_bytes: Vec<u8> = heights.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let height_view = self.texture_2d("relievo heights", size, wgpu::TextureFormat::R32Float, &height_bytes);
+        let gradient_bytes: Vec<u8> = preview.gradients.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let gradient_view = self.texture_2d(
+            "relievo gradients",
+            size,
+            wgpu::TextureFormat::Rgba16Float,
+            &gradient_bytes,
+        );
         self.bind_group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("relievo relief"),
             layout: &self.layout,
@@ -287,108 +445,167 @@ impl ReliefRenderer {
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
-                    resource: wgpu::BindingResource::TextureView(&view),
+                    resource: wgpu::BindingResource::TextureView(&height_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(&gradient_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
                 },
             ],
         }));
-        let grid = logic::preview_grid_size(heights.width, heights.height, logic::PREVIEW_MAX_TRIANGLES);
-        if self.geometry.as_ref().is_none_or(|g| g.grid != grid) {
-            self.geometry = Some(self.build_geometry(grid));
+        if self.geometry.as_ref().is_none_or(|g| g.grid != preview.mesh.grid) {
+            self.geometry = Some(self.upload_geometry(&preview.mesh));
         }
-        self.heights_size = [heights.width, heights.height];
         self.geometry_version += 1;
     }
 
-    fn build_geometry(&self, [nx, ny]: [usize; 2]) -> Geometry {
-        let GridMesh { vertices, full, coarse } = grid_mesh(nx, ny);
-        let bytes: Vec<u8> = vertices.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let vertex_buffer = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+    fn upload_geometry(&self, mesh: &GridMesh) -> Geometry {
+        let bytes: Vec<u8> = mesh.vertices.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let vertices = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("relievo grid vertices"),
             contents: &bytes,
             usage: wgpu::BufferUsages::VERTEX,
         });
-        let index_buffer = |label: &str, indices: &[u32]| {
-            let bytes: Vec<u8> = indices.iter().flat_map(|i| i.to_le_bytes()).collect();
-            self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: &bytes,
-                usage: wgpu::BufferUsages::INDEX,
+        let levels = mesh
+            .levels
+            .iter()
+            .map(|level| {
+                let bytes: Vec<u8> = level.indices.iter().flat_map(|i| i.to_le_bytes()).collect();
+                let buffer = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("relievo grid level"),
+                    contents: &bytes,
+                    usage: wgpu::BufferUsages::INDEX,
+                });
+                (buffer, level.indices.len() as u32, level.cells)
             })
-        };
+            .collect();
         Geometry {
-            vertices: vertex_buffer,
-            full: index_buffer("relievo grid", &full),
-            full_count: full.len() as u32,
-            coarse: index_buffer("relievo coarse grid", &coarse),
-            coarse_count: coarse.len() as u32,
-            grid: [nx, ny],
+            vertices,
+            levels,
+            grid: mesh.grid,
         }
     }
 
-    fn ensure_target(&mut self, size: [u32; 2]) -> egui::TextureId {
-        if self.target.as_ref().is_none_or(|t| t.size != size) {
-            let texture = |label: &str, format, samples, usage| {
-                self.device
-                    .create_texture(&wgpu::TextureDescriptor {
-                        label: Some(label),
-                        size: wgpu::Extent3d {
-                            width: size[0],
-                            height: size[1],
-                            depth_or_array_layers: 1,
-                        },
-                        mip_level_count: 1,
-                        sample_count: samples,
-                        dimension: wgpu::TextureDimension::D2,
-                        format,
-                        usage,
-                        view_formats: &[],
-                    })
-                    .create_view(&wgpu::TextureViewDescriptor::default())
-            };
-            let attachment = wgpu::TextureUsages::RENDER_ATTACHMENT;
-            let target = Target {
-                size,
-                msaa: texture("relievo view msaa", COLOR_FORMAT, SAMPLES, attachment),
-                resolved: texture(
-                    "relievo view",
-                    COLOR_FORMAT,
-                    1,
-                    attachment | wgpu::TextureUsages::TEXTURE_BINDING,
-                ),
-                depth: texture("relievo view depth", DEPTH_FORMAT, SAMPLES, attachment),
-            };
-            let mut egui_renderer = self.egui_renderer.write();
-            match self.texture_id {
-                Some(id) => egui_renderer.update_egui_texture_from_wgpu_texture(
-                    &self.device,
-                    &target.resolved,
-                    wgpu::FilterMode::Linear,
-                    id,
-                ),
-                None => {
-                    self.texture_id = Some(egui_renderer.register_native_texture(
-                        &self.device,
-                        &target.resolved,
-                        wgpu::FilterMode::Linear,
-                    ))
-                }
+    /// A target of `size` with `samples` per pixel, reusing `old` (and its egui texture id).
+    fn target(&self, old: Option<Target>, size: [u32; 2], samples: u32) -> Target {
+        if let Some(old) = old {
+            if old.size == size && old.samples == samples {
+                return old;
             }
-            self.target = Some(target);
-            self.last = None;
+            return self.new_target(old.texture_id, size, samples);
         }
-        self.texture_id.expect("registered above")
+        self.new_target(None, size, samples)
     }
 
-    /// Draws the relief into a `size_px` image (unless nothing changed since the last call) and
-    /// returns its egui texture. `None` before any heights were uploaded.
-    pub fn render(&mut self, size_px: [u32; 2], inputs: &FrameInputs) -> Option<egui::TextureId> {
-        let size_px = [size_px[0].clamp(1, 8192), size_px[1].clamp(1, 8192)];
-        let texture_id = self.ensure_target(size_px);
-        let key = (*inputs, size_px, self.geometry_version);
-        if self.last.as_ref() == Some(&key) {
-            return Some(texture_id);
+    fn new_target(&self, texture_id: Option<egui::TextureId>, size: [u32; 2], samples: u32) -> Target {
+        let texture = |label: &str, format, samples, usage| {
+            self.device
+                .create_texture(&wgpu::TextureDescriptor {
+                    label: Some(label),
+                    size: wgpu::Extent3d {
+                        width: size[0],
+                        height: size[1],
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: samples,
+                    dimension: wgpu::TextureDimension::D2,
+                    format,
+                    usage,
+                    view_formats: &[],
+                })
+                .create_view(&wgpu::TextureViewDescriptor::default())
+        };
+        let attachment = wgpu::TextureUsages::RENDER_ATTACHMENT;
+        let usage = attachment | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC;
+        let resolved_texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("relievo view"),
+            size: wgpu::Extent3d {
+                width: size[0],
+                height: size[1],
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: COLOR_FORMAT,
+            usage,
+            view_formats: &[],
+        });
+        let resolved = resolved_texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let texture_id = match &self.output {
+            Output::Native(egui_renderer) => {
+                let mut egui_renderer = egui_renderer.write();
+                Some(match texture_id {
+                    Some(id) => {
+                        egui_renderer.update_egui_texture_from_wgpu_texture(
+                            &self.device,
+                            &resolved,
+                            wgpu::FilterMode::Linear,
+                            id,
+                        );
+                        id
+                    }
+                    None => egui_renderer.register_native_texture(&self.device, &resolved, wgpu::FilterMode::Linear),
+                })
+            }
+            Output::Readback => None,
+        };
+        Target {
+            size,
+            samples,
+            msaa: (samples > 1).then(|| texture("relievo view msaa", COLOR_FORMAT, samples, attachment)),
+            resolved,
+            depth: texture("relievo view depth", DEPTH_FORMAT, samples, attachment),
+            resolved_texture,
+            texture_id,
         }
-        let (Some(geometry), Some(bind_group), Some(target)) = (&self.geometry, &self.bind_group, &self.target) else {
+    }
+
+    /// Draws the relief for a `size_px` view and returns the egui texture to show. Progressive:
+    /// when the inputs changed since the last call, a fast image (half resolution, one sample,
+    /// coarser grid) is drawn at once; when they stayed the same, the final image (full
+    /// resolution, 4× MSAA) replaces it; after that nothing is drawn until something changes.
+    /// `None` before any heights were uploaded.
+    pub fn render(
+        &mut self,
+        ctx: &egui::Context,
+        size_px: [u32; 2],
+        inputs: &FrameInputs,
+    ) -> Option<(egui::TextureId, Drawn)> {
+        self.geometry.as_ref()?;
+        if matches!(self.output, Output::Readback) {
+            self.collect_readback(ctx);
+            if self.pending.is_some() {
+                return self.shown.map(|id| (id, Drawn::Pending));
+            }
+        }
+        let geometry = self.geometry.as_ref()?;
+        let levels = geometry.levels.len();
+        let size_px = [size_px[0].clamp(1, 8192), size_px[1].clamp(1, 8192)];
+        let key = (*inputs, size_px, self.geometry_version);
+        if self.last_final.as_ref() == Some(&key) {
+            return self.shown.map(|id| (id, Drawn::Unchanged));
+        }
+        let fast = self.last_fast.as_ref() != Some(&key);
+        let (size, samples, level) = if fast {
+            let scaled = size_px.map(|s| ((s as f32 * FAST_SCALE).round() as u32).max(1));
+            (scaled, 1, inputs.level_fast)
+        } else {
+            (size_px, FINAL_SAMPLES, inputs.level_final)
+        };
+        let target = if fast {
+            let old = self.fast.take();
+            self.target(old, size, samples)
+        } else {
+            let old = self.final_.take();
+            self.target(old, size, samples)
+        };
+        let (Some(geometry), Some(bind_group)) = (&self.geometry, &self.bind_group) else {
             return None;
         };
         self.queue.write_buffer(&self.uniforms, 0, &uniform_bytes(inputs));
@@ -400,11 +617,15 @@ impl ReliefRenderer {
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("relievo relief"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &target.msaa,
-                    resolve_target: Some(&target.resolved),
+                    view: target.msaa.as_ref().unwrap_or(&target.resolved),
+                    resolve_target: target.msaa.as_ref().map(|_| &target.resolved),
                     ops: wgpu::Operations {
                         load: wgpu::LoadOp::Clear(wgpu::Color { r, g, b, a: 1.0 }),
-                        store: wgpu::StoreOp::Discard,
+                        store: if target.msaa.is_some() {
+                            wgpu::StoreOp::Discard
+                        } else {
+                            wgpu::StoreOp::Store
+                        },
                     },
                     depth_slice: None,
                 })],
@@ -420,20 +641,132 @@ impl ReliefRenderer {
                 timestamp_writes: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(&self.pipeline);
+            pass.set_pipeline(if target.samples > 1 {
+                &self.pipeline_final
+            } else {
+                &self.pipeline_fast
+            });
             pass.set_bind_group(0, bind_group, &[]);
             pass.set_vertex_buffer(0, geometry.vertices.slice(..));
-            let (indices, count) = if inputs.coarse {
-                (&geometry.coarse, geometry.coarse_count)
-            } else {
-                (&geometry.full, geometry.full_count)
-            };
+            let (indices, count, _) = &geometry.levels[level.min(levels - 1)];
             pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
-            pass.draw_indexed(0..count, 0, 0..1);
+            pass.draw_indexed(0..*count, 0, 0..1);
         }
+        let readback = target
+            .texture_id
+            .is_none()
+            .then(|| self.copy_out(&mut encoder, &target));
         self.queue.submit(Some(encoder.finish()));
-        self.last = Some(key);
-        Some(texture_id)
+        if let Some(pending) = readback {
+            let state = pending.state.clone();
+            pending.buffer.map_async(wgpu::MapMode::Read, .., move |result| {
+                state.store(if result.is_ok() { 1 } else { 2 }, std::sync::atomic::Ordering::Release);
+            });
+            self.pending = Some(pending);
+        }
+        if let Some(id) = target.texture_id {
+            self.shown = Some(id);
+        }
+        let drawn = if fast { Drawn::Fast } else { Drawn::Final };
+        if fast {
+            self.fast = Some(target);
+            self.last_fast = Some(key);
+        } else {
+            self.final_ = Some(target);
+            self.last_final = Some(key);
+        }
+        self.shown.map(|id| (id, drawn))
+    }
+
+    /// Queues a copy of the target's image into a mappable buffer.
+    fn copy_out(&self, encoder: &mut wgpu::CommandEncoder, target: &Target) -> PendingReadback {
+        let [w, h] = target.size;
+        let bytes_per_row = (4 * w).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("relievo view readback"),
+            size: u64::from(bytes_per_row) * u64::from(h),
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        encoder.copy_texture_to_buffer(
+            wgpu::TexelCopyTextureInfo {
+                texture: &target.resolved_texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            wgpu::TexelCopyBufferInfo {
+                buffer: &buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(bytes_per_row),
+                    rows_per_image: Some(h),
+                },
+            },
+            wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
+        );
+        PendingReadback {
+            buffer,
+            size: target.size,
+            bytes_per_row,
+            state: Arc::new(std::sync::atomic::AtomicU8::new(0)),
+        }
+    }
+
+    /// Read-back output: when the copy in flight has arrived, uploads it as the shown texture.
+    fn collect_readback(&mut self, ctx: &egui::Context) {
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        let state = match &self.pending {
+            Some(p) => p.state.load(std::sync::atomic::Ordering::Acquire),
+            None => return,
+        };
+        if state == 0 {
+            return;
+        }
+        let Some(pending) = self.pending.take() else { return };
+        if state == 2 {
+            return;
+        }
+        let [w, h] = pending.size.map(|v| v as usize);
+        let mut rgba = Vec::with_capacity(4 * w * h);
+        if let Ok(view) = pending.buffer.slice(..).get_mapped_range() {
+            for row in view.chunks(pending.bytes_per_row as usize).take(h) {
+                rgba.extend_from_slice(&row[..4 * w]);
+            }
+        }
+        pending.buffer.unmap();
+        if rgba.len() != 4 * w * h {
+            return;
+        }
+        let image = egui::ColorImage::from_rgba_unmultiplied([w, h], &rgba);
+        let options = egui::TextureOptions::LINEAR;
+        match &mut self.readback_texture {
+            Some(texture) => texture.set(image, options),
+            None => self.readback_texture = Some(ctx.load_texture("relievo 3D view", image, options)),
+        }
+        self.shown = self.readback_texture.as_ref().map(|t| t.id());
+    }
+
+    /// Waits for the GPU and, with read-back output, for the image to arrive (measurements).
+    pub fn finish(&mut self, ctx: &egui::Context) {
+        self.wait_idle();
+        if matches!(self.output, Output::Readback) {
+            self.collect_readback(ctx);
+        }
+    }
+
+    /// Whether the final image of the last inputs is drawn and shown (nothing in flight).
+    pub fn settled(&self) -> bool {
+        self.pending.is_none() && self.last_final.is_some() && self.last_fast == self.last_final
+    }
+
+    /// Whether images are read back to the CPU (glow) rather than sampled in place (wgpu).
+    pub fn reads_back(&self) -> bool {
+        matches!(self.output, Output::Readback)
     }
 
     /// Blocks until the GPU finished everything submitted (for measurements in tests).
@@ -460,18 +793,87 @@ fn uniform_bytes(inputs: &FrameInputs) -> Vec<u8> {
     floats.iter().flat_map(|f| f.to_le_bytes()).collect()
 }
 
-/// CPU side of the preview geometry.
-pub struct GridMesh {
-    /// `VERTEX_FLOATS` per vertex: u, v, kind (0 top, 1 bottom), normal (zero on the top surface).
-    pub vertices: Vec<f32>,
-    /// Triangles of the full grid, walls and bottom.
-    pub full: Vec<u32>,
-    /// The same solid with the top at every other grid vertex.
-    pub coarse: Vec<u32>,
+/// Everything the GPU needs for one preview, prepared off the UI thread.
+pub struct PreviewData {
+    /// Heights in 0..1 (see `logic::preview_heights`).
+    pub heights: Grid<f32>,
+    /// Per texel, as f16 bits: x slope, y slope (central differences, height units per texel,
+    /// y down the photo), the Laplacian (convex negative), and 0.
+    gradients: Vec<u16>,
+    pub mesh: GridMesh,
 }
 
-/// The preview solid for an `nx × ny` vertex grid: top grid, walls along its border and a
-/// bottom, in `u, v` coordinates (v = 0 at the far edge, the photo's top row).
+/// Heights → what [`ReliefRenderer::set_preview`] uploads: the gradient texture and the grid
+/// (at most `logic::PREVIEW_MAX_TRIANGLES` top triangles) with all its levels of detail.
+pub fn prepare_preview(heights: Grid<f32>) -> PreviewData {
+    let (w, h) = (heights.width, heights.height);
+    let mut gradients = Vec::with_capacity(4 * w * h);
+    for y in 0..h as isize {
+        for x in 0..w as isize {
+            let at = |dx: isize, dy: isize| heights.get_clamped(x + dx, y + dy);
+            let centre = at(0, 0);
+            let slope_x = 0.5 * (at(1, 0) - at(-1, 0));
+            let slope_y = 0.5 * (at(0, 1) - at(0, -1));
+            let laplacian = at(1, 0) + at(-1, 0) + at(0, 1) + at(0, -1) - 4.0 * centre;
+            gradients.extend([f16_bits(slope_x), f16_bits(slope_y), f16_bits(laplacian), 0]);
+        }
+    }
+    let [nx, ny] = logic::preview_grid_size(w, h, logic::PREVIEW_MAX_TRIANGLES);
+    PreviewData {
+        heights,
+        gradients,
+        mesh: grid_mesh(nx, ny),
+    }
+}
+
+/// IEEE half-precision bits of `v` (round to nearest; overflow to infinity, tiny to zero).
+pub fn f16_bits(v: f32) -> u16 {
+    let bits = v.to_bits();
+    let sign = ((bits >> 16) & 0x8000) as u16;
+    let exponent = ((bits >> 23) & 0xff) as i32;
+    let mantissa = bits & 0x7f_ffff;
+    if exponent == 0xff {
+        return sign | 0x7c00 | if mantissa != 0 { 0x200 } else { 0 };
+    }
+    let e = exponent - 112;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        let shift = 14 - e;
+        if shift > 24 {
+            return sign;
+        }
+        return sign | ((mantissa | 0x80_0000) >> shift) as u16;
+    }
+    let half = ((e as u32) << 10) | (mantissa >> 13);
+    // Round half up on the dropped bits; a carry correctly bumps the exponent.
+    let rounded = half + ((mantissa >> 12) & 1);
+    sign | rounded.min(0x7c00) as u16
+}
+
+/// One level of detail of the grid.
+pub struct GridLevel {
+    pub stride: usize,
+    /// Top grid, walls and bottom, three indices per triangle.
+    pub indices: Vec<u32>,
+    /// Cells of its top grid.
+    pub cells: usize,
+}
+
+/// CPU side of the preview geometry.
+pub struct GridMesh {
+    /// Vertices per side of the top grid.
+    pub grid: [usize; 2],
+    /// `VERTEX_FLOATS` per vertex: u, v, kind (0 top, 1 bottom), normal (zero on the top surface).
+    pub vertices: Vec<f32>,
+    /// Finest first.
+    pub levels: Vec<GridLevel>,
+}
+
+/// The preview solid for an `nx × ny` vertex grid — top grid, walls along its border and a
+/// bottom, in `u, v` coordinates (v = 0 at the far edge, the photo's top row) — with an index
+/// list for every stride of [`LEVEL_STRIDES`] that leaves at least one cell.
 pub fn grid_mesh(nx: usize, ny: usize) -> GridMesh {
     let (nx, ny) = (nx.max(2), ny.max(2));
     let mut vertices = Vec::with_capacity((nx * ny + 4 * (nx + ny) + 4) * VERTEX_FLOATS);
@@ -483,15 +885,42 @@ pub fn grid_mesh(nx: usize, ny: usize) -> GridMesh {
         }
     }
     let top = |i: usize, j: usize| (j * nx + i) as u32;
-    let cells = |step: usize| -> Vec<u32> {
-        let columns: Vec<usize> = (0..nx - 1).step_by(step).chain([nx - 1]).collect();
-        let rows: Vec<usize> = (0..ny - 1).step_by(step).chain([ny - 1]).collect();
-        let mut out = Vec::new();
+    // Every `step`-th position of 0..n, always with the last.
+    let picks = |n: usize, step: usize| -> Vec<usize> { (0..n - 1).step_by(step).chain([n - 1]).collect() };
+    // Each side: (top, bottom) vertex pairs along it with its outward normal, counter-clockwise
+    // seen from above; `sides[k].0[m]` is the m-th border position of that side.
+    let sides: [(Vec<[usize; 2]>, [f32; 3]); 4] = [
+        ((0..nx).map(|i| [i, ny - 1]).collect(), [0.0, -1.0, 0.0]),
+        ((0..ny).rev().map(|j| [nx - 1, j]).collect(), [1.0, 0.0, 0.0]),
+        ((0..nx).rev().map(|i| [i, 0]).collect(), [0.0, 1.0, 0.0]),
+        ((0..ny).map(|j| [0, j]).collect(), [-1.0, 0.0, 0.0]),
+    ];
+    let mut side_first = Vec::new();
+    for (points, normal) in &sides {
+        side_first.push((vertices.len() / VERTEX_FLOATS) as u32);
+        for &[i, j] in points {
+            let [u, v] = uv(i, j);
+            vertices.extend([u, v, 0.0, normal[0], normal[1], normal[2]]);
+            vertices.extend([u, v, 1.0, normal[0], normal[1], normal[2]]);
+        }
+    }
+    let bottom = (vertices.len() / VERTEX_FLOATS) as u32;
+    for [u, v] in [[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]] {
+        vertices.extend([u, v, 1.0, 0.0, 0.0, -1.0]);
+    }
+    let mut levels = Vec::new();
+    for stride in LEVEL_STRIDES {
+        if stride > 1 && stride >= nx.max(ny) - 1 {
+            break;
+        }
+        let columns = picks(nx, stride);
+        let rows = picks(ny, stride);
+        let mut indices = Vec::with_capacity(6 * columns.len() * rows.len());
         for r in rows.windows(2) {
             for c in columns.windows(2) {
                 let (i0, i1, j0, j1) = (c[0], c[1], r[0], r[1]);
-                // Counter-clockwise seen from above (v grows towards the viewer, i.e. mesh -y).
-                out.extend([
+                // Counter-clockwise seen from above (v grows towards the viewer, i.e. mesh −y).
+                indices.extend([
                     top(i0, j1),
                     top(i1, j1),
                     top(i1, j0),
@@ -501,40 +930,30 @@ pub fn grid_mesh(nx: usize, ny: usize) -> GridMesh {
                 ]);
             }
         }
-        out
-    };
-    let mut walls = Vec::new();
-    // Each side: a strip of (top, bottom) vertex pairs with that side's outward normal.
-    let sides: [(Vec<[usize; 2]>, [f32; 3]); 4] = [
-        ((0..nx).map(|i| [i, ny - 1]).collect(), [0.0, -1.0, 0.0]),
-        ((0..ny).rev().map(|j| [nx - 1, j]).collect(), [1.0, 0.0, 0.0]),
-        ((0..nx).rev().map(|i| [i, 0]).collect(), [0.0, 1.0, 0.0]),
-        ((0..ny).map(|j| [0, j]).collect(), [-1.0, 0.0, 0.0]),
-    ];
-    for (points, normal) in &sides {
-        let first = (vertices.len() / VERTEX_FLOATS) as u32;
-        for &[i, j] in points {
-            let [u, v] = uv(i, j);
-            vertices.extend([u, v, 0.0, normal[0], normal[1], normal[2]]);
-            vertices.extend([u, v, 1.0, normal[0], normal[1], normal[2]]);
+        let cells = (columns.len() - 1) * (rows.len() - 1);
+        // Walls through the same border vertices as this level's top grid: no cracks.
+        for (k, ((points, _), &first)) in sides.iter().zip(&side_first).enumerate() {
+            // Keep the border vertices the top grid of this level uses (by grid coordinate).
+            let kept = |&[i, j]: &[usize; 2]| {
+                let (c, n) = if k % 2 == 0 { (i, nx) } else { (j, ny) };
+                c % stride == 0 || c == n - 1
+            };
+            let along: Vec<usize> = (0..points.len()).filter(|&m| kept(&points[m])).collect();
+            for pair in along.windows(2) {
+                let (a, b) = (first + 2 * pair[0] as u32, first + 2 * pair[1] as u32);
+                let (top_a, bottom_a, top_b, bottom_b) = (a, a + 1, b, b + 1);
+                indices.extend([bottom_a, bottom_b, top_b, bottom_a, top_b, top_a]);
+            }
         }
-        for k in 0..points.len() as u32 - 1 {
-            let (top_a, bottom_a, top_b, bottom_b) =
-                (first + 2 * k, first + 2 * k + 1, first + 2 * k + 2, first + 2 * k + 3);
-            walls.extend([bottom_a, bottom_b, top_b, bottom_a, top_b, top_a]);
-        }
+        // Seen from below: clockwise from above.
+        indices.extend([bottom, bottom + 2, bottom + 1, bottom, bottom + 3, bottom + 2]);
+        levels.push(GridLevel { stride, indices, cells });
     }
-    let first = (vertices.len() / VERTEX_FLOATS) as u32;
-    for [u, v] in [[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]] {
-        vertices.extend([u, v, 1.0, 0.0, 0.0, -1.0]);
+    GridMesh {
+        grid: [nx, ny],
+        vertices,
+        levels,
     }
-    // Seen from below: clockwise from above.
-    walls.extend([first, first + 2, first + 1, first, first + 3, first + 2]);
-    let mut full = cells(1);
-    full.extend(&walls);
-    let mut coarse = cells(2);
-    coarse.extend(&walls);
-    GridMesh { vertices, full, coarse }
 }
 
 #[cfg(test)]
@@ -542,14 +961,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grid_mesh_counts_and_coarse_level() {
-        let mesh = grid_mesh(5, 4);
-        let top = 2 * 4 * 3;
-        let walls = 2 * (2 * (4 + 3));
-        assert_eq!(mesh.full.len() / 3, top + walls + 2);
-        assert!(mesh.coarse.len() < mesh.full.len());
+    fn grid_mesh_levels_are_closed_and_coarser() {
+        let mesh = grid_mesh(9, 7);
         let vertex_count = (mesh.vertices.len() / VERTEX_FLOATS) as u32;
-        assert!(mesh.full.iter().chain(&mesh.coarse).all(|&i| i < vertex_count));
+        assert_eq!(mesh.levels[0].cells, 8 * 6);
+        assert_eq!(mesh.levels[0].indices.len() / 3, 2 * 8 * 6 + 2 * 2 * (8 + 6) + 2);
+        assert!(mesh.levels.windows(2).all(|l| l[1].cells < l[0].cells));
+        for level in &mesh.levels {
+            assert!(level.indices.iter().all(|&i| i < vertex_count));
+            // Closed: every undirected edge (by position) is used by exactly two triangles.
+            let key = |i: u32| {
+                let v = &mesh.vertices[i as usize * VERTEX_FLOATS..][..3];
+                [(v[0] * 1e4) as i64, (v[1] * 1e4) as i64, v[2] as i64]
+            };
+            let mut edges = std::collections::HashMap::new();
+            for t in level.indices.chunks(3) {
+                for k in 0..3 {
+                    let (a, b) = (key(t[k]), key(t[(k + 1) % 3]));
+                    *edges.entry(if a < b { (a, b) } else { (b, a) }).or_insert(0) += 1;
+                }
+            }
+            // The bottom is two big triangles whose edges run past the wall vertices, so only
+            // the top grid and walls are checked for cracks: top-border edges appear twice.
+            let top_edges_open = edges
+                .iter()
+                .filter(|((a, b), n)| a[2] == 0 && b[2] == 0 && **n != 2)
+                .count();
+            assert_eq!(top_edges_open, 0, "stride {}", level.stride);
+        }
+        assert_eq!(level_for(&[100, 25, 9], 30), 1);
+        assert_eq!(level_for(&[100, 25, 9], 1), 2);
+    }
+
+    #[test]
+    fn half_floats() {
+        assert_eq!(f16_bits(1.0), 0x3c00);
+        assert_eq!(f16_bits(-2.0), 0xc000);
+        assert_eq!(f16_bits(0.5), 0x3800);
+        assert_eq!(f16_bits(6.103_515_6e-5), 0x0400);
+        assert_eq!(f16_bits(5.960_464_5e-8), 0x0001);
+        assert_eq!(f16_bits(1e9), 0x7c00);
+        assert_eq!(f16_bits(0.0), 0);
         assert_eq!(
             uniform_bytes(&FrameInputs {
                 clip_from_world: [[0.0; 4]; 4],
@@ -561,7 +1013,8 @@ mod tests {
                 curvature_gain: 1.0,
                 light: [0.0, 0.0, 1.0],
                 ambient: 0.2,
-                coarse: false,
+                level_final: 0,
+                level_fast: 0,
             })
             .len(),
             UNIFORM_BYTES

@@ -310,7 +310,7 @@ impl TrainingState {
         self.phase = TrainPhase::Starting;
         self.speed = None;
         self.out_dir = Some(out.clone());
-        let label = format!("{} → {}", if resume { "resume" } else { "train" }, out.display());
+        let label = format!("{} into {}", if resume { "resume" } else { "train" }, out.display());
         let ctx = ctx.clone();
         let work: TrainWork = Box::new(move || {
             let result = train::run(config, resume, &device.device, &control, |event| {
@@ -760,16 +760,13 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let t = &app.training;
     ui.horizontal(|ui| {
         let idle = !t.is_active();
-        if ui.add_enabled(idle, egui::Button::new("▶ Start")).clicked() {
+        if ui.add_enabled(idle, egui::Button::new("Start")).clicked() {
             commands.push(Command::TrainStart);
         }
         let paused = t.phase == TrainPhase::Paused;
         let can_pause = matches!(t.phase, TrainPhase::Running | TrainPhase::Paused | TrainPhase::Starting);
         if ui
-            .add_enabled(
-                can_pause,
-                egui::Button::new(if paused { "⏵ Continue" } else { "⏸ Pause" }),
-            )
+            .add_enabled(can_pause, egui::Button::new(if paused { "Continue" } else { "Pause" }))
             .clicked()
         {
             commands.push(Command::TrainPause(!paused));
@@ -777,7 +774,7 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         if ui
             .add_enabled(
                 t.is_active() && t.phase != TrainPhase::Stopping,
-                egui::Button::new("⏹ Stop"),
+                egui::Button::new("Stop"),
             )
             .clicked()
         {
@@ -791,7 +788,7 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             .unwrap_or_else(super::command_handling::default_run_dir);
         let resumable = idle && checkpoint_exists(&out);
         if ui
-            .add_enabled(resumable, egui::Button::new("⟳ Resume"))
+            .add_enabled(resumable, egui::Button::new("Resume"))
             .on_hover_text("Continue the last run from its checkpoint")
             .clicked()
         {
@@ -886,7 +883,7 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 ui.label(format!("{:.3}", r.abs_rel));
                 ui.label(r.semantic_miou.map_or_else(|| "–".into(), |m| format!("{m:.3}")));
                 ui.label(format!("{:.3}", r.edge_miou));
-                ui.label(if r.best { "★ best" } else { "" });
+                ui.label(if r.best { "best" } else { "" });
                 ui.end_row();
             }
         });

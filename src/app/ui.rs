@@ -244,6 +244,7 @@ fn relief_panel_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             ui.label("Width");
             ui.add(
                 egui::DragValue::new(&mut p.width_mm)
+                    .max_decimals(2)
                     .range(1.0..=10_000.0)
                     .speed(0.5)
                     .suffix(" mm"),
@@ -259,6 +260,7 @@ fn relief_panel_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                         if ui
                             .add(
                                 egui::DragValue::new(&mut height)
+                                    .max_decimals(2)
                                     .range(1.0..=10_000.0)
                                     .speed(0.5)
                                     .suffix(" mm"),
@@ -276,6 +278,7 @@ fn relief_panel_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                         if ui
                             .add(
                                 egui::DragValue::new(&mut height)
+                                    .max_decimals(2)
                                     .range(1.0..=10_000.0)
                                     .speed(0.5)
                                     .suffix(" mm"),
@@ -288,7 +291,7 @@ fn relief_panel_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 }
                 let mut link = linked;
                 if ui
-                    .toggle_value(&mut link, "🔗")
+                    .toggle_value(&mut link, "link")
                     .on_hover_text("Keep the depth map's aspect ratio")
                     .changed()
                 {
@@ -304,6 +307,7 @@ fn relief_panel_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             ui.label("Relief depth");
             ui.add(
                 egui::DragValue::new(&mut p.relief_mm)
+                    .max_decimals(2)
                     .range(0.0..=1000.0)
                     .speed(0.05)
                     .suffix(" mm"),
@@ -314,6 +318,7 @@ fn relief_panel_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             ui.label("Base");
             ui.add(
                 egui::DragValue::new(&mut p.base_mm)
+                    .max_decimals(2)
                     .range(0.1..=1000.0)
                     .speed(0.05)
                     .suffix(" mm"),
@@ -431,7 +436,7 @@ fn status_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 ui.label("loading weights");
             }
             WeightsState::Ready { dir, .. } => {
-                ui.label("weights ✔").on_hover_text(dir.display().to_string());
+                ui.label("weights loaded").on_hover_text(dir.display().to_string());
             }
             WeightsState::Missing { dir, reason } => {
                 ui.colored_label(ui.visuals().warn_fg_color, "no weights")
@@ -460,7 +465,16 @@ fn status_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 },
                 elapsed
             );
-            match job.handle.progress() {
+            let progress = match job.kind {
+                // The run reports its steps as events, not through the job handle.
+                JobKind::Training => app
+                    .training
+                    .history
+                    .last()
+                    .map(|p| p.step as f32 / app.training.total_steps.max(1) as f32),
+                _ => job.handle.progress(),
+            };
+            match progress {
                 Some(p) => {
                     ui.add(egui::ProgressBar::new(p).desired_width(90.0).show_percentage());
                 }
@@ -503,7 +517,11 @@ fn status_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             if frame.frames > 0 {
                 parts.push(format!("frame {:.1} ms", frame.mean_ms));
             }
-            if ui.small_button("⏱").on_hover_text("Frame times (F12)").clicked() {
+            if ui
+                .small_button("frame times")
+                .on_hover_text("Frame times (F12)")
+                .clicked()
+            {
                 commands.push(Command::ToggleFrameOverlay);
             }
             ui.weak(parts.join(" · "));
@@ -579,7 +597,10 @@ fn drop_hint_ui(ctx: &egui::Context) {
     if ctx.input(|i| i.raw.hovered_files.is_empty()) {
         return;
     }
-    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::new("drop_hint")));
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("relievo drop hint"),
+    ));
     let rect = ctx.content_rect();
     painter.rect_filled(rect, 0.0, Color32::from_black_alpha(180));
     painter.text(

@@ -2,8 +2,8 @@
 //! slicer-style controls — left-drag orbits, right- or middle-drag pans, the wheel zooms,
 //! double-click fits — plus axes, a millimetre scale along two edges, the raking-light controls
 //! (azimuth, elevation, "match photo"), and the shading modes. Size, relief, base, invert and
-//! mirror only change uniforms, so they show in the next frame; the view is redrawn only when
-//! something it depends on changed.
+//! mirror only change uniforms, so they show in the next frame — first as a fast image, then,
+//! one frame later, as the final one — and the view is redrawn only when something changed.
 
 use std::time::Instant;
 
@@ -12,7 +12,7 @@ use eframe::egui::{self, Color32, Pos2, Rect, Vec2};
 use super::camera::{OrbitCamera, nice_step};
 use super::command_handling::Command;
 use super::logic::{self, light_direction};
-use super::render::{FrameInputs, Shading};
+use super::render::{self, FrameInputs, Shading};
 use super::{JobKind, RelievoApp};
 
 /// The relief's bounding box in mm (width, depth, height), when there is a depth map.
@@ -27,12 +27,45 @@ fn radius(size: [f32; 3]) -> f32 {
     0.5 * (size[0] * size[0] + size[1] * size[1] + size[2] * size[2]).sqrt()
 }
 
-/// What the renderer needs for one frame of `size_px`, from the app's settings and camera.
-pub fn frame_inputs(app: &RelievoApp, size_px: [u32; 2], coarse: bool) -> Option<FrameInputs> {
+/// Pixels of a `size_px` view the relief's top covers (the whole view if a corner is behind the eye).
+fn covered_pixels(camera: &OrbitCamera, size: [f32; 3], size_px: [u32; 2]) -> f32 {
+    let (w, h) = (size_px[0] as f32, size_px[1] as f32);
+    let aspect = w / h.max(1.0);
+    let z = size[2] * 0.75;
+    let corners = [
+        [0.0, 0.0, z],
+        [size[0], 0.0, z],
+        [size[0], size[1], z],
+        [0.0, size[1], z],
+    ];
+    let projected: Option<Vec<[f32; 2]>> = corners
+        .iter()
+        .map(|&c| camera.project(aspect, radius(size), c).map(|[x, y]| [x * w, y * h]))
+        .collect();
+    let Some(p) = projected else { return w * h };
+    let twice_area: f32 = (0..4)
+        .map(|i| p[i][0] * p[(i + 1) % 4][1] - p[(i + 1) % 4][0] * p[i][1])
+        .sum();
+    (twice_area.abs() / 2.0).min(w * h)
+}
+
+/// What the renderer needs for one frame of `size_px`, from the app's settings and camera:
+/// the finest level of detail with at most one grid cell per two covered pixels (one level
+/// coarser while the user drags).
+pub fn frame_inputs(app: &RelievoApp, size_px: [u32; 2], interacting: bool) -> Option<FrameInputs> {
     let size = scene_size_mm(app)?;
     let aspect = size_px[0] as f32 / size_px[1].max(1) as f32;
     let p = &app.settings.relief;
     let v = &app.settings.view;
+    let cells = app.renderer.as_ref().map(|r| r.level_cells()).unwrap_or_default();
+    // One grid cell (two triangles) per two covered pixels; a quarter of the pixels when fast.
+    let covered = covered_pixels(&app.camera, size, size_px);
+    let budget = |pixels: f32| (pixels / 2.0).max(2_000.0) as usize;
+    let level_final = render::level_for(&cells, budget(covered));
+    let mut level_fast = render::level_for(&cells, budget(covered * render::FAST_SCALE * render::FAST_SCALE));
+    if interacting {
+        level_fast = (level_fast + 1).min(cells.len().saturating_sub(1));
+    }
     Some(FrameInputs {
         clip_from_world: app.camera.clip_from_world(aspect, radius(size)),
         eye: app.camera.eye(),
@@ -43,7 +76,8 @@ pub fn frame_inputs(app: &RelievoApp, size_px: [u32; 2], coarse: bool) -> Option
         curvature_gain: v.curvature_gain,
         light: light_direction(v.light_azimuth_deg, v.light_elevation_deg),
         ambient: v.ambient,
-        coarse,
+        level_final,
+        level_fast,
     })
 }
 
@@ -53,7 +87,7 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     toolbar_ui(app, ui, &mut commands);
     ui.separator();
     app.sync_preview();
-    let rect = ui.available_rect_before_wrap();
+    let rect = ui.available_rect_before_wrap().intersect(ui.clip_rect());
     let response = ui.allocate_rect(rect, egui::Sense::click_and_drag());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, Color32::from_rgb(27, 28, 31));
@@ -74,8 +108,11 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         return;
     };
     let aspect = rect.width() / rect.height().max(1.0);
-    if app.take_camera_fit() {
+    // Fit when asked, and follow the view's shape until the user moves the camera.
+    let resized = app.view_size.replace(rect.size()) != Some(rect.size());
+    if app.take_camera_fit() || (resized && !app.camera_moved) {
         app.camera.fit_to(size, aspect);
+        app.camera_moved = false;
     }
     // Controls.
     let (primary, secondary, middle) = (
@@ -99,6 +136,9 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     }
     if response.double_clicked() {
         app.camera.fit_to(size, aspect);
+        app.camera_moved = false;
+    } else if primary || secondary || middle || (response.hovered() && ui.input(|i| i.smooth_scroll_delta.y != 0.0)) {
+        app.camera_moved = true;
     }
     let interacting = primary || secondary || middle || ui.ctx().dragged_id().is_some();
 
@@ -112,9 +152,19 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let texture = match (inputs, app.renderer.as_mut()) {
         (Some(inputs), Some(renderer)) if has_heights => {
             let t = Instant::now();
-            let texture = renderer.render(size_px, &inputs);
-            app.last_render_ms = Some(t.elapsed().as_secs_f32() * 1e3);
-            texture
+            let drawn = renderer.render(ui.ctx(), size_px, &inputs);
+            if let Some((_, how)) = drawn
+                && how != render::Drawn::Unchanged
+            {
+                app.last_render_ms = Some(t.elapsed().as_secs_f32() * 1e3);
+            }
+            if drawn.is_some_and(|(_, how)| matches!(how, render::Drawn::Fast | render::Drawn::Pending))
+                || (drawn.is_none() && renderer.reads_back())
+            {
+                // The final image (or the read-back copy) follows in a later frame.
+                ui.ctx().request_repaint();
+            }
+            drawn.map(|(texture, _)| texture)
         }
         _ => None,
     };
@@ -174,7 +224,7 @@ fn toolbar_ui(app: &RelievoApp, ui: &mut egui::Ui, commands: &mut Vec<Command>) 
         let can_match = app.doc.as_ref().is_some_and(|d| d.photo.is_some() && d.depth.is_some());
         let estimating = app.jobs.is_running(JobKind::LightEstimate);
         if ui
-            .add_enabled(can_match && !estimating, egui::Button::new("☀ Match photo"))
+            .add_enabled(can_match && !estimating, egui::Button::new("Match photo light"))
             .on_hover_text("Estimate the photo's light direction from its shading and the predicted depth")
             .clicked()
         {
@@ -195,7 +245,7 @@ fn toolbar_ui(app: &RelievoApp, ui: &mut egui::Ui, commands: &mut Vec<Command>) 
         ui.checkbox(&mut view.show_axes, "axes");
         ui.checkbox(&mut view.show_scale, "scale");
         if ui
-            .button("⛶ Fit")
+            .button("Fit")
             .on_hover_text("Fit the relief in the view (or double-click it)")
             .clicked()
         {
@@ -235,40 +285,41 @@ fn overlay_ui(app: &RelievoApp, painter: &egui::Painter, rect: Rect, size: [f32;
     if app.settings.view.show_scale {
         let stroke = egui::Stroke::new(1.0, Color32::from_gray(210));
         let tick_mm = 0.02 * size[0].max(size[1]);
+        let grey = Color32::from_gray(210);
         for (along, length) in [(0usize, size[0]), (1usize, size[1])] {
-            let step = nice_step(length, 6.0);
-            let count = (length / step).floor() as usize;
+            let step = nice_step(length, 4.0);
+            let count = (length / step + 1e-3).floor() as usize;
+            let at = |d: f32, off: f32| if along == 0 { [d, -off, 0.0] } else { [-off, d, 0.0] };
             for k in 0..=count {
                 let d = k as f32 * step;
-                let (p, q) = if along == 0 {
-                    ([d, 0.0, 0.0], [d, -tick_mm, 0.0])
-                } else {
-                    ([0.0, d, 0.0], [-tick_mm, d, 0.0])
-                };
-                if let (Some(a), Some(b)) = (to_screen(p), to_screen(q)) {
+                if let (Some(a), Some(b)) = (to_screen(at(d, 0.0)), to_screen(at(d, tick_mm))) {
                     painter.line_segment([a, b], stroke);
-                    let label = if k == count {
-                        format!("{d:.0} mm")
-                    } else {
-                        format!("{d:.0}")
-                    };
                     let outward = (b - a).normalized() * 9.0;
                     painter.text(
                         b + outward,
                         egui::Align2::CENTER_CENTER,
-                        label,
+                        format!("{d:.0}"),
                         font.clone(),
-                        Color32::from_gray(210),
+                        grey,
                     );
                 }
             }
-            let (p, q) = if along == 0 {
-                ([0.0, 0.0, 0.0], [length, 0.0, 0.0])
-            } else {
-                ([0.0, 0.0, 0.0], [0.0, length, 0.0])
-            };
-            if let (Some(a), Some(b)) = (to_screen(p), to_screen(q)) {
+            if let (Some(a), Some(b)) = (to_screen(at(0.0, 0.0)), to_screen(at(length, 0.0))) {
                 painter.line_segment([a, b], stroke);
+            }
+            // The unit, just beyond the end of the edge.
+            if let (Some(a), Some(b)) = (
+                to_screen(at(length, 0.0)),
+                to_screen(at(length + 3.0 * tick_mm, 3.0 * tick_mm)),
+            ) {
+                let direction = (b - a).normalized();
+                painter.text(
+                    b + direction * 6.0,
+                    egui::Align2::CENTER_CENTER,
+                    "mm",
+                    font.clone(),
+                    grey,
+                );
             }
         }
     }

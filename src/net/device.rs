@@ -43,7 +43,10 @@ pub struct AdapterInfo {
 impl AdapterInfo {
     /// Discrete or integrated GPUs only; CPU (software) and virtual adapters are not.
     pub fn is_hardware(&self) -> bool {
-        matches!(self.kind, wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu)
+        matches!(
+            self.kind,
+            wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu
+        )
     }
 }
 
@@ -54,7 +57,11 @@ pub fn adapters() -> Vec<AdapterInfo> {
         .into_iter()
         .map(|a| {
             let info = a.get_info();
-            AdapterInfo { name: info.name, backend: format!("{:?}", info.backend), kind: info.device_type }
+            AdapterInfo {
+                name: info.name,
+                backend: format!("{:?}", info.backend),
+                kind: info.device_type,
+            }
         })
         .collect()
 }
@@ -79,7 +86,11 @@ fn hardware_device(adapters: &[AdapterInfo]) -> Option<ComputeDevice> {
 }
 
 fn cpu(reason: &str) -> ComputeDevice {
-    ComputeDevice { device: Device::flex(), label: format!("CPU — {reason}"), is_gpu: false }
+    ComputeDevice {
+        device: Device::flex(),
+        label: format!("CPU — {reason}"),
+        is_gpu: false,
+    }
 }
 
 fn describe(adapters: &[AdapterInfo]) -> String {
@@ -106,5 +117,8 @@ pub fn select(choice: DeviceChoice) -> Result<ComputeDevice, DeviceError> {
 /// The software (CPU) wgpu adapter, e.g. Mesa lavapipe, if one exists: for tests
 /// that compare wgpu with flex on machines without a GPU. Never used by `select`.
 pub fn software_wgpu() -> Option<Device> {
-    adapters().iter().any(|a| a.kind == wgpu::DeviceType::Cpu).then(|| Device::wgpu(DeviceKind::Cpu))
+    adapters()
+        .iter()
+        .any(|a| a.kind == wgpu::DeviceType::Cpu)
+        .then(|| Device::wgpu(DeviceKind::Cpu))
 }

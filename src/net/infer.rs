@@ -25,7 +25,11 @@ pub struct InferOptions {
 
 impl Default for InferOptions {
     fn default() -> Self {
-        Self { max_side_px: None, tile_px: 768, overlap_px: 64 }
+        Self {
+            max_side_px: None,
+            tile_px: 768,
+            overlap_px: 64,
+        }
     }
 }
 
@@ -77,7 +81,11 @@ fn run(model: &MultiTaskNet, photo: &Grid<[f32; 3]>, meta: &WeightsMeta, device:
         }
         (None, _) => vec![Grid::filled(w, h, 1.0)],
     };
-    Maps { depth: to_grids(out.depth, w, h).remove(0), semantics, edges }
+    Maps {
+        depth: to_grids(out.depth, w, h).remove(0),
+        semantics,
+        edges,
+    }
 }
 
 /// Tile origins along one axis: tiles of `tile` with at least `overlap` shared.
@@ -105,7 +113,13 @@ fn ramp(i: usize, len: usize, overlap: usize, at_start: bool, at_end: bool) -> f
 /// Runs the network over overlapping tiles. Each tile's relative depth is aligned to
 /// what is already blended (least-squares scale and shift over the overlap) before
 /// blending, so tiles agree on one height scale.
-fn run_tiled(model: &MultiTaskNet, photo: &Grid<[f32; 3]>, meta: &WeightsMeta, device: &Device, opts: &InferOptions) -> Maps {
+fn run_tiled(
+    model: &MultiTaskNet,
+    photo: &Grid<[f32; 3]>,
+    meta: &WeightsMeta,
+    device: &Device,
+    opts: &InferOptions,
+) -> Maps {
     let (w, h) = (photo.width, photo.height);
     if w <= opts.tile_px && h <= opts.tile_px {
         return run(model, photo, meta, device);
@@ -158,7 +172,11 @@ fn run_tiled(model: &MultiTaskNet, photo: &Grid<[f32; 3]>, meta: &WeightsMeta, d
                     let d = (maps.depth.get(x, y) as f64 * scale + shift) as f32;
                     depth.set(gx, gy, depth.get(gx, gy) + k * d);
                     weight.set(gx, gy, weight.get(gx, gy) + k);
-                    for (acc, m) in semantics.iter_mut().zip(&maps.semantics).chain(edges.iter_mut().zip(&maps.edges)) {
+                    for (acc, m) in semantics
+                        .iter_mut()
+                        .zip(&maps.semantics)
+                        .chain(edges.iter_mut().zip(&maps.edges))
+                    {
                         acc.set(gx, gy, acc.get(gx, gy) + k * m.get(x, y));
                     }
                 }
@@ -171,7 +189,11 @@ fn run_tiled(model: &MultiTaskNet, photo: &Grid<[f32; 3]>, meta: &WeightsMeta, d
             g.data[i] /= wgt;
         }
     }
-    Maps { depth, semantics, edges }
+    Maps {
+        depth,
+        semantics,
+        edges,
+    }
 }
 
 fn argmax(maps: &[Grid<f32>], width: usize, height: usize) -> Grid<u8> {
@@ -206,11 +228,26 @@ pub fn predict(weights: &Weights, photo: &Photo, device: &Device, opts: &InferOp
         Some(s) => s,
     };
     let scale = (side as f32 / w.max(h) as f32).min(1.0);
-    let (ww, wh) = (((w as f32 * scale).round() as usize).max(2), ((h as f32 * scale).round() as usize).max(2));
-    let work = if (ww, wh) == (w, h) { photo.rgb.clone() } else { resize_rgb(&photo.rgb, ww, wh) };
+    let (ww, wh) = (
+        ((w as f32 * scale).round() as usize).max(2),
+        ((h as f32 * scale).round() as usize).max(2),
+    );
+    let work = if (ww, wh) == (w, h) {
+        photo.rgb.clone()
+    } else {
+        resize_rgb(&photo.rgb, ww, wh)
+    };
     let maps = run_tiled(&model, &work, &weights.meta, device, opts);
-    let depth = if (ww, wh) == (w, h) { maps.depth } else { maps.depth.resized(w, h) };
-    Layers { depth, edges: argmax(&maps.edges, w, h), semantics: argmax(&maps.semantics, w, h) }
+    let depth = if (ww, wh) == (w, h) {
+        maps.depth
+    } else {
+        maps.depth.resized(w, h)
+    };
+    Layers {
+        depth,
+        edges: argmax(&maps.edges, w, h),
+        semantics: argmax(&maps.semantics, w, h),
+    }
 }
 
 #[cfg(test)]

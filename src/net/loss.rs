@@ -226,7 +226,11 @@ pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mo
             l_depth + edge_aware_loss(out.depth.clone(), targets.depth.clone(), targets.edges.clone()) * cfg.edge_aware;
     }
     let d_bar = scalar(&(out.depth.clone() - targets.depth.clone()).abs().mean());
-    let k = if cfg.dynamic_k { dynamic_k(d_bar, cfg.lambda_k) } else { 1.0 };
+    let k = if cfg.dynamic_k {
+        dynamic_k(d_bar, cfg.lambda_k)
+    } else {
+        1.0
+    };
 
     let l_edge = match (&out.edges_photo, &out.edges_depth) {
         (Some(er), Some(ed)) => {
@@ -303,14 +307,22 @@ mod tests {
         let mut one_hot = vec![0.0; 6];
         one_hot[5] = 1.0;
         let one_hot = tensor4(one_hot, [1, 6, 1, 1], &dev());
-        close(scalar(&refined_edge_loss(logits, one_hot, 0.2)), 6f64.ln() + 0.2 * 5.0, 1e-5);
+        close(
+            scalar(&refined_edge_loss(logits, one_hot, 0.2)),
+            6f64.ln() + 0.2 * 5.0,
+            1e-5,
+        );
     }
 
     #[test]
     fn matching_loss_is_zero_for_equal_maps_and_counts_class_units() {
         let a = tensor4(vec![30.0, 0.0, 0.0, 0.0, 0.0, 0.0], [1, 6, 1, 1], &dev());
         let b = tensor4(vec![0.0, 0.0, 0.0, 0.0, 0.0, 30.0], [1, 6, 1, 1], &dev());
-        close(scalar(&matching_loss(a.clone(), a.clone(), EdgeMode::MultiClass)), 0.0, 1e-6);
+        close(
+            scalar(&matching_loss(a.clone(), a.clone(), EdgeMode::MultiClass)),
+            0.0,
+            1e-6,
+        );
         close(scalar(&matching_loss(a, b, EdgeMode::MultiClass)), 5.0, 1e-3);
     }
 
@@ -324,7 +336,11 @@ mod tests {
 
     #[test]
     fn depth_terms_vanish_on_perfect_prediction_and_not_otherwise() {
-        let truth = tensor4((0..64).map(|i| ((i * 7) % 13) as f32 / 13.0).collect(), [1, 1, 8, 8], &dev());
+        let truth = tensor4(
+            (0..64).map(|i| ((i * 7) % 13) as f32 / 13.0).collect(),
+            [1, 1, 8, 8],
+            &dev(),
+        );
         let wrong = truth.clone() * 0.5;
         for f in [point_cloud_loss, virtual_normal_loss, gradient_loss] {
             close(scalar(&f(truth.clone(), truth.clone())), 0.0, 1e-6);

@@ -34,7 +34,10 @@ impl ConvBnRelu {
             .with_padding(PaddingConfig2d::Explicit(dilation, dilation, dilation, dilation))
             .with_bias(false)
             .init(device);
-        Self { conv, norm: BatchNormConfig::new(channels_out).init(device) }
+        Self {
+            conv,
+            norm: BatchNormConfig::new(channels_out).init(device),
+        }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -47,7 +50,9 @@ fn conv1x1(channels_in: usize, channels_out: usize, device: &Device) -> Conv2d {
 }
 
 fn conv3x3(channels_in: usize, channels_out: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([channels_in, channels_out], [3, 3]).with_padding(PaddingConfig2d::Same).init(device)
+    Conv2dConfig::new([channels_in, channels_out], [3, 3])
+        .with_padding(PaddingConfig2d::Same)
+        .init(device)
 }
 
 /// Bilinear resize of `[b, c, h, w]` to `[b, c, height, width]`.
@@ -56,7 +61,10 @@ pub fn resize(x: Tensor<4>, height: usize, width: usize) -> Tensor<4> {
     if h == height && w == width {
         return x;
     }
-    interpolate(x, InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([height, width]))
+    interpolate(
+        x,
+        InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([height, width]),
+    )
 }
 
 /// Two 3×3 conv blocks, the first with `stride`.
@@ -98,7 +106,11 @@ impl EdgeDetector {
             sides.push(conv1x1(c, outputs, device));
             previous = c;
         }
-        Self { blocks, sides, fuse: conv1x1(4 * outputs, outputs, device) }
+        Self {
+            blocks,
+            sides,
+            fuse: conv1x1(4 * outputs, outputs, device),
+        }
     }
 
     /// `[b, c_in, h, w]` → edge logits `[b, outputs, h, w]`.
@@ -127,7 +139,10 @@ impl ContextModule {
     fn new(channels: usize, device: &Device) -> Self {
         let branch = channels / 2;
         Self {
-            branches: [1, 2, 4].iter().map(|&d| ConvBnRelu::new(channels, branch, 1, d, device)).collect(),
+            branches: [1, 2, 4]
+                .iter()
+                .map(|&d| ConvBnRelu::new(channels, branch, 1, d, device))
+                .collect(),
             global: conv1x1(channels, branch, device),
             fuse: ConvBnRelu::new(4 * branch, channels, 1, 1, device),
         }
@@ -175,8 +190,14 @@ pub struct Decoder {
 
 impl Decoder {
     fn new(encoder: [usize; 5], outputs: usize, device: &Device) -> Self {
-        let ups = (0..4).rev().map(|i| UpBlock::new(encoder[i + 1], encoder[i], encoder[i], device)).collect();
-        Self { ups, head: conv3x3(encoder[0], outputs, device) }
+        let ups = (0..4)
+            .rev()
+            .map(|i| UpBlock::new(encoder[i + 1], encoder[i], encoder[i], device))
+            .collect();
+        Self {
+            ups,
+            head: conv3x3(encoder[0], outputs, device),
+        }
     }
 }
 
@@ -250,7 +271,10 @@ pub fn edge_strength(logits: Tensor<4>, mode: EdgeMode) -> Tensor<4> {
         EdgeMode::MultiClass => {
             let [b, c, h, w] = logits.dims();
             let device = logits.device();
-            let classes = Tensor::<1, burn::tensor::Int>::arange(0..c as i64, &device).float().reshape([1, c, 1, 1]).expand([b, c, h, w]);
+            let classes = Tensor::<1, burn::tensor::Int>::arange(0..c as i64, &device)
+                .float()
+                .reshape([1, c, 1, 1])
+                .expand([b, c, h, w]);
             (softmax(logits, 1) * classes).sum_dim(1) / (EDGE_CLASSES - 1) as f64
         }
         _ => sigmoid(logits),
@@ -281,7 +305,13 @@ impl MultiTaskNet {
 
         let mut depth = bottleneck.clone();
         let mut semantic = bottleneck;
-        for (i, (d_up, s_up)) in self.depth_decoder.ups.iter().zip(&self.semantic_decoder.ups).enumerate() {
+        for (i, (d_up, s_up)) in self
+            .depth_decoder
+            .ups
+            .iter()
+            .zip(&self.semantic_decoder.ups)
+            .enumerate()
+        {
             let skip = skips[3 - i].clone();
             semantic = s_up.forward(semantic, skip.clone());
             depth = d_up.forward(depth, skip);
@@ -298,7 +328,12 @@ impl MultiTaskNet {
         let depth = sigmoid(self.depth_decoder.head.forward(depth));
         let semantics = self.semantic_decoder.head.forward(semantic);
         let edges_depth = self.depth_edges.as_ref().map(|d| d.forward(depth.clone()));
-        MultiTaskOutput { depth, semantics, edges_photo, edges_depth }
+        MultiTaskOutput {
+            depth,
+            semantics,
+            edges_photo,
+            edges_depth,
+        }
     }
 }
 

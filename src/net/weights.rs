@@ -84,27 +84,39 @@ pub struct Weights {
 
 fn read(path: &Path) -> Result<Vec<u8>, WeightsError> {
     std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => WeightsError::Missing { path: path.to_path_buf() },
-        _ => WeightsError::Corrupt { path: path.to_path_buf(), reason: e.to_string() },
+        std::io::ErrorKind::NotFound => WeightsError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => WeightsError::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
     })
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, WeightsError> {
-    serde_json::from_slice(&read(path)?)
-        .map_err(|e| WeightsError::Corrupt { path: path.to_path_buf(), reason: e.to_string() })
+    serde_json::from_slice(&read(path)?).map_err(|e| WeightsError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Loads weights from `dir` onto `device`.
 pub fn load(dir: &Path, device: &Device) -> Result<Weights, WeightsError> {
     if !dir.is_dir() {
-        return Err(WeightsError::Missing { path: dir.to_path_buf() });
+        return Err(WeightsError::Missing {
+            path: dir.to_path_buf(),
+        });
     }
     let meta_path = dir.join(META_FILE);
     let meta: WeightsMeta = read_json(&meta_path)?;
     if meta.format_version != FORMAT_VERSION {
         return Err(WeightsError::Mismatch {
             path: meta_path,
-            reason: format!("format version {} (this relievo reads {FORMAT_VERSION})", meta.format_version),
+            reason: format!(
+                "format version {} (this relievo reads {FORMAT_VERSION})",
+                meta.format_version
+            ),
         });
     }
     if meta.semantic_classes.len() != SEMANTIC_NAMES.len() || meta.edge_classes != crate::labels::EDGE_CLASSES {
@@ -122,25 +134,41 @@ pub fn load(dir: &Path, device: &Device) -> Result<Weights, WeightsError> {
     let config: MultiTaskConfig = read_json(&dir.join(CONFIG_FILE))?;
     let model_path = dir.join(MODEL_FILE);
     let bytes = read(&model_path)?;
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-        .map_err(|e| WeightsError::Corrupt { path: model_path.clone(), reason: e.to_string() })?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| WeightsError::Corrupt {
+        path: model_path.clone(),
+        reason: e.to_string(),
+    })?;
     let model = config
         .init(device)
         .try_load_record(record)
-        .map_err(|e| WeightsError::Mismatch { path: model_path, reason: format!("{e} (does config.json belong to it?)") })?;
+        .map_err(|e| WeightsError::Mismatch {
+            path: model_path,
+            reason: format!("{e} (does config.json belong to it?)"),
+        })?;
     Ok(Weights { model, config, meta })
 }
 
 /// Saves `model` with its config and metadata into `dir` (created if needed).
-pub fn save(dir: &Path, model: &MultiTaskNet, config: &MultiTaskConfig, meta: &WeightsMeta) -> Result<(), WeightsError> {
+pub fn save(
+    dir: &Path,
+    model: &MultiTaskNet,
+    config: &MultiTaskConfig,
+    meta: &WeightsMeta,
+) -> Result<(), WeightsError> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        WeightsError::Write(crate::export::ExportError::Io { path: dir.to_path_buf(), source: e })
+        WeightsError::Write(crate::export::ExportError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })
     })?;
     let bytes = model
         .clone()
         .into_record()
         .into_bytes()
-        .map_err(|e| WeightsError::Corrupt { path: dir.join(MODEL_FILE), reason: e.to_string() })?;
+        .map_err(|e| WeightsError::Corrupt {
+            path: dir.join(MODEL_FILE),
+            reason: e.to_string(),
+        })?;
     atomic_write(&dir.join(MODEL_FILE), |w| w.write_all(&bytes))?;
     let config_json = serde_json::to_vec_pretty(config).expect("config serialises");
     atomic_write(&dir.join(CONFIG_FILE), |w| w.write_all(&config_json))?;
@@ -159,5 +187,9 @@ pub fn default_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default"),
         PathBuf::from("/usr/share/relievo/models/default"),
     ];
-    candidates.iter().find(|p| p.is_dir()).cloned().unwrap_or_else(|| candidates[0].clone())
+    candidates
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| candidates[0].clone())
 }

@@ -860,15 +860,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scenes_carve_something_above_the_plane() {
+    fn scenes_carve_something_or_are_bare_rock() {
+        let mut carved_scenes = 0;
         for seed in 0..30 {
             let scene = compose(&mut Rng::new(seed), 96);
-            let raised = scene.canvas.class.data.iter().filter(|&&c| c > 0).count();
-            assert!(raised > 0, "seed {seed} carved nothing");
+            let carved = scene.canvas.class.data.iter().any(|&c| c > 0);
+            carved_scenes += usize::from(carved);
+            let (lo, hi) = scene.canvas.height.min_max();
+            // Bare rock / terrain-like scenes carve nothing but are far from flat.
+            assert!(carved || hi - lo > 0.1, "seed {seed} is a flat, empty panel");
             assert!(
                 scene.panel_width_px > 5.0,
                 "seed {seed}: a relief needs a width to scale its depth"
             );
         }
+        assert!(carved_scenes >= 20, "only {carved_scenes} of 30 scenes carve something");
     }
 }

@@ -53,7 +53,9 @@ impl DatasetReport {
 }
 
 fn stems(dir: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut out: Vec<(String, PathBuf)> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -89,36 +91,52 @@ pub fn check_folder(root: &Path) -> (DatasetFolder, DatasetReport) {
     let semantics = stems(&root.join("semantics"));
     let edges = stems(&root.join("edges"));
     if images.is_empty() {
-        report.problems.push(format!("{}: no images (expected images/NAME.png|jpg)", root.join("images").display()));
+        report.problems.push(format!(
+            "{}: no images (expected images/NAME.png|jpg)",
+            root.join("images").display()
+        ));
     }
     if depths.is_empty() {
-        report.problems.push(format!("{}: no depth maps (expected depth/NAME.png)", root.join("depth").display()));
+        report.problems.push(format!(
+            "{}: no depth maps (expected depth/NAME.png)",
+            root.join("depth").display()
+        ));
     }
     let mut names = Vec::new();
     for (name, image_path) in &images {
         let Some(depth_path) = find(&depths, name) else {
-            report.problems.push(format!("{name}: image without depth/{name}.png (skipped)"));
+            report
+                .problems
+                .push(format!("{name}: image without depth/{name}.png (skipped)"));
             continue;
         };
         let (iw, ih) = match header(image_path) {
             Ok((w, h, _)) => (w, h),
             Err(e) => {
-                report.problems.push(format!("{}: unreadable ({e}) (skipped)", image_path.display()));
+                report
+                    .problems
+                    .push(format!("{}: unreadable ({e}) (skipped)", image_path.display()));
                 continue;
             }
         };
         match header(&depth_path) {
             Ok((w, h, colour)) => {
                 if (w, h) != (iw, ih) {
-                    report.problems.push(format!("{name}: image {iw}×{ih} but depth {w}×{h} (skipped)"));
+                    report
+                        .problems
+                        .push(format!("{name}: image {iw}×{ih} but depth {w}×{h} (skipped)"));
                     continue;
                 }
                 if colour.bytes_per_pixel() / colour.channel_count().max(1) < 2 {
-                    report.problems.push(format!("{name}: depth is 8-bit (256 levels; 16-bit keeps carved detail)"));
+                    report.problems.push(format!(
+                        "{name}: depth is 8-bit (256 levels; 16-bit keeps carved detail)"
+                    ));
                 }
             }
             Err(e) => {
-                report.problems.push(format!("{}: unreadable ({e}) (skipped)", depth_path.display()));
+                report
+                    .problems
+                    .push(format!("{}: unreadable ({e}) (skipped)", depth_path.display()));
                 continue;
             }
         }
@@ -128,20 +146,34 @@ pub fn check_folder(root: &Path) -> (DatasetFolder, DatasetReport) {
     }
     for (name, _) in &depths {
         if find(&images, name).is_none() {
-            report.problems.push(format!("{name}: depth without images/{name}.* (skipped)"));
+            report
+                .problems
+                .push(format!("{name}: depth without images/{name}.* (skipped)"));
         }
     }
     report.pairs = names.len();
-    (DatasetFolder { root: root.to_path_buf(), names }, report)
+    (
+        DatasetFolder {
+            root: root.to_path_buf(),
+            names,
+        },
+        report,
+    )
 }
 
 fn load_labels(path: Option<PathBuf>, width: usize, height: usize, max: u8) -> Result<Option<Grid<u8>>, String> {
     let Some(path) = path else { return Ok(None) };
-    let img = image::open(&path).map_err(|e| format!("{}: {e}", path.display()))?.into_luma8();
+    let img = image::open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .into_luma8();
     if (img.width() as usize, img.height() as usize) != (width, height) {
         return Err(format!("{}: size differs from the image", path.display()));
     }
-    Ok(Some(Grid::from_vec(width, height, img.into_raw().into_iter().map(|v| v.min(max)).collect())))
+    Ok(Some(Grid::from_vec(
+        width,
+        height,
+        img.into_raw().into_iter().map(|v| v.min(max)).collect(),
+    )))
 }
 
 impl DatasetFolder {
@@ -151,12 +183,18 @@ impl DatasetFolder {
         let opts = LoadOptions::default();
         let image_path = find(&stems(&self.root.join("images")), name).ok_or(format!("{name}: image vanished"))?;
         let photo = load_photo(&image_path, &opts).map_err(|e| e.to_string())?;
-        let height = load_depth(&self.root.join("depth").join(format!("{name}.png")), &opts).map_err(|e| e.to_string())?;
+        let height =
+            load_depth(&self.root.join("depth").join(format!("{name}.png")), &opts).map_err(|e| e.to_string())?;
         let (w, h) = (height.width, height.height);
         let semantics = load_labels(find(&stems(&self.root.join("semantics")), name), w, h, 3)?;
         let edges = load_labels(find(&stems(&self.root.join("edges")), name), w, h, 5)?
             .unwrap_or_else(|| soft_edge_classes(&height));
-        Ok(Sample { photo: photo.rgb, height, semantics, edges })
+        Ok(Sample {
+            photo: photo.rgb,
+            height,
+            semantics,
+            edges,
+        })
     }
 }
 
@@ -164,22 +202,43 @@ impl DatasetFolder {
 #[derive(Clone, Debug)]
 pub enum Source {
     Folder(DatasetFolder),
-    Synthetic { size_px: usize },
+    Synthetic {
+        size_px: usize,
+    },
     /// Folder pairs and synthetic panels alternating, `synthetic_fraction` of them synthetic.
-    Mix { folder: DatasetFolder, size_px: usize, synthetic_fraction: f32 },
+    Mix {
+        folder: DatasetFolder,
+        size_px: usize,
+        synthetic_fraction: f32,
+    },
 }
 
 impl Source {
     /// Example `index` of the stream (deterministic). Folder examples cycle.
     pub fn example(&self, seed: u64, index: u64) -> Result<Sample, String> {
         let synthetic = |size_px: usize| {
-            let s = generate(Rng::mix(seed, index), &SynthParams { size_px, ..SynthParams::default() });
-            Sample { photo: s.photo, height: s.height, semantics: Some(s.semantics), edges: s.edges }
+            let s = generate(
+                Rng::mix(seed, index),
+                &SynthParams {
+                    size_px,
+                    ..SynthParams::default()
+                },
+            );
+            Sample {
+                photo: s.photo,
+                height: s.height,
+                semantics: Some(s.semantics),
+                edges: s.edges,
+            }
         };
         match self {
             Source::Folder(f) => f.load((Rng::mix(seed, index) % f.names.len() as u64) as usize),
             Source::Synthetic { size_px } => Ok(synthetic(*size_px)),
-            Source::Mix { folder, size_px, synthetic_fraction } => {
+            Source::Mix {
+                folder,
+                size_px,
+                synthetic_fraction,
+            } => {
                 let mut rng = Rng::new(Rng::mix(seed ^ 0x5eed, index));
                 if rng.f32() < *synthetic_fraction {
                     Ok(synthetic(*size_px))
@@ -191,12 +250,15 @@ impl Source {
     }
 }
 
+/// The crop covers 55–100 % of the example's shorter side: on average this much.
+pub const MEAN_CROP_FRACTION: f32 = 0.775;
+
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
 /// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels follow geometry.
 pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
     let (w, h) = (sample.height.width, sample.height.height);
     // Random scale: the crop covers 55–100 % of the shorter side.
-    let side = w.min(h) as f32 * (0.55 + 0.45 * rng.f32());
+    let side = w.min(h) as f32 * (0.55 + 2.0 * (MEAN_CROP_FRACTION - 0.55) * rng.f32());
     let side = side.max(2.0);
     let x0 = rng.f32() * (w as f32 - side).max(0.0);
     let y0 = rng.f32() * (h as f32 - side).max(0.0);
@@ -231,7 +293,10 @@ pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
     let (lo, hi) = height.min_max();
     let height = height.map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.0 });
     Sample {
-        semantics: sample.semantics.as_ref().map(|s| Grid::from_fn(crop_px, crop_px, |x, y| nearest(s, x, y))),
+        semantics: sample
+            .semantics
+            .as_ref()
+            .map(|s| Grid::from_fn(crop_px, crop_px, |x, y| nearest(s, x, y))),
         edges: Grid::from_fn(crop_px, crop_px, |x, y| nearest(&sample.edges, x, y)),
         photo,
         height,
@@ -293,6 +358,10 @@ pub fn to_batch(samples: &[Sample], meta: &WeightsMeta, device: &Device) -> (Ten
     let t = |v: Vec<f32>, c: usize| Tensor::from_data(TensorData::new(v, [b, c, h, w]), device);
     (
         t(photo, 3),
-        Targets { depth: t(depth, 1), semantics: t(sem, SEMANTIC_CLASSES), edges: t(edges, EDGE_CLASSES) },
+        Targets {
+            depth: t(depth, 1),
+            semantics: t(sem, SEMANTIC_CLASSES),
+            edges: t(edges, EDGE_CLASSES),
+        },
     )
 }

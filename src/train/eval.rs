@@ -20,7 +20,10 @@ pub struct PhysicalSize {
 
 impl Default for PhysicalSize {
     fn default() -> Self {
-        Self { width_mm: 150.0, relief_mm: 5.0 }
+        Self {
+            width_mm: 150.0,
+            relief_mm: 5.0,
+        }
     }
 }
 
@@ -38,12 +41,13 @@ pub struct EvalReport {
     pub edges: EdgeMetrics,
 }
 
-/// Evaluates `weights` on `samples` (anything that yields samples), reporting
-/// progress as (done, total).
+/// Evaluates `weights` on `samples` (anything that yields samples), predicting as
+/// the app does with `infer`, reporting progress as (done, total).
 pub fn evaluate(
     weights: &Weights,
     samples: impl ExactSizeIterator<Item = Result<Sample, String>>,
     device: &Device,
+    infer: &InferOptions,
     size: PhysicalSize,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<EvalReport, String> {
@@ -53,8 +57,11 @@ pub fn evaluate(
     let mut edges = ConfusionMatrix::new(EDGE_CLASSES);
     for (i, sample) in samples.enumerate() {
         let sample = sample?;
-        let photo = Photo { rgb: sample.photo.clone(), was_grey: false };
-        let layers = predict(weights, &photo, device, &InferOptions { max_side_px: Some(0), ..Default::default() });
+        let photo = Photo {
+            rgb: sample.photo.clone(),
+            was_grey: false,
+        };
+        let layers = predict(weights, &photo, device, infer);
         depth.push(metrics::depth_metrics(&layers.depth, &sample.height));
         bench.push(metrics::bench_score(&layers.depth, &sample.height));
         c2c += metrics::cloud_to_cloud_mm(&layers.depth, &sample.height, size.width_mm, size.relief_mm);
@@ -99,7 +106,16 @@ impl EvalReport {
         if let Some(m) = &self.semantics {
             s += &format!(
                 "\nSemantics\n{:>8} {:>8} {:>8} {:>8} {:>8}\n{:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}\n",
-                "recall", "precis.", "mIoU", "F1", "acc.", m.mean_recall, m.mean_precision, m.miou, m.mean_f1, m.accuracy
+                "recall",
+                "precis.",
+                "mIoU",
+                "F1",
+                "acc.",
+                m.mean_recall,
+                m.mean_precision,
+                m.miou,
+                m.mean_f1,
+                m.accuracy
             );
         }
         let e = &self.edges;

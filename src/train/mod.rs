@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::export::atomic_write;
 use crate::net::loss::total_loss;
 use crate::net::weights::{self, Provenance, WeightsMeta};
-use crate::net::{MultiTaskConfig, Weights};
+use crate::net::{InferOptions, MultiTaskConfig, Weights};
 use crate::rng::Rng;
 use data::{Sample, Source, augment, to_batch};
 use eval::{EvalReport, PhysicalSize, evaluate};
@@ -88,7 +88,10 @@ pub struct StepLosses {
 
 #[derive(Clone, Debug)]
 pub enum TrainEvent {
-    Started { total_steps: usize, resumed_from: usize },
+    Started {
+        total_steps: usize,
+        resumed_from: usize,
+    },
     Step {
         step: usize,
         total_steps: usize,
@@ -99,9 +102,21 @@ pub enum TrainEvent {
         samples_per_sec: f64,
         eta_secs: f64,
     },
-    Validation { epoch: usize, step: usize, report: Box<EvalReport>, best: bool },
-    Checkpoint { step: usize, path: PathBuf },
-    Finished { steps: usize, stopped: bool, best_dir: PathBuf },
+    Validation {
+        epoch: usize,
+        step: usize,
+        report: Box<EvalReport>,
+        best: bool,
+    },
+    Checkpoint {
+        step: usize,
+        path: PathBuf,
+    },
+    Finished {
+        steps: usize,
+        stopped: bool,
+        best_dir: PathBuf,
+    },
 }
 
 /// Shared switches between the run and whoever watches it.
@@ -187,7 +202,11 @@ impl TrainConfig {
                     )));
                 }
                 let source = if self.synthetic {
-                    Source::Mix { folder, size_px, synthetic_fraction: self.synthetic_fraction }
+                    Source::Mix {
+                        folder,
+                        size_px,
+                        synthetic_fraction: self.synthetic_fraction,
+                    }
                 } else {
                     Source::Folder(folder)
                 };
@@ -207,7 +226,9 @@ impl TrainConfig {
 
 /// The validation examples: a fixed, disjoint stream of the same source.
 fn validation_samples(source: &Source, cfg: &TrainConfig) -> Vec<Result<Sample, String>> {
-    (0..cfg.val_count as u64).map(|i| source.example(cfg.seed ^ VALIDATION_SEED, i)).collect()
+    (0..cfg.val_count as u64)
+        .map(|i| source.example(cfg.seed ^ VALIDATION_SEED, i))
+        .collect()
 }
 
 fn batch_samples(source: &Source, cfg: &TrainConfig, step: usize) -> Result<Vec<Sample>, TrainError> {
@@ -222,12 +243,16 @@ fn batch_samples(source: &Source, cfg: &TrainConfig, step: usize) -> Result<Vec<
 }
 
 fn checkpoint_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Checkpoint { path: path.to_path_buf(), reason: e.to_string() }
+    TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 fn meta_for(cfg: &TrainConfig, steps: u64, wall_time_secs: f64) -> WeightsMeta {
     WeightsMeta {
-        working_side_px: cfg.synthetic_size_px.max(cfg.crop_px),
+        // A whole example spans crop / mean crop fraction pixels of what the network saw.
+        working_side_px: (cfg.crop_px as f32 / data::MEAN_CROP_FRACTION).round() as usize,
         provenance: Provenance {
             data: match (&cfg.data, cfg.synthetic) {
                 (Some(d), true) => format!("{} + synthetic relief world", d.display()),
@@ -265,7 +290,15 @@ pub fn run(
         let state: RunState = serde_json::from_slice(&text).map_err(|e| checkpoint_error(&path, e))?;
         (state.config.clone(), state)
     } else {
-        (cfg.clone(), RunState { step: 0, best_rmse_pct: None, wall_time_secs: 0.0, config: cfg })
+        (
+            cfg.clone(),
+            RunState {
+                step: 0,
+                best_rmse_pct: None,
+                wall_time_secs: 0.0,
+                config: cfg,
+            },
+        )
     };
     cfg.check()?;
     let (source, _) = cfg.source()?;
@@ -287,14 +320,21 @@ pub fn run(
         let w = weights::load(init, &train_device)?;
         (w.model, w.config, AdamConfig::new().init())
     } else {
-        (cfg.model.init(&train_device), cfg.model.clone(), AdamConfig::new().init())
+        (
+            cfg.model.init(&train_device),
+            cfg.model.clone(),
+            AdamConfig::new().init(),
+        )
     };
     let loss_cfg = model_config.loss.clone();
     let edge_mode = model_config.edge_mode;
     let meta = WeightsMeta::default();
     let val = validation_samples(&source, &cfg);
 
-    on_event(TrainEvent::Started { total_steps, resumed_from: state.step });
+    on_event(TrainEvent::Started {
+        total_steps,
+        resumed_from: state.step,
+    });
     let started = Instant::now();
     let wall_before = state.wall_time_secs;
     let mut stopped = false;
@@ -317,7 +357,12 @@ pub fn run(
                            optim: &burn::optim::ModuleOptimizer,
                            state: &RunState|
      -> Result<(), TrainError> {
-        weights::save(&checkpoint_dir, model, &model_config, &meta_for(&cfg, state.step as u64, state.wall_time_secs))?;
+        weights::save(
+            &checkpoint_dir,
+            model,
+            &model_config,
+            &meta_for(&cfg, state.step as u64, state.wall_time_secs),
+        )?;
         let bytes = optim.into_bytes().map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
         atomic_write(&checkpoint_dir.join(OPTIMIZER_FILE), |w| w.write_all(&bytes))
             .map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
@@ -337,7 +382,9 @@ pub fn run(
             stopped = true;
             break;
         }
-        let samples = rx.recv().map_err(|_| TrainError::Data("data thread ended early".into()))??;
+        let samples = rx
+            .recv()
+            .map_err(|_| TrainError::Data("data thread ended early".into()))??;
         let (photo, targets) = to_batch(&samples, &meta, &train_device);
         let out = model.forward(photo);
         let parts = total_loss(&out, &targets, &loss_cfg, edge_mode);
@@ -364,7 +411,12 @@ pub fn run(
             step: state.step,
             total_steps,
             epoch: (state.step - 1) / steps_per_epoch + 1,
-            losses: StepLosses { total, semantic: parts.semantic, depth: parts.depth, edge: parts.edge },
+            losses: StepLosses {
+                total,
+                semantic: parts.semantic,
+                depth: parts.depth,
+                edge: parts.edge,
+            },
             k: parts.k,
             lr,
             samples_per_sec,
@@ -372,9 +424,20 @@ pub fn run(
         });
 
         if state.step % steps_per_epoch == 0 && !val.is_empty() {
-            let current = Weights { model: model.valid(), config: model_config.clone(), meta: meta_for(&cfg, state.step as u64, state.wall_time_secs) };
-            let report = evaluate(&current, val.iter().cloned(), device, PhysicalSize::default(), |_, _| {})
-                .map_err(TrainError::Data)?;
+            let current = Weights {
+                model: model.valid(),
+                config: model_config.clone(),
+                meta: meta_for(&cfg, state.step as u64, state.wall_time_secs),
+            };
+            let report = evaluate(
+                &current,
+                val.iter().cloned(),
+                device,
+                &InferOptions::default(),
+                PhysicalSize::default(),
+                |_, _| {},
+            )
+            .map_err(TrainError::Data)?;
             let best = state.best_rmse_pct.is_none_or(|b| report.bench.rmse_pct < b);
             if best {
                 state.best_rmse_pct = Some(report.bench.rmse_pct);
@@ -389,22 +452,36 @@ pub fn run(
         }
         if state.step % cfg.checkpoint_every == 0 || state.step == total_steps {
             save_checkpoint(&model, &optim, &state)?;
-            on_event(TrainEvent::Checkpoint { step: state.step, path: checkpoint_dir.clone() });
+            on_event(TrainEvent::Checkpoint {
+                step: state.step,
+                path: checkpoint_dir.clone(),
+            });
         }
     }
     drop(rx);
     let _ = producer.join();
     if stopped {
         save_checkpoint(&model, &optim, &state)?;
-        on_event(TrainEvent::Checkpoint { step: state.step, path: checkpoint_dir.clone() });
+        on_event(TrainEvent::Checkpoint {
+            step: state.step,
+            path: checkpoint_dir.clone(),
+        });
     }
     let best_dir = cfg.out.join(BEST_DIR);
     let final_meta = meta_for(&cfg, state.step as u64, state.wall_time_secs);
     if !best_dir.join(weights::MODEL_FILE).is_file() {
         weights::save(&best_dir, &model.valid(), &model_config, &final_meta)?;
     }
-    on_event(TrainEvent::Finished { steps: state.step, stopped, best_dir });
-    Ok(Weights { model: model.valid(), config: model_config, meta: final_meta })
+    on_event(TrainEvent::Finished {
+        steps: state.step,
+        stopped,
+        best_dir,
+    });
+    Ok(Weights {
+        model: model.valid(),
+        config: model_config,
+        meta: final_meta,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,183 @@
+//! The `relievo` binary end to end: `mesh` makes a watertight STL with the asked
+//! dimensions, and every kind of bad input gives a non-zero exit, one line on
+//! stderr naming the problem, and no output file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn relievo(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_relievo"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("relievo runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn depth_png(dir: &Path, name: &str, w: u32, h: u32) -> PathBuf {
+    let path = dir.join(name);
+    image::ImageBuffer::from_fn(w, h, |x, y| image::Luma([((x * 977 + y * 331) % 65536) as u16]))
+        .save(&path)
+        .unwrap();
+    path
+}
+
+#[test]
+fn mesh_writes_a_closed_solid_of_the_asked_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let depth = depth_png(dir.path(), "ramp.png", 40, 20);
+    let out = dir.path().join("out.stl");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (ok, stdout, stderr) = relievo(&[
+        "mesh",
+        &s(&depth),
+        "-o",
+        &s(&out),
+        "--width-mm",
+        "80",
+        "--relief-mm",
+        "4",
+        "--base-mm",
+        "2",
+        "--max-error-mm",
+        "0.1",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("triangles") && stdout.contains("80.0 × 39.0 × 6.0 mm"),
+        "{stdout}"
+    );
+    let mesh = stl_io::read_stl(&mut std::fs::File::open(&out).unwrap()).unwrap();
+    let mut lo = [f32::MAX; 3];
+    let mut hi = [f32::MIN; 3];
+    for v in &mesh.vertices {
+        for k in 0..3 {
+            lo[k] = lo[k].min(v[k]);
+            hi[k] = hi[k].max(v[k]);
+        }
+    }
+    let size: Vec<f32> = (0..3).map(|k| hi[k] - lo[k]).collect();
+    // Pixel centres are vertices: 40 × 20 px at 80 mm wide is 80 × 80·19/39 mm.
+    let expected = [80.0, 80.0 * 19.0 / 39.0, 6.0];
+    assert!((0..3).all(|k| (size[k] - expected[k]).abs() < 1e-3), "{size:?}");
+    // Every undirected edge is shared by exactly two faces.
+    let mut edges = std::collections::HashMap::new();
+    for f in &mesh.faces {
+        for k in 0..3 {
+            let (a, b) = (f.vertices[k], f.vertices[(k + 1) % 3]);
+            *edges.entry((a.min(b), a.max(b))).or_insert(0) += 1;
+        }
+    }
+    assert!(edges.values().all(|&n| n == 2));
+}
+
+#[test]
+fn help_lists_every_command() {
+    let (ok, stdout, _) = relievo(&["--help"]);
+    assert!(ok);
+    for cmd in ["mesh", "layers", "reconstruct", "train", "eval", "synth"] {
+        assert!(stdout.contains(cmd), "--help misses {cmd}:\n{stdout}");
+    }
+}
+
+fn assert_fails_cleanly(args: &[&str], out: &Path, expect: &str) {
+    let (ok, _, stderr) = relievo(args);
+    assert!(!ok, "{args:?} succeeded");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("XDG_RUNTIME_DIR")).collect();
+    assert_eq!(lines.len(), 1, "one line expected: {stderr}");
+    assert!(lines[0].starts_with("error: ") && lines[0].contains(expect), "{stderr}");
+    assert!(!out.exists(), "no output file after a failure");
+    let temp_files = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".relievo-"))
+        .count();
+    assert_eq!(temp_files, 0, "temp files left behind");
+}
+
+#[test]
+fn bad_input_fails_with_one_line_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let out = d.join("out.stl");
+    let good = depth_png(d, "good.png", 8, 8);
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(d.join("truncated.png"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(d.join("empty.png"), b"").unwrap();
+    std::fs::write(d.join("notes.png"), b"just some text, not a picture").unwrap();
+    depth_png(d, "dot.png", 1, 1);
+    std::fs::create_dir(d.join("folder.png")).unwrap();
+    // A PNG whose header declares 100000 × 100000 pixels (16-bit grey), with a token of data.
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[16, 0, 0, 0, 0]);
+    let mut huge = bytes[..8].to_vec();
+    huge.extend(png_chunk(b"IHDR", &ihdr));
+    huge.extend(png_chunk(b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    huge.extend(png_chunk(b"IEND", &[]));
+    std::fs::write(d.join("huge.png"), &huge).unwrap();
+
+    for (file, expect) in [
+        ("truncated.png", "truncated.png"),
+        ("empty.png", "empty.png"),
+        ("notes.png", "not an image"),
+        ("dot.png", "1×1"),
+        ("folder.png", "folder.png"),
+        ("missing.png", "missing.png"),
+        ("huge.png", "100000×100000"),
+    ] {
+        assert_fails_cleanly(&["mesh", &s(&d.join(file)), "-o", &s(&out)], &out, expect);
+    }
+    let nowhere = d.join("no/such/dir/out.stl");
+    assert_fails_cleanly(
+        &["mesh", &s(&good), "-o", &s(&nowhere)],
+        &d.join("out.stl"),
+        "does not exist",
+    );
+    assert_fails_cleanly(&["mesh", &s(&good), "-o", &s(&out), "--width-mm=-3"], &out, "width_mm");
+    let missing_weights = d.join("no-weights");
+    assert_fails_cleanly(
+        &[
+            "layers",
+            &s(&good),
+            "--out-dir",
+            &s(&d.join("layers")),
+            "--weights",
+            &s(&missing_weights),
+            "--device",
+            "cpu",
+        ],
+        &d.join("layers"),
+        "weights not found",
+    );
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&crc32(&body).to_be_bytes());
+    chunk
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
