@@ -292,7 +292,7 @@ impl TrainingState {
                 );
             }
         };
-        if resume && !checkpoint_exists(&out) {
+        if resume && !crate::train::has_checkpoint(&out) {
             return Err(format!("Nothing to resume in {}.", out.display()));
         }
         let config = settings.to_config(init, out.clone());
@@ -454,8 +454,7 @@ impl TrainingState {
                 });
                 self.last_report = Some(report.tables());
                 if best && let Some(out) = &self.out_dir {
-                    // `train::run` keeps the best weights in `<out>/best`.
-                    self.best_dir = Some(out.join("best"));
+                    self.best_dir = Some(crate::train::best_dir(out));
                     commands.push(Command::TrainPreview);
                 }
             }
@@ -472,12 +471,6 @@ impl TrainingState {
             }
         }
     }
-}
-
-/// Whether `out` holds a checkpoint `train::run` can resume (it writes
-/// `<out>/checkpoint/state.json`).
-pub fn checkpoint_exists(out: &std::path::Path) -> bool {
-    out.join("checkpoint").join("state.json").is_file()
 }
 
 /// Loads the weights in `dir` and predicts the held-back synthetic panel of `seed` (or the open
@@ -786,7 +779,7 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             .out
             .clone()
             .unwrap_or_else(super::command_handling::default_run_dir);
-        let resumable = idle && checkpoint_exists(&out);
+        let resumable = idle && crate::train::has_checkpoint(&out);
         if ui
             .add_enabled(resumable, egui::Button::new("Resume"))
             .on_hover_text("Continue the last run from its checkpoint")

@@ -154,6 +154,16 @@ const STATE_FILE: &str = "state.json";
 /// Seed offset of the validation stream (disjoint from training examples).
 const VALIDATION_SEED: u64 = 0x7a11_da7e;
 
+/// Where a run in `out` keeps its best weights.
+pub fn best_dir(out: &Path) -> PathBuf {
+    out.join(BEST_DIR)
+}
+
+/// Whether `out` holds a checkpoint that `--resume` can continue.
+pub fn has_checkpoint(out: &Path) -> bool {
+    out.join(CHECKPOINT_DIR).join(STATE_FILE).is_file()
+}
+
 /// OneCycle learning rate (PyTorch's defaults: cosine, div 25, final div 1e4).
 pub fn one_cycle_lr(step: usize, total: usize, max_lr: f64, pct_start: f64) -> f64 {
     let initial = max_lr / 25.0;
@@ -284,7 +294,7 @@ pub fn run(
     mut on_event: impl FnMut(TrainEvent),
 ) -> Result<Weights, TrainError> {
     let checkpoint_dir = cfg.out.join(CHECKPOINT_DIR);
-    let (cfg, mut state) = if resume && checkpoint_dir.join(STATE_FILE).is_file() {
+    let (cfg, mut state) = if resume && has_checkpoint(&cfg.out) {
         let path = checkpoint_dir.join(STATE_FILE);
         let text = std::fs::read(&path).map_err(|e| checkpoint_error(&path, e))?;
         let state: RunState = serde_json::from_slice(&text).map_err(|e| checkpoint_error(&path, e))?;
@@ -317,8 +327,13 @@ pub fn run(
             .map_err(|e| checkpoint_error(&path, e))?;
         (w.model, w.config, optim)
     } else if let Some(init) = &cfg.init {
+        // The architecture comes from the weights; the loss settings from this run.
         let w = weights::load(init, &train_device)?;
-        (w.model, w.config, AdamConfig::new().init())
+        let config = MultiTaskConfig {
+            loss: cfg.model.loss.clone(),
+            ..w.config
+        };
+        (w.model, config, AdamConfig::new().init())
     } else {
         (
             cfg.model.init(&train_device),
@@ -441,7 +456,7 @@ pub fn run(
             let best = state.best_rmse_pct.is_none_or(|b| report.bench.rmse_pct < b);
             if best {
                 state.best_rmse_pct = Some(report.bench.rmse_pct);
-                weights::save(&cfg.out.join(BEST_DIR), &current.model, &model_config, &current.meta)?;
+                weights::save(&best_dir(&cfg.out), &current.model, &model_config, &current.meta)?;
             }
             on_event(TrainEvent::Validation {
                 epoch: state.step / steps_per_epoch,
@@ -467,7 +482,7 @@ pub fn run(
             path: checkpoint_dir.clone(),
         });
     }
-    let best_dir = cfg.out.join(BEST_DIR);
+    let best_dir = best_dir(&cfg.out);
     let final_meta = meta_for(&cfg, state.step as u64, state.wall_time_secs);
     if !best_dir.join(weights::MODEL_FILE).is_file() {
         weights::save(&best_dir, &model.valid(), &model_config, &final_meta)?;
