@@ -303,16 +303,21 @@ fn infer_options(net: &NetArgs) -> InferOptions {
     }
 }
 
-fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
+fn load_photo_timed(path: &Path) -> Result<relievo::photo::Photo> {
     let t = Instant::now();
-    let photo = load_photo(photo_path, &LoadOptions::default())?;
+    let photo = load_photo(path, &LoadOptions::default())?;
     println!(
         "load     {} ({}×{} px)   {}",
-        photo_path.display(),
+        path.display(),
         photo.width(),
         photo.height(),
         secs(t)
     );
+    Ok(photo)
+}
+
+fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
+    let photo = load_photo_timed(photo_path)?;
     let t = Instant::now();
     let (weights, dev) = load_weights(net)?;
     println!("weights  loaded   {}", secs(t));
@@ -331,15 +336,7 @@ fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
 }
 
 fn reconstruct_cmd(photo_path: &Path, out: &Path, relief: &ReliefArgs, net: &NetArgs) -> Result<()> {
-    let t = Instant::now();
-    let photo = load_photo(photo_path, &LoadOptions::default())?;
-    println!(
-        "load     {} ({}×{} px)   {}",
-        photo_path.display(),
-        photo.width(),
-        photo.height(),
-        secs(t)
-    );
+    let photo = load_photo_timed(photo_path)?;
     let (weights, dev) = load_weights(net)?;
     let t = Instant::now();
     let layers = net::predict(&weights, &photo, &dev.device, &infer_options(net));
