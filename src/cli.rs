@@ -480,7 +480,7 @@ fn eval_cmd(data: &Path, json: bool, net: &NetArgs) -> Result<()> {
         );
     }
     let (weights, dev) = load_weights(net)?;
-    let samples = (0..folder.names.len()).map(|i| folder.load(i));
+    let samples = (0..folder.pairs.len()).map(|i| folder.load(i));
     let result = train::eval::evaluate(
         &weights,
         samples,

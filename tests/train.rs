@@ -116,7 +116,8 @@ fn dataset_check_lists_problems() {
         .unwrap();
 
     let (folder, report) = train::data::check_folder(root);
-    assert_eq!(folder.names, vec!["good".to_string(), "small".to_string()]);
+    let names: Vec<&str> = folder.pairs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["good", "small"]);
     let all = report.problems.join("\n");
     assert!(all.contains("lonely") && all.contains("without depth"), "{all}");
     assert!(all.contains("small") && all.contains("8-bit"), "{all}");

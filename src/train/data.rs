@@ -28,11 +28,21 @@ pub struct Sample {
     pub edges: Grid<u8>,
 }
 
-/// A dataset folder and the names of its complete pairs.
+/// The files of one complete pair, found by the dataset check.
+#[derive(Clone, Debug)]
+pub struct PairFiles {
+    pub name: String,
+    pub image: PathBuf,
+    pub depth: PathBuf,
+    pub semantics: Option<PathBuf>,
+    pub edges: Option<PathBuf>,
+}
+
+/// A dataset folder and its complete pairs.
 #[derive(Clone, Debug)]
 pub struct DatasetFolder {
     pub root: PathBuf,
-    pub names: Vec<String>,
+    pub pairs: Vec<PairFiles>,
 }
 
 /// What the dataset check found.
@@ -102,7 +112,7 @@ pub fn check_folder(root: &Path) -> (DatasetFolder, DatasetReport) {
             root.join("depth").display()
         ));
     }
-    let mut names = Vec::new();
+    let mut pairs = Vec::new();
     for (name, image_path) in &images {
         let Some(depth_path) = find(&depths, name) else {
             report
@@ -140,9 +150,16 @@ pub fn check_folder(root: &Path) -> (DatasetFolder, DatasetReport) {
                 continue;
             }
         }
-        report.with_semantics += usize::from(find(&semantics, name).is_some());
-        report.with_edges += usize::from(find(&edges, name).is_some());
-        names.push(name.clone());
+        let pair = PairFiles {
+            name: name.clone(),
+            image: image_path.clone(),
+            depth: depth_path,
+            semantics: find(&semantics, name),
+            edges: find(&edges, name),
+        };
+        report.with_semantics += usize::from(pair.semantics.is_some());
+        report.with_edges += usize::from(pair.edges.is_some());
+        pairs.push(pair);
     }
     for (name, _) in &depths {
         if find(&images, name).is_none() {
@@ -151,19 +168,19 @@ pub fn check_folder(root: &Path) -> (DatasetFolder, DatasetReport) {
                 .push(format!("{name}: depth without images/{name}.* (skipped)"));
         }
     }
-    report.pairs = names.len();
+    report.pairs = pairs.len();
     (
         DatasetFolder {
             root: root.to_path_buf(),
-            names,
+            pairs,
         },
         report,
     )
 }
 
-fn load_labels(path: Option<PathBuf>, width: usize, height: usize, max: u8) -> Result<Option<Grid<u8>>, String> {
+fn load_labels(path: Option<&PathBuf>, width: usize, height: usize, max: u8) -> Result<Option<Grid<u8>>, String> {
     let Some(path) = path else { return Ok(None) };
-    let img = image::open(&path)
+    let img = image::open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .into_luma8();
     if (img.width() as usize, img.height() as usize) != (width, height) {
@@ -179,16 +196,13 @@ fn load_labels(path: Option<PathBuf>, width: usize, height: usize, max: u8) -> R
 impl DatasetFolder {
     /// Loads pair `index` (labels derived from depth where absent).
     pub fn load(&self, index: usize) -> Result<Sample, String> {
-        let name = &self.names[index];
+        let pair = &self.pairs[index];
         let opts = LoadOptions::default();
-        let image_path = find(&stems(&self.root.join("images")), name).ok_or(format!("{name}: image vanished"))?;
-        let photo = load_photo(&image_path, &opts).map_err(|e| e.to_string())?;
-        let height =
-            load_depth(&self.root.join("depth").join(format!("{name}.png")), &opts).map_err(|e| e.to_string())?;
+        let photo = load_photo(&pair.image, &opts).map_err(|e| e.to_string())?;
+        let height = load_depth(&pair.depth, &opts).map_err(|e| e.to_string())?;
         let (w, h) = (height.width, height.height);
-        let semantics = load_labels(find(&stems(&self.root.join("semantics")), name), w, h, 3)?;
-        let edges = load_labels(find(&stems(&self.root.join("edges")), name), w, h, 5)?
-            .unwrap_or_else(|| soft_edge_classes(&height));
+        let semantics = load_labels(pair.semantics.as_ref(), w, h, 3)?;
+        let edges = load_labels(pair.edges.as_ref(), w, h, 5)?.unwrap_or_else(|| soft_edge_classes(&height));
         Ok(Sample {
             photo: photo.rgb,
             height,
@@ -232,7 +246,7 @@ impl Source {
             }
         };
         match self {
-            Source::Folder(f) => f.load((Rng::mix(seed, index) % f.names.len() as u64) as usize),
+            Source::Folder(f) => f.load((Rng::mix(seed, index) % f.pairs.len() as u64) as usize),
             Source::Synthetic { size_px } => Ok(synthetic(*size_px)),
             Source::Mix {
                 folder,
@@ -243,7 +257,7 @@ impl Source {
                 if rng.f32() < *synthetic_fraction {
                     Ok(synthetic(*size_px))
                 } else {
-                    folder.load((rng.next_u64() % folder.names.len() as u64) as usize)
+                    folder.load((rng.next_u64() % folder.pairs.len() as u64) as usize)
                 }
             }
         }

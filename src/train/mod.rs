@@ -227,7 +227,7 @@ impl TrainConfig {
 
     fn total_steps(&self, source: &Source) -> usize {
         let per_epoch = match source {
-            Source::Folder(f) => f.names.len().div_ceil(self.batch),
+            Source::Folder(f) => f.pairs.len().div_ceil(self.batch),
             _ => self.steps_per_epoch,
         };
         per_epoch.max(1) * self.epochs
