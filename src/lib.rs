@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod export;
+pub mod filter;
 pub mod grid;
 pub mod labels;
 pub mod layers;

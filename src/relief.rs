@@ -116,7 +116,7 @@ pub fn build(depth: &Grid<f32>, params: &ReliefParams) -> Result<Heightfield, Re
     check("max_error_mm", params.max_error_mm, false)?;
 
     let mut d = if params.smoothing_px > 0.0 {
-        gaussian_blur(depth, params.smoothing_px)
+        crate::filter::blur(depth, params.smoothing_px)
     } else {
         depth.clone()
     };
@@ -142,31 +142,6 @@ pub fn build(depth: &Grid<f32>, params: &ReliefParams) -> Result<Heightfield, Re
         mm_per_px_y: height_mm / (depth.height - 1) as f32,
         base_mm: base,
         z_mm,
-    })
-}
-
-/// Separable Gaussian blur with standard deviation `sigma_px`, edges replicated.
-pub fn gaussian_blur(src: &Grid<f32>, sigma_px: f32) -> Grid<f32> {
-    let radius = (3.0 * sigma_px).ceil().max(1.0) as isize;
-    let kernel: Vec<f32> = (-radius..=radius)
-        .map(|i| (-(i * i) as f32 / (2.0 * sigma_px * sigma_px)).exp())
-        .collect();
-    let sum: f32 = kernel.iter().sum();
-    let kernel: Vec<f32> = kernel.iter().map(|k| k / sum).collect();
-    let (w, h) = (src.width, src.height);
-    let horizontal = Grid::from_fn(w, h, |x, y| {
-        kernel
-            .iter()
-            .enumerate()
-            .map(|(i, k)| k * src.get_clamped(x as isize + i as isize - radius, y as isize))
-            .sum::<f32>()
-    });
-    Grid::from_fn(w, h, |x, y| {
-        kernel
-            .iter()
-            .enumerate()
-            .map(|(i, k)| k * horizontal.get_clamped(x as isize, y as isize + i as isize - radius))
-            .sum::<f32>()
     })
 }
 
@@ -223,9 +198,9 @@ mod tests {
     #[test]
     fn blur_keeps_mean_of_constant_and_softens_step() {
         let step = Grid::from_fn(9, 1, |x, _| if x < 4 { 0.0 } else { 1.0 });
-        let b = gaussian_blur(&step, 1.0);
+        let b = crate::filter::blur(&step, 1.0);
         assert!(b.get(3, 0) > 0.0 && b.get(4, 0) < 1.0);
-        let c = gaussian_blur(&Grid::filled(5, 5, 2.0f32), 2.0);
+        let c = crate::filter::blur(&Grid::filled(5, 5, 2.0f32), 2.0);
         assert!(c.data.iter().all(|&v| (v - 2.0).abs() < 1e-5));
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::grid::Grid;
 use crate::labels::{EDGE_CLASSES, SEMANTIC_NAMES, edge_class_value};
 use crate::layers::Layers;
-use crate::relief::{self, ReliefParams};
+use crate::relief::ReliefParams;
 
 // ---------------------------------------------------------------------------------------------
 // Light direction from the photo
@@ -314,7 +314,7 @@ pub fn preview_heights(depth: &Grid<f32>, smoothing_px: f32, max_side_px: usize)
     };
     let sigma = smoothing_px / factor as f32;
     let smooth = if sigma > 0.05 {
-        relief::gaussian_blur(&small, sigma)
+        crate::filter::blur(&small, sigma)
     } else {
         small
     };

@@ -9,8 +9,8 @@ use std::f32::consts::TAU;
 
 use image::codecs::jpeg::JpegEncoder;
 
-use super::filter::blur;
 use super::noise::{RngExt, fbm};
+use crate::filter::blur;
 use crate::grid::Grid;
 use crate::rng::Rng;
 

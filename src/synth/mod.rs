@@ -10,7 +10,7 @@
 
 pub mod carve;
 pub mod degrade;
-pub mod filter;
+
 pub mod layout;
 pub mod noise;
 pub mod render;

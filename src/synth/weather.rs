@@ -7,9 +7,9 @@
 use std::f32::consts::TAU;
 
 use super::carve::{Canvas, KEEP_CLASS, Mode, Prim, Profile, Stamp, V2, v2};
-use super::filter::blur;
 use super::noise::{RngExt, fbm};
 use super::shapes::{BACKGROUND, stroke};
+use crate::filter::blur;
 use crate::rng::Rng;
 
 /// Weathers `canvas` in place; `strength` (0..1) scales every effect, `worn` is for

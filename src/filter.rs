@@ -1,4 +1,4 @@
-//! Fast separable blurs for the generator: an exact Gaussian for small radii and three
+//! Fast separable blurs (synthetic world, relief smoothing): an exact Gaussian for small radii and three
 //! box passes (running sums, cost independent of the radius) for large ones. Borders
 //! replicate the edge pixel.
 
