@@ -255,14 +255,13 @@ pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mo
     }
 }
 
-/// Convenience for tests: a `[1, c, h, w]` tensor from row-major values.
-pub fn tensor4(values: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
-    Tensor::from_data(burn::tensor::TensorData::new(values, shape), device)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tensor4(values: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
+        Tensor::from_data(burn::tensor::TensorData::new(values, shape), device)
+    }
 
     fn dev() -> Device {
         Device::flex()
