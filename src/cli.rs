@@ -187,6 +187,9 @@ struct TrainArgs {
     /// Seed 004 gradient loss weight.
     #[arg(long, default_value_t = 0.0)]
     gradient: f64,
+    /// Scale/shift-invariant height + multi-scale slope loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    aligned: f64,
     /// Seed 004 edge-aware loss weight.
     #[arg(long, default_value_t = 0.0)]
     edge_aware: f64,
@@ -358,6 +361,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     model.loss.point_cloud = a.point_cloud;
     model.loss.virtual_normal = a.virtual_normal;
     model.loss.gradient = a.gradient;
+    model.loss.aligned = a.aligned;
     model.loss.edge_aware = a.edge_aware;
     let cfg = TrainConfig {
         model,

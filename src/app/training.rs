@@ -47,6 +47,7 @@ pub struct LossWeights {
     pub point_cloud: f64,
     pub virtual_normal: f64,
     pub gradient: f64,
+    pub aligned: f64,
     pub edge_aware: f64,
 }
 
@@ -67,6 +68,7 @@ impl Default for LossWeights {
             point_cloud: l.point_cloud,
             virtual_normal: l.virtual_normal,
             gradient: l.gradient,
+            aligned: l.aligned,
             edge_aware: l.edge_aware,
         }
     }
@@ -140,6 +142,7 @@ impl TrainSettings {
             point_cloud: l.point_cloud,
             virtual_normal: l.virtual_normal,
             gradient: l.gradient,
+            aligned: l.aligned,
             edge_aware: l.edge_aware,
         };
         TrainConfig {
@@ -681,6 +684,7 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                     ("point cloud", &mut l.point_cloud),
                     ("virtual normal", &mut l.virtual_normal),
                     ("depth gradient", &mut l.gradient),
+                    ("aligned height + slopes", &mut l.aligned),
                     ("edge-aware depth", &mut l.edge_aware),
                 ] {
                     ui.label(label);

@@ -72,6 +72,9 @@ pub struct LossConfig {
     /// Seed 004: L1 of depth gradients, weight (0 = off).
     #[config(default = 0.0)]
     pub gradient: f64,
+    /// Scale- and shift-invariant height + multi-scale gradient term, weight (0 = off).
+    #[config(default = 0.0)]
+    pub aligned: f64,
     /// Seed 004: edge-aware depth L1 weighted by the true soft-edge strength (0 = off).
     #[config(default = 0.0)]
     pub edge_aware: f64,

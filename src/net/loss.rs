@@ -9,7 +9,9 @@
 //! *gradient* is that of CE + λe·L1(expected class), the differentiable version.
 
 use burn::tensor::activation::{log_softmax, sigmoid};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
+use burn::tensor::module::avg_pool2d;
+use burn::tensor::ops::AvgPoolOptions;
 
 use super::config::{EdgeMode, LossConfig};
 use super::model::{MultiTaskOutput, edge_strength};
@@ -202,6 +204,40 @@ pub fn gradient_loss(pred: Tensor<4>, truth: Tensor<4>) -> Tensor<1> {
     (px - tx).abs().mean() + (py - ty).abs().mean()
 }
 
+/// Each sample's height with zero mean and unit mean absolute deviation: what is
+/// left of a relief once its unknowable scale and offset are taken away.
+fn standardize(h: Tensor<4>) -> Tensor<4> {
+    let dims = h.dims();
+    let flat = h.reshape([dims[0], dims[1] * dims[2] * dims[3]]);
+    let centred = flat.clone() - flat.mean_dim(1);
+    let spread = centred.clone().abs().mean_dim(1).clamp_min(1e-3);
+    (centred / spread).reshape(dims)
+}
+
+/// Scales of the gradient-matching part of [`aligned_loss`].
+const ALIGNED_SCALES: usize = 4;
+
+/// Scale- and shift-invariant height loss (as MiDaS trains on depth of unknown
+/// scale): L1 between the standardized prediction and truth, plus L1 of the
+/// residual's gradients at four scales, so that surface slopes (what a relief's
+/// normals and its raking-light look are made of) count as much as heights.
+pub fn aligned_loss(pred: Tensor<4>, truth: Tensor<4>) -> Tensor<1> {
+    let mut residual = standardize(pred) - standardize(truth);
+    let mut loss = residual.clone().abs().mean();
+    for scale in 0..ALIGNED_SCALES {
+        let [_, _, h, w] = residual.dims();
+        if h < 2 || w < 2 {
+            break;
+        }
+        let (gx, gy) = gradients(residual.clone());
+        loss = loss + (gx.abs().mean() + gy.abs().mean()) / ALIGNED_SCALES as f64;
+        if scale + 1 < ALIGNED_SCALES {
+            residual = avg_pool2d(residual, AvgPoolOptions::new([2, 2]));
+        }
+    }
+    loss
+}
+
 /// Seed 004's edge-aware term: height L1 weighted by the true soft-edge strength
 /// (class / 5), so carved edges count more.
 pub fn edge_aware_loss(pred: Tensor<4>, truth: Tensor<4>, edge_one_hot: Tensor<4>) -> Tensor<1> {
@@ -220,6 +256,9 @@ pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mo
     }
     if cfg.gradient > 0.0 {
         l_depth = l_depth + gradient_loss(out.depth.clone(), targets.depth.clone()) * cfg.gradient;
+    }
+    if cfg.aligned > 0.0 {
+        l_depth = l_depth + aligned_loss(out.depth.clone(), targets.depth.clone()) * cfg.aligned;
     }
     if cfg.edge_aware > 0.0 {
         l_depth =
@@ -258,6 +297,7 @@ pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Device;
 
     fn tensor4(values: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
         Tensor::from_data(burn::tensor::TensorData::new(values, shape), device)
@@ -345,6 +385,18 @@ mod tests {
             close(scalar(&f(truth.clone(), truth.clone())), 0.0, 1e-6);
             assert!(scalar(&f(wrong.clone(), truth.clone())) > 1e-4);
         }
+    }
+
+    #[test]
+    fn aligned_loss_ignores_scale_and_shift_and_matches_hand_computation() {
+        let truth = tensor4((0..64).map(|i| ((i * 37 % 64) as f32 / 63.0).sqrt()).collect(), [1, 1, 8, 8], &dev());
+        close(scalar(&aligned_loss(truth.clone() * 3.0 + 0.25, truth.clone())), 0.0, 1e-5);
+        assert!(scalar(&aligned_loss(truth.clone().powi_scalar(3), truth)) > 0.05);
+        // Truth rises left→right, prediction top→bottom: standardized to ±1, the
+        // residual is (0, −2; 2, 0): L1 1, mean |∂x| 2 and |∂y| 2 over 4 scales.
+        let truth = tensor4(vec![0.0, 1.0, 0.0, 1.0], [1, 1, 2, 2], &dev());
+        let pred = tensor4(vec![0.0, 0.0, 1.0, 1.0], [1, 1, 2, 2], &dev());
+        close(scalar(&aligned_loss(pred, truth)), 1.0 + 4.0 / 4.0, 1e-6);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! stains, grime in the hollows), Lambert shading with a little Blinn–Phong specular,
 //! ambient occlusion from how far a point lies below its blurred neighbourhood, and
 //! soft cast shadows found by propagating a horizon height along the light direction
-//! (one pass over the image, independent of the relief depth). The light rakes mostly
-//! from the upper left at 15–60° elevation, sometimes from elsewhere, sometimes nearly
-//! frontal and diffuse. Output is linear RGB radiance, roughly normalised to mid grey.
+//! (one pass over the image, independent of the relief depth). The light rakes at
+//! 15–60° elevation, centred on the upper left but often from the top, the left or
+//! beyond (photographers rake reliefs from whichever side reveals the carving),
+//! sometimes from anywhere, sometimes nearly frontal and diffuse. Output is linear RGB radiance, roughly normalised to mid grey.
 
 use std::f32::consts::PI;
 
@@ -104,12 +105,13 @@ pub fn render(
     let relief: Vec<f32> = height.data.iter().map(|v| v * relief_px).collect();
     let relief = Grid::from_vec(w, h, relief);
 
-    // Light: mostly raking from the upper left.
+    // Light: raking, centred on the upper left with a spread of ±50° (1σ), so the
+    // top, the left and the upper right are common too.
     let diffuse = rng.chance(0.1);
     let azimuth = if rng.chance(0.12) {
         rng.range(0.0, 2.0 * PI)
     } else {
-        1.25 * PI + rng.normal() * 0.45
+        1.25 * PI + rng.normal() * 0.87
     };
     // Photographers of reliefs favour raking light: low elevations are more likely.
     let u = rng.f32();
