@@ -293,7 +293,6 @@ fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
 
 fn load_weights(net: &NetArgs) -> Result<(Weights, ComputeDevice)> {
     let dev = device::select(net.device)?;
-    println!("device   {}", dev.label);
     let dir = net.weights.clone().unwrap_or_else(net::weights::default_dir);
     let weights = net::weights::load(&dir, &dev.device)?;
     Ok((weights, dev))
@@ -323,6 +322,7 @@ fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
     let photo = load_photo_timed(photo_path)?;
     let t = Instant::now();
     let (weights, dev) = load_weights(net)?;
+    println!("device   {}", dev.label);
     println!("weights  loaded   {}", secs(t));
     let t = Instant::now();
     let layers = net::predict(&weights, &photo, &dev.device, &infer_options(net));
@@ -341,6 +341,7 @@ fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
 fn reconstruct_cmd(photo_path: &Path, out: &Path, relief: &ReliefArgs, net: &NetArgs) -> Result<()> {
     let photo = load_photo_timed(photo_path)?;
     let (weights, dev) = load_weights(net)?;
+    println!("device   {}", dev.label);
     let t = Instant::now();
     let layers = net::predict(&weights, &photo, &dev.device, &infer_options(net));
     println!("network  depth, soft edges, semantics   {}", secs(t));
@@ -484,6 +485,8 @@ fn eval_cmd(data: &Path, json: bool, net: &NetArgs) -> Result<()> {
         );
     }
     let (weights, dev) = load_weights(net)?;
+    // On stderr with the progress: `--json` keeps stdout one JSON document.
+    eprintln!("device   {}", dev.label);
     let samples = (0..folder.pairs.len()).map(|i| folder.load(i));
     let result = train::eval::evaluate(
         &weights,

@@ -76,6 +76,20 @@ fn mesh_writes_a_closed_solid_of_the_asked_size() {
 }
 
 #[test]
+fn eval_json_is_pure_json_with_the_benchmark_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("set");
+    let (ok, _, err) = relievo(&["synth", "--out", data.to_str().unwrap(), "--count", "2", "--size", "64", "--seed", "3"]);
+    assert!(ok, "{err}");
+    let (ok, stdout, err) = relievo(&["eval", "--data", data.to_str().unwrap(), "--json", "--device", "cpu"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
+    assert_eq!(v["images"], 2);
+    let rmse = v["bench"]["rmse_pct"].as_f64().unwrap();
+    assert!(rmse.is_finite() && (0.0..=100.0).contains(&rmse), "{rmse}");
+}
+
+#[test]
 fn help_lists_every_command() {
     let (ok, stdout, _) = relievo(&["--help"]);
     assert!(ok);
