@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Seed 000 Table 2 ablations at a small, equal budget: every arm trained from scratch on the
+# synthetic relief world with the same seed and steps, then scored on a benchmark folder
+# (`relievo eval`: score_depth.py's aligned metrics) beside its best synthetic validation.
+#
+#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (about 8 min per arm on 2 CPU cores)
+#
+# Arms that already have OUT_DIR/ARM/best are not retrained, so an interrupted run continues.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/relievo-target}"
+BIN="$TARGET/release/relievo"
+BENCH="${1:-$ROOT/../shared/bench/dev}"
+OUT="${2:-$ROOT/runs/ablations}"
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+[[ -x "$BIN" ]] || (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --release)
+mkdir -p "$OUT"
+
+budget=(--synthetic --epochs 4 --steps-per-epoch 100 --batch 4 --crop 96 --lr 0.002 --device cpu --checkpoint-every 400)
+arms=(
+    "exp1|Exp 1: no edge module|--seed 3 --edge-mode none"
+    "exp2|Exp 2: binary edges|--seed 3 --edge-mode binary"
+    "exp3|Exp 3: six soft-edge classes (default)|--seed 3"
+    "exp3s4|Exp 3, seed 4 (noise check)|--seed 4"
+    "exp5|Exp 5: fixed k = 1|--seed 3 --no-dynamic-k"
+    "exp3vn|Exp 3 + seed 002 virtual normal|--seed 3 --virtual-normal 1"
+)
+for arm in "${arms[@]}"; do
+    IFS='|' read -r name _ flags <<<"$arm"
+    [[ -f "$OUT/$name/best/model.bpk" ]] && continue
+    echo "training $name ($flags)"
+    # shellcheck disable=SC2086
+    "$BIN" train "${budget[@]}" $flags --out "$OUT/$name" >"$OUT/$name.log" 2>&1
+done
+
+echo "| arm | rmse% | normal° | edge% | d1 | inverted | best synthetic validation |"
+echo "|---|---|---|---|---|---|---|"
+for arm in "${arms[@]}"; do
+    IFS='|' read -r name label _ <<<"$arm"
+    val=$(grep "(best)" "$OUT/$name.log" | tail -1 | sed 's/.*validation: //; s/  (best)//')
+    "$BIN" eval --data "$BENCH" --weights "$OUT/$name/best" --json 2>/dev/null | python3 -c "
+import json, sys
+b = json.load(sys.stdin)['bench']
+print(f\"| $label | {b['rmse_pct']:.2f} | {b['normal_deg']:.2f} | {b['edge_rmse']:.2f} | {b['d1']:.3f} | {b['inverted']} | $val |\")"
+done
