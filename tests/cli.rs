@@ -79,7 +79,17 @@ fn mesh_writes_a_closed_solid_of_the_asked_size() {
 fn eval_json_is_pure_json_with_the_benchmark_scores() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("set");
-    let (ok, _, err) = relievo(&["synth", "--out", data.to_str().unwrap(), "--count", "2", "--size", "64", "--seed", "3"]);
+    let (ok, _, err) = relievo(&[
+        "synth",
+        "--out",
+        data.to_str().unwrap(),
+        "--count",
+        "2",
+        "--size",
+        "64",
+        "--seed",
+        "3",
+    ]);
     assert!(ok, "{err}");
     let (ok, stdout, err) = relievo(&["eval", "--data", data.to_str().unwrap(), "--json", "--device", "cpu"]);
     assert!(ok, "{err}");

@@ -8,8 +8,8 @@
 //! straight-through form: its *value* is exactly eq. 10 (CE + λe·L1(argmax)), its
 //! *gradient* is that of CE + λe·L1(expected class), the differentiable version.
 
-use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::Tensor;
+use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
 
@@ -389,8 +389,16 @@ mod tests {
 
     #[test]
     fn aligned_loss_ignores_scale_and_shift_and_matches_hand_computation() {
-        let truth = tensor4((0..64).map(|i| ((i * 37 % 64) as f32 / 63.0).sqrt()).collect(), [1, 1, 8, 8], &dev());
-        close(scalar(&aligned_loss(truth.clone() * 3.0 + 0.25, truth.clone())), 0.0, 1e-5);
+        let truth = tensor4(
+            (0..64).map(|i| ((i * 37 % 64) as f32 / 63.0).sqrt()).collect(),
+            [1, 1, 8, 8],
+            &dev(),
+        );
+        close(
+            scalar(&aligned_loss(truth.clone() * 3.0 + 0.25, truth.clone())),
+            0.0,
+            1e-5,
+        );
         assert!(scalar(&aligned_loss(truth.clone().powi_scalar(3), truth)) > 0.05);
         // Truth rises left→right, prediction top→bottom: standardized to ±1, the
         // residual is (0, −2; 2, 0): L1 1, mean |∂x| 2 and |∂y| 2 over 4 scales.
