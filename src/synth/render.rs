@@ -6,7 +6,8 @@
 //! (one pass over the image, independent of the relief depth). The light rakes at
 //! 15–60° elevation, centred on the upper left but often from the top, the left or
 //! beyond (photographers rake reliefs from whichever side reveals the carving),
-//! sometimes from anywhere, sometimes nearly frontal and diffuse. Output is linear RGB radiance, roughly normalised to mid grey.
+//! sometimes from anywhere, sometimes nearly frontal and diffuse. Output is linear
+//! RGB radiance, roughly normalised to mid grey.
 
 use std::f32::consts::PI;
 
