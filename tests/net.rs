@@ -143,6 +143,20 @@ fn tiled_inference_matches_size_and_blends() {
 }
 
 #[test]
+fn weights_from_before_a_new_switch_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    let path = dir.path().join(weights::CONFIG_FILE);
+    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["loss"].as_object_mut().unwrap().remove("aligned");
+    config.as_object_mut().unwrap().remove("edge_weighted_decoder");
+    std::fs::write(&path, serde_json::to_vec(&config).unwrap()).unwrap();
+    let loaded = weights::load(dir.path(), &Device::flex()).unwrap();
+    assert_eq!(loaded.config.loss.aligned, 0.0);
+    assert!(!loaded.config.edge_weighted_decoder);
+}
+
+#[test]
 fn bad_weights_give_one_clear_error() {
     let device = Device::flex();
     let missing = weights::load(std::path::Path::new("/nonexistent/relievo-weights"), &device).unwrap_err();

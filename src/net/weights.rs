@@ -101,6 +101,33 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, WeightsEr
     })
 }
 
+/// Reads `config.json`; fields it lacks (switches added after it was written) take
+/// their defaults, so weights saved by an older relievo still load.
+fn read_config(path: &Path) -> Result<MultiTaskConfig, WeightsError> {
+    fn fill_defaults(value: &mut serde_json::Value, defaults: serde_json::Value) {
+        if let (Some(fields), serde_json::Value::Object(defaults)) = (value.as_object_mut(), defaults) {
+            for (key, default) in defaults {
+                match fields.get_mut(&key) {
+                    Some(field) => fill_defaults(field, default),
+                    None => {
+                        fields.insert(key, default);
+                    }
+                }
+            }
+        }
+    }
+    let corrupt = |e: serde_json::Error| WeightsError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(&read(path)?).map_err(corrupt)?;
+    fill_defaults(
+        &mut value,
+        serde_json::to_value(MultiTaskConfig::new()).expect("config serialises"),
+    );
+    serde_json::from_value(value).map_err(corrupt)
+}
+
 /// Loads weights from `dir` onto `device`.
 pub fn load(dir: &Path, device: &Device) -> Result<Weights, WeightsError> {
     if !dir.is_dir() {
@@ -131,7 +158,7 @@ pub fn load(dir: &Path, device: &Device) -> Result<Weights, WeightsError> {
             ),
         });
     }
-    let config: MultiTaskConfig = read_json(&dir.join(CONFIG_FILE))?;
+    let config = read_config(&dir.join(CONFIG_FILE))?;
     let model_path = dir.join(MODEL_FILE);
     let bytes = read(&model_path)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| WeightsError::Corrupt {
