@@ -8,13 +8,10 @@
 # Arms that already have OUT_DIR/ARM/best are not retrained, so an interrupted run continues.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/relievo-target}"
-BIN="$TARGET/release/relievo"
+source "$(dirname "$0")/../scripts/relievo-bin.sh"
 BENCH="${1:-$ROOT/../shared/bench/dev}"
 OUT="${2:-$ROOT/runs/ablations}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
-[[ -x "$BIN" ]] || (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --release)
 mkdir -p "$OUT"
 
 budget=(--synthetic --epochs 4 --steps-per-epoch 100 --batch 4 --crop 96 --lr 0.002 --device cpu --checkpoint-every 400)

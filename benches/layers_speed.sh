@@ -2,24 +2,21 @@
 # `relievo layers` on a 512×512 photo with the shipped model, whole process, on the
 # CPU (and the GPU when one is present): median of 3 runs, plus the model's size.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/relievo-target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/relievo"
+source "$(dirname "$0")/../scripts/relievo-bin.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$bin" synth --out "$work/synth" --count 1 --size 512 --seed 11 >/dev/null
+"$BIN" synth --out "$work/synth" --count 1 --size 512 --seed 11 >/dev/null
 photo=$(ls "$work"/synth/images/*.png | head -1)
-"$bin" model-info
+"$BIN" model-info
 for device in cpu gpu; do
-  if [ "$device" = gpu ] && ! "$bin" layers "$photo" --out-dir "$work/out" --device gpu >/dev/null 2>&1; then
+  if [ "$device" = gpu ] && ! "$BIN" layers "$photo" --out-dir "$work/out" --device gpu >/dev/null 2>&1; then
     echo "gpu: no hardware GPU here"
     continue
   fi
   times=()
   for run in 1 2 3; do
     start=$(date +%s.%N)
-    "$bin" layers "$photo" --out-dir "$work/out" --device "$device" --max-side 512 >/dev/null 2>&1
+    "$BIN" layers "$photo" --out-dir "$work/out" --device "$device" --max-side 512 >/dev/null 2>&1
     end=$(date +%s.%N)
     times+=("$(echo "$end - $start" | bc -l)")
   done

@@ -6,13 +6,10 @@
 #   scripts/coins_figure.sh [WEIGHTS_DIR]
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/relievo-target}"
-BIN="$TARGET/release/relievo"
+source "$(dirname "$0")/relievo-bin.sh"
 WORK="$(mktemp -d /tmp/relievo-coins.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
-[[ -x "$BIN" ]] || (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --release)
 weights=()
 [[ $# -ge 1 ]] && weights=(--weights "$1")
 PHOTO="$ROOT/assets/samples/coins.png"
@@ -20,5 +17,5 @@ XDG_RUNTIME_DIR="$WORK" "$BIN" layers "$PHOTO" --out-dir "$WORK/layers" "${weigh
 convert "$PHOTO" -colorspace sRGB "$WORK/photo.png"
 convert "$WORK/photo.png" "$WORK/layers/depth_preview.png" "$WORK/layers/edges_preview.png" \
     "$WORK/layers/semantics_preview.png" -background white -gravity west -splice 8x0 -gravity north +append \
-    +gravity -chop 8x0 "$ROOT/models/coins_layers.png"
+    +gravity -chop 8x0 -strip -define png:exclude-chunks=date,time "$ROOT/models/coins_layers.png"
 echo "wrote models/coins_layers.png"

@@ -12,17 +12,11 @@
 # and a Vulkan driver (mesa-vulkan-drivers: lavapipe on machines without a GPU).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/relievo-target}"
-BIN="$TARGET/release/relievo"
+source "$(dirname "$0")/relievo-bin.sh"
 WAIT_SECS="${2:-40}"
 OUT="$ROOT/assets/screenshot.png"
 WORK="$(mktemp -d /tmp/relievo-shot.XXXXXX)"
 trap 'kill "${APP_PID:-}" "${XVFB_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-
-if [[ ! -x "$BIN" ]]; then
-    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --release)
-fi
 
 # A clean environment: no saved window layout or settings from earlier runs.
 export XDG_RUNTIME_DIR="$WORK/runtime" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
