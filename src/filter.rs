@@ -91,6 +91,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn blur_softens_a_step() {
+        let step = Grid::from_fn(9, 1, |x, _| if x < 4 { 0.0 } else { 1.0 });
+        let b = blur(&step, 1.0);
+        assert!(b.get(3, 0) > 0.0 && b.get(4, 0) < 1.0);
+        let c = blur(&Grid::filled(5, 5, 2.0f32), 2.0);
+        assert!(c.data.iter().all(|&v| (v - 2.0).abs() < 1e-5));
+    }
+
+    #[test]
     fn blur_keeps_constants_and_mass() {
         let c = Grid::filled(30, 20, 2.0f32);
         for sigma in [0.7, 1.5, 4.0] {

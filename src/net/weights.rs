@@ -116,16 +116,15 @@ fn read_config(path: &Path) -> Result<MultiTaskConfig, WeightsError> {
             }
         }
     }
-    let corrupt = |e: serde_json::Error| WeightsError::Corrupt {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut value: serde_json::Value = serde_json::from_slice(&read(path)?).map_err(corrupt)?;
+    let mut value: serde_json::Value = read_json(path)?;
     fill_defaults(
         &mut value,
         serde_json::to_value(MultiTaskConfig::new()).expect("config serialises"),
     );
-    serde_json::from_value(value).map_err(corrupt)
+    serde_json::from_value(value).map_err(|e| WeightsError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Loads weights from `dir` onto `device`.

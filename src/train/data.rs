@@ -41,7 +41,6 @@ pub struct PairFiles {
 /// A dataset folder and its complete pairs.
 #[derive(Clone, Debug)]
 pub struct DatasetFolder {
-    pub root: PathBuf,
     pub pairs: Vec<PairFiles>,
 }
 
@@ -169,13 +168,7 @@ pub fn check_folder(root: &Path) -> (DatasetFolder, DatasetReport) {
         }
     }
     report.pairs = pairs.len();
-    (
-        DatasetFolder {
-            root: root.to_path_buf(),
-            pairs,
-        },
-        report,
-    )
+    (DatasetFolder { pairs }, report)
 }
 
 fn load_labels(path: Option<&PathBuf>, width: usize, height: usize, max: u8) -> Result<Option<Grid<u8>>, String> {
@@ -264,15 +257,17 @@ impl Source {
     }
 }
 
-/// The crop covers 55–100 % of the example's shorter side: on average this much.
-pub const MEAN_CROP_FRACTION: f32 = 0.775;
+/// The smallest random crop, as a fraction of the example's shorter side (the largest is 1).
+const MIN_CROP_FRACTION: f32 = 0.55;
+/// The mean crop fraction: the scale at which training saw whole panels.
+pub const MEAN_CROP_FRACTION: f32 = (MIN_CROP_FRACTION + 1.0) / 2.0;
 
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
 /// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels follow geometry.
 pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
     let (w, h) = (sample.height.width, sample.height.height);
-    // Random scale: the crop covers 55–100 % of the shorter side.
-    let side = w.min(h) as f32 * (0.55 + 2.0 * (MEAN_CROP_FRACTION - 0.55) * rng.f32());
+    // Random scale: the crop covers MIN_CROP_FRACTION..1 of the shorter side.
+    let side = w.min(h) as f32 * (MIN_CROP_FRACTION + (1.0 - MIN_CROP_FRACTION) * rng.f32());
     let side = side.max(2.0);
     let x0 = rng.f32() * (w as f32 - side).max(0.0);
     let y0 = rng.f32() * (h as f32 - side).max(0.0);
