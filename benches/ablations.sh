@@ -5,7 +5,8 @@
 #
 #   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (about 8 min per arm on 2 CPU cores)
 #
-# Arms that already have OUT_DIR/ARM/best are not retrained, so an interrupted run continues.
+# Arms whose log says they finished are not retrained; an interrupted arm resumes from its
+# checkpoint (written every 100 steps and on Ctrl-C).
 set -euo pipefail
 
 source "$(dirname "$0")/../scripts/relievo-bin.sh"
@@ -14,7 +15,7 @@ OUT="${2:-$ROOT/runs/ablations}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 mkdir -p "$OUT"
 
-budget=(--synthetic --epochs 4 --steps-per-epoch 100 --batch 4 --crop 96 --lr 0.002 --device cpu --checkpoint-every 400)
+budget=(--synthetic --epochs 4 --steps-per-epoch 100 --batch 4 --crop 96 --lr 0.002 --device cpu --checkpoint-every 100 --resume)
 arms=(
     "exp1|Exp 1: no edge module|--seed 3 --edge-mode none"
     "exp2|Exp 2: binary edges|--seed 3 --edge-mode binary"
@@ -25,17 +26,17 @@ arms=(
 )
 for arm in "${arms[@]}"; do
     IFS='|' read -r name _ flags <<<"$arm"
-    [[ -f "$OUT/$name/best/model.bpk" ]] && continue
+    grep -qs "^finished after" "$OUT/$name.log" && continue
     echo "training $name ($flags)"
     # shellcheck disable=SC2086
-    "$BIN" train "${budget[@]}" $flags --out "$OUT/$name" >"$OUT/$name.log" 2>&1
+    "$BIN" train "${budget[@]}" $flags --out "$OUT/$name" >>"$OUT/$name.log" 2>&1
 done
 
 echo "| arm | rmse% | normal° | edge% | d1 | inverted | best synthetic validation |"
 echo "|---|---|---|---|---|---|---|"
 for arm in "${arms[@]}"; do
     IFS='|' read -r name label _ <<<"$arm"
-    val=$(grep "(best)" "$OUT/$name.log" | tail -1 | sed 's/.*validation: //; s/  (best)//')
+    val=$(grep "(best)" "$OUT/$name.log" | tail -1 | sed 's/.*validation: //; s/  (best)//' || true)
     "$BIN" eval --data "$BENCH" --weights "$OUT/$name/best" --json 2>/dev/null | python3 -c "
 import json, sys
 b = json.load(sys.stdin)['bench']

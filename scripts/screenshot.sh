@@ -76,4 +76,4 @@ awk '
         printf "during inference: %d frames, UI work mean %.1f ms, max %.1f ms; frame interval mean %.1f ms, max %.1f ms\n",
             b, bsum / (b ? b : 1), bmax, bisum / (bi ? bi : 1), bimax
     }' "$RELIEVO_FRAME_LOG"
-cp "$RELIEVO_FRAME_LOG" "${FRAME_LOG_COPY:-/dev/null}" 2>/dev/null || true
+if [[ -n "${FRAME_LOG_COPY:-}" ]]; then cp "$RELIEVO_FRAME_LOG" "$FRAME_LOG_COPY"; fi

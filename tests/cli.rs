@@ -103,8 +103,9 @@ fn eval_json_is_pure_json_with_the_benchmark_scores() {
 fn help_lists_every_command() {
     let (ok, stdout, _) = relievo(&["--help"]);
     assert!(ok);
-    for cmd in ["mesh", "layers", "reconstruct", "train", "eval", "synth"] {
-        assert!(stdout.contains(cmd), "--help misses {cmd}:\n{stdout}");
+    for cmd in ["mesh", "layers", "reconstruct", "train", "eval", "model-info", "synth"] {
+        let listed = stdout.lines().any(|l| l.trim_start().starts_with(&format!("{cmd} ")));
+        assert!(listed, "--help misses {cmd}:\n{stdout}");
     }
 }
 

@@ -148,8 +148,16 @@ fn weights_from_before_a_new_switch_still_load() {
     saved_tiny(dir.path());
     let path = dir.path().join(weights::CONFIG_FILE);
     let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["loss"].as_object_mut().unwrap().remove("aligned");
-    config.as_object_mut().unwrap().remove("edge_weighted_decoder");
+    config["loss"]
+        .as_object_mut()
+        .unwrap()
+        .remove("aligned")
+        .expect("the field was saved");
+    config
+        .as_object_mut()
+        .unwrap()
+        .remove("edge_weighted_decoder")
+        .expect("the field was saved");
     std::fs::write(&path, serde_json::to_vec(&config).unwrap()).unwrap();
     let loaded = weights::load(dir.path(), &Device::flex()).unwrap();
     assert_eq!(loaded.config.loss.aligned, 0.0);

@@ -42,6 +42,17 @@ fn losses(cfg: TrainConfig, resume: bool, stop_after: Option<usize>) -> Vec<Step
     seen
 }
 
+/// A dataset folder of `count` synthetic pairs of `size_px`², from `seed`.
+fn synth_folder(count: usize, size_px: usize, seed: u64) -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let params = relievo::synth::SynthParams {
+        size_px,
+        ..Default::default()
+    };
+    relievo::synth::write_dataset(data.path(), count, &params, seed, |_, _| {}).unwrap();
+    data
+}
+
 #[test]
 fn resume_gives_the_same_next_steps_as_an_uninterrupted_run() {
     let a = tempfile::tempdir().unwrap();
@@ -72,18 +83,7 @@ fn a_few_steps_lower_the_loss() {
     let mut cfg = tiny_config(dir.path(), 40);
     cfg.checkpoint_every = 40;
     cfg.val_count = 0;
-    let data = tempfile::tempdir().unwrap();
-    relievo::synth::write_dataset(
-        data.path(),
-        1,
-        &relievo::synth::SynthParams {
-            size_px: 64,
-            ..Default::default()
-        },
-        3,
-        |_, _| {},
-    )
-    .unwrap();
+    let data = synth_folder(1, 64, 3);
     cfg.data = Some(data.path().to_path_buf());
     cfg.synthetic = false;
     let seen = losses(cfg, false, None);
@@ -143,18 +143,7 @@ fn eval_numbers_on_a_tiny_known_set() {
         config: cfg.model.clone(),
         meta: Default::default(),
     };
-    let data = tempfile::tempdir().unwrap();
-    relievo::synth::write_dataset(
-        data.path(),
-        2,
-        &relievo::synth::SynthParams {
-            size_px: 48,
-            ..Default::default()
-        },
-        1,
-        |_, _| {},
-    )
-    .unwrap();
+    let data = synth_folder(2, 48, 1);
     let (folder, _) = train::data::check_folder(data.path());
     let report = train::eval::evaluate(
         &weights,
