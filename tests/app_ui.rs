@@ -221,7 +221,7 @@ fn photo_by_argument_layers_parameter_and_watertight_stl() {
             && app
                 .messages
                 .back()
-                .is_some_and(|m| m.text.contains("light") || m.text.contains("shading"))
+                .is_some_and(|m| m.text.starts_with("Photo light:") || m.text.contains("does not fit the depth"))
     });
 
     // A parameter through its widget, another by command; the 3D view follows.
@@ -295,11 +295,18 @@ fn dropped_depth_map_without_weights_gives_a_watertight_stl_and_a_fast_3d_update
     harness
         .state_mut()
         .send(Command::ShowDialog(relievo::app::DialogKind::ExportStl));
+    harness.step();
     step_until(
         &mut harness,
-        "the file dialog to give up",
+        "the file dialog to give up with a hint",
         Duration::from_secs(30),
-        |app| !app.jobs.is_running(JobKind::FileDialog),
+        |app| {
+            !app.jobs.is_running(JobKind::FileDialog)
+                && app
+                    .messages
+                    .back()
+                    .is_some_and(|m| m.text.contains("file dialog could not open"))
+        },
     );
 
     // The preview is the 1 M-triangle relief: time a redraw after a parameter change.
@@ -404,12 +411,23 @@ fn settings_persist_with_defaults_for_missing_fields() {
 
 #[test]
 fn snapshot_of_a_depth_map_in_layers_and_3d() {
-    let dir = temp_dir("snapshot");
+    snapshot_depth_map("snapshot", false);
+}
+
+/// The glow renderer's path (3D images read back to the CPU) draws the same picture.
+#[test]
+fn snapshot_with_the_3d_view_read_back() {
+    snapshot_depth_map("snapshot-readback", true);
+}
+
+fn snapshot_depth_map(name: &str, read_back_3d: bool) {
+    let dir = temp_dir(name);
     let depth = dir.join("snapshot_depth.png");
     write_depth(&depth, 160, 120);
     let options = AppOptions {
         photo: Some(depth),
         weights_dir: dir.join("no-weights"),
+        read_back_3d,
         ..Default::default()
     };
     let mut harness = harness(options, [900.0, 460.0]);

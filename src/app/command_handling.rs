@@ -488,13 +488,13 @@ impl RelievoApp {
         let name = doc.name();
         self.preview_key = Some(key);
         self.jobs.cancel(JobKind::Preview);
-        self.spawn(JobKind::Preview, name, move |_| JobOutput::Preview {
-            key,
-            data: Box::new(super::render::prepare_preview(logic::preview_heights(
-                &depth,
-                smoothing,
-                logic::PREVIEW_MAX_SIDE_PX,
-            ))),
+        let current_grid = self.renderer.as_ref().and_then(|r| r.grid_size());
+        self.spawn(JobKind::Preview, name, move |_| {
+            let heights = logic::preview_heights(&depth, smoothing, logic::PREVIEW_MAX_SIDE_PX);
+            JobOutput::Preview {
+                key,
+                data: Box::new(super::render::prepare_preview(&heights, current_grid)),
+            }
         });
     }
 

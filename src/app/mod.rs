@@ -620,7 +620,7 @@ impl RelievoApp {
     fn upload_pending_preview(&mut self) {
         if let (Some(preview), Some(renderer)) = (self.preview_pending.take(), self.renderer.as_mut()) {
             renderer.set_preview(&preview);
-            self.preview_size = Some([preview.heights.width, preview.heights.height]);
+            self.preview_size = Some(preview.size);
         }
     }
 

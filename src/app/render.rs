@@ -35,6 +35,7 @@ use eframe::wgpu::util::DeviceExt;
 
 use super::logic;
 use crate::grid::Grid;
+use half::f16;
 
 const SHADER: &str = include_str!("../../shaders/relief.wgsl");
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -162,8 +163,10 @@ pub struct ReliefRenderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     output: Output,
-    /// Read-back output: the copy in flight and the texture it lands in.
+    /// Read-back output: the copy in flight, the last unmapped buffer (reused while the view
+    /// keeps its size) and the texture images land in.
     pending: Option<PendingReadback>,
+    spare_readback: Option<wgpu::Buffer>,
     readback_texture: Option<egui::TextureHandle>,
     /// Pipelines for one sample (fast) and [`FINAL_SAMPLES`] (final).
     pipeline_fast: wgpu::RenderPipeline,
@@ -334,6 +337,7 @@ impl ReliefRenderer {
             queue,
             output,
             pending: None,
+            spare_readback: None,
             readback_texture: None,
             pipeline_fast,
             pipeline_final,
@@ -424,16 +428,18 @@ impl ReliefRenderer {
 
     /// Uploads new heights, their gradients and (if the grid size changed) the grid.
     pub fn set_preview(&mut self, preview: &PreviewData) {
-        let heights = &preview.heights;
-        let size = [heights.width as u32, heights.height as u32];
-        let height_bytes: Vec<u8> = heights.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let height_view = self.texture_2d("relievo heights", size, wgpu::TextureFormat::R32Float, &height_bytes);
-        let gradient_bytes: Vec<u8> = preview.gradients.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let size = preview.size.map(|v| v as u32);
+        let height_view = self.texture_2d(
+            "relievo heights",
+            size,
+            wgpu::TextureFormat::R32Float,
+            &preview.height_bytes,
+        );
         let gradient_view = self.texture_2d(
             "relievo gradients",
             size,
             wgpu::TextureFormat::Rgba16Float,
-            &gradient_bytes,
+            &preview.gradient_bytes,
         );
         self.bind_group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("relievo relief"),
@@ -457,8 +463,14 @@ impl ReliefRenderer {
                 },
             ],
         }));
-        if self.geometry.as_ref().is_none_or(|g| g.grid != preview.mesh.grid) {
-            self.geometry = Some(self.upload_geometry(&preview.mesh));
+        if self.geometry.as_ref().is_none_or(|g| g.grid != preview.grid) {
+            // The job skips the mesh when this renderer already had its grid; build it here
+            // only if the grid changed since (another preview landed in between).
+            let mesh = match &preview.mesh {
+                Some(mesh) => self.upload_geometry(mesh),
+                None => self.upload_geometry(&grid_mesh(preview.grid[0], preview.grid[1])),
+            };
+            self.geometry = Some(mesh);
         }
         self.geometry_version += 1;
     }
@@ -679,15 +691,19 @@ impl ReliefRenderer {
     }
 
     /// Queues a copy of the target's image into a mappable buffer.
-    fn copy_out(&self, encoder: &mut wgpu::CommandEncoder, target: &Target) -> PendingReadback {
+    fn copy_out(&mut self, encoder: &mut wgpu::CommandEncoder, target: &Target) -> PendingReadback {
         let [w, h] = target.size;
         let bytes_per_row = (4 * w).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("relievo view readback"),
-            size: u64::from(bytes_per_row) * u64::from(h),
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
+        let size = u64::from(bytes_per_row) * u64::from(h);
+        let buffer = match self.spare_readback.take() {
+            Some(spare) if spare.size() == size => spare,
+            _ => self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("relievo view readback"),
+                size,
+                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                mapped_at_creation: false,
+            }),
+        };
         encoder.copy_texture_to_buffer(
             wgpu::TexelCopyTextureInfo {
                 texture: &target.resolved_texture,
@@ -739,6 +755,7 @@ impl ReliefRenderer {
             }
         }
         pending.buffer.unmap();
+        self.spare_readback = Some(pending.buffer);
         if rgba.len() != 4 * w * h {
             return;
         }
@@ -795,19 +812,26 @@ fn uniform_bytes(inputs: &FrameInputs) -> Vec<u8> {
 
 /// Everything the GPU needs for one preview, prepared off the UI thread.
 pub struct PreviewData {
-    /// Heights in 0..1 (see `logic::preview_heights`).
-    pub heights: Grid<f32>,
-    /// Per texel, as f16 bits: x slope, y slope (central differences, height units per texel,
+    /// Texels of the height and gradient textures.
+    pub size: [usize; 2],
+    /// Heights in 0..1 (see `logic::preview_heights`) as `R32Float` texels.
+    height_bytes: Vec<u8>,
+    /// `Rgba16Float` texels: x slope, y slope (central differences, height units per texel,
     /// y down the photo), the Laplacian (convex negative), and 0.
-    gradients: Vec<u16>,
-    pub mesh: GridMesh,
+    gradient_bytes: Vec<u8>,
+    /// Vertices per side of the preview grid.
+    grid: [usize; 2],
+    /// The grid with its levels of detail; `None` when the renderer already had this grid.
+    mesh: Option<GridMesh>,
 }
 
-/// Heights → what [`ReliefRenderer::set_preview`] uploads: the gradient texture and the grid
-/// (at most `logic::PREVIEW_MAX_TRIANGLES` top triangles) with all its levels of detail.
-pub fn prepare_preview(heights: Grid<f32>) -> PreviewData {
+/// Heights → what [`ReliefRenderer::set_preview`] uploads: the texture bytes and, unless
+/// `current_grid` (the renderer's grid) already is it, the grid (at most
+/// `logic::PREVIEW_MAX_TRIANGLES` top triangles) with all its levels of detail.
+pub fn prepare_preview(heights: &Grid<f32>, current_grid: Option<[usize; 2]>) -> PreviewData {
     let (w, h) = (heights.width, heights.height);
-    let mut gradients = Vec::with_capacity(4 * w * h);
+    let f16_bytes = |v: f32| f16::from_f32(v).to_bits().to_le_bytes();
+    let mut gradient_bytes = Vec::with_capacity(8 * w * h);
     for y in 0..h as isize {
         for x in 0..w as isize {
             let at = |dx: isize, dy: isize| heights.get_clamped(x + dx, y + dy);
@@ -815,41 +839,19 @@ pub fn prepare_preview(heights: Grid<f32>) -> PreviewData {
             let slope_x = 0.5 * (at(1, 0) - at(-1, 0));
             let slope_y = 0.5 * (at(0, 1) - at(0, -1));
             let laplacian = at(1, 0) + at(-1, 0) + at(0, 1) + at(0, -1) - 4.0 * centre;
-            gradients.extend([f16_bits(slope_x), f16_bits(slope_y), f16_bits(laplacian), 0]);
+            for v in [slope_x, slope_y, laplacian, 0.0] {
+                gradient_bytes.extend(f16_bytes(v));
+            }
         }
     }
-    let [nx, ny] = logic::preview_grid_size(w, h, logic::PREVIEW_MAX_TRIANGLES);
+    let grid = logic::preview_grid_size(w, h, logic::PREVIEW_MAX_TRIANGLES).map(|n| n.max(2));
     PreviewData {
-        heights,
-        gradients,
-        mesh: grid_mesh(nx, ny),
+        size: [w, h],
+        height_bytes: heights.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        gradient_bytes,
+        grid,
+        mesh: (current_grid != Some(grid)).then(|| grid_mesh(grid[0], grid[1])),
     }
-}
-
-/// IEEE half-precision bits of `v` (round to nearest; overflow to infinity, tiny to zero).
-pub fn f16_bits(v: f32) -> u16 {
-    let bits = v.to_bits();
-    let sign = ((bits >> 16) & 0x8000) as u16;
-    let exponent = ((bits >> 23) & 0xff) as i32;
-    let mantissa = bits & 0x7f_ffff;
-    if exponent == 0xff {
-        return sign | 0x7c00 | if mantissa != 0 { 0x200 } else { 0 };
-    }
-    let e = exponent - 112;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        let shift = 14 - e;
-        if shift > 24 {
-            return sign;
-        }
-        return sign | ((mantissa | 0x80_0000) >> shift) as u16;
-    }
-    let half = ((e as u32) << 10) | (mantissa >> 13);
-    // Round half up on the dropped bits; a carry correctly bumps the exponent.
-    let rounded = half + ((mantissa >> 12) & 1);
-    sign | rounded.min(0x7c00) as u16
 }
 
 /// One level of detail of the grid.
@@ -994,14 +996,21 @@ mod tests {
     }
 
     #[test]
-    fn half_floats() {
-        assert_eq!(f16_bits(1.0), 0x3c00);
-        assert_eq!(f16_bits(-2.0), 0xc000);
-        assert_eq!(f16_bits(0.5), 0x3800);
-        assert_eq!(f16_bits(6.103_515_6e-5), 0x0400);
-        assert_eq!(f16_bits(5.960_464_5e-8), 0x0001);
-        assert_eq!(f16_bits(1e9), 0x7c00);
-        assert_eq!(f16_bits(0.0), 0);
+    fn preview_texels_and_grid_reuse() {
+        // A ramp rising 0.5 per texel: slope 0.5, Laplacian 0, as half floats.
+        let ramp = Grid::from_fn(4, 3, |x, _| 0.5 * x as f32);
+        let p = prepare_preview(&ramp, None);
+        assert_eq!(p.size, [4, 3]);
+        assert_eq!(p.height_bytes.len(), 4 * 4 * 3);
+        let texel = |i: usize| {
+            let t = &p.gradient_bytes[8 * i..8 * i + 8];
+            [0, 2, 4, 6].map(|k| u16::from_le_bytes([t[k], t[k + 1]]))
+        };
+        assert_eq!(texel(4 + 1), [0x3800, 0, 0, 0]);
+        assert_eq!(f16::from_bits(texel(0)[0]).to_f32(), 0.25);
+        let mesh = p.mesh.expect("a new grid is built");
+        assert_eq!(mesh.grid, p.grid);
+        assert!(prepare_preview(&ramp, Some(p.grid)).mesh.is_none());
         assert_eq!(
             uniform_bytes(&FrameInputs {
                 clip_from_world: [[0.0; 4]; 4],
