@@ -87,6 +87,12 @@ impl Grid<f32> {
             })
     }
 
+    /// Values mapped linearly onto 0..1 (min → 0, max → 1); all zeros when constant.
+    pub fn stretched(&self) -> Grid<f32> {
+        let (lo, hi) = self.min_max();
+        self.map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.0 })
+    }
+
     /// Bilinear sample at continuous pixel coordinates (pixel centres at integers),
     /// clamped at the borders.
     pub fn sample_bilinear(&self, x: f32, y: f32) -> f32 {
@@ -122,6 +128,13 @@ mod tests {
         assert_eq!(g.data, vec![0.0, 1.0, 2.0, 10.0, 11.0, 12.0]);
         assert_eq!(g.get(2, 1), 12.0);
         assert_eq!(g.get_clamped(-5, 9), 10.0);
+    }
+
+    #[test]
+    fn stretched_spans_zero_to_one_and_flat_is_zero() {
+        let g = Grid::from_vec(3, 1, vec![2.0f32, 4.0, 3.0]);
+        assert_eq!(g.stretched().data, vec![0.0, 1.0, 0.5]);
+        assert!(Grid::filled(2, 2, 7.0f32).stretched().data.iter().all(|&v| v == 0.0));
     }
 
     #[test]

@@ -238,16 +238,8 @@ impl RelievoApp {
             Command::SetView(view) => self.settings.view = *view,
             Command::ToggleFrameOverlay => self.settings.show_frame_overlay = !self.settings.show_frame_overlay,
             Command::RunNetwork => self.start_inference(),
-            Command::LoadWeights(dir) => {
-                // Remembered across runs unless it is the shipped folder.
-                self.settings.weights_dir = (dir != self.options.weights_dir).then(|| dir.clone());
-                self.load_weights(dir);
-            }
-            Command::UseShippedWeights => {
-                self.settings.weights_dir = None;
-                let dir = self.options.weights_dir.clone();
-                self.load_weights(dir);
-            }
+            Command::LoadWeights(dir) => self.load_weights(dir.clone()),
+            Command::UseShippedWeights => self.load_weights(self.options.weights_dir.clone()),
             Command::CancelJob(JobKind::Training) => self.apply(Command::TrainStop),
             Command::CancelJob(kind) => {
                 if self.jobs.cancel(kind) {
@@ -281,10 +273,7 @@ impl RelievoApp {
             Command::TrainPreview => self.train_preview(),
             Command::SaveTrainedWeights(dir) => self.save_trained_weights(dir),
             Command::UseTrainedWeights => match self.training.best_dir.clone() {
-                Some(dir) => {
-                    self.settings.weights_dir = Some(dir.clone());
-                    self.load_weights(dir);
-                }
+                Some(dir) => self.load_weights(dir),
                 None => self.message(Severity::Warning, "No trained weights yet: start a training run first."),
             },
         }
@@ -687,6 +676,8 @@ impl RelievoApp {
             self.message(Severity::Warning, "Stop the training run before switching weights.");
             return;
         }
+        // Remembered across runs unless it is the shipped folder.
+        self.settings.weights_dir = (dir != self.options.weights_dir).then(|| dir.clone());
         self.weights = WeightsState::Loading;
         let known_device = self.device.clone();
         let d = dir.clone();
@@ -734,7 +725,9 @@ impl RelievoApp {
             &self.egui_ctx,
         ) {
             Ok((label, work)) => {
-                if self.spawn(JobKind::Training, label, move |_| JobOutput::TrainingEnded(work())) {
+                if self.spawn(JobKind::Training, label, move |handle| {
+                    JobOutput::TrainingEnded(work(handle))
+                }) {
                     self.settings.tab = super::Tab::Training;
                 } else {
                     self.training.abandon();

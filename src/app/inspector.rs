@@ -83,8 +83,7 @@ impl DisplayImages {
     /// The depth stretched to its own range (as the relief maps it), in grey and viridis.
     pub fn of_depth(depth: &Grid<f32>) -> Self {
         let (w, h) = (depth.width, depth.height);
-        let (lo, hi) = depth.min_max();
-        let depth = &depth.map(|d| if hi > lo { (d - lo) / (hi - lo) } else { 0.0 });
+        let depth = &depth.stretched();
         Self {
             depth_grey: Some(rgb_image(&layers::depth_grey_rgb(depth), w, h, 3)),
             depth_colour: Some(rgb_image(&layers::depth_colour_rgb(depth), w, h, 3)),

@@ -318,9 +318,7 @@ pub fn preview_heights(depth: &Grid<f32>, smoothing_px: f32, max_side_px: usize)
     } else {
         small
     };
-    let (lo, hi) = smooth.min_max();
-    let range = hi - lo;
-    smooth.map(|v| if range > 0.0 { (v - lo) / range } else { 0.0 })
+    smooth.stretched()
 }
 
 /// Averages `factor × factor` blocks (partial blocks at the right and bottom edges too).

@@ -515,39 +515,25 @@ impl ReliefRenderer {
 
     fn new_target(&self, texture_id: Option<egui::TextureId>, size: [u32; 2], samples: u32) -> Target {
         let texture = |label: &str, format, samples, usage| {
-            self.device
-                .create_texture(&wgpu::TextureDescriptor {
-                    label: Some(label),
-                    size: wgpu::Extent3d {
-                        width: size[0],
-                        height: size[1],
-                        depth_or_array_layers: 1,
-                    },
-                    mip_level_count: 1,
-                    sample_count: samples,
-                    dimension: wgpu::TextureDimension::D2,
-                    format,
-                    usage,
-                    view_formats: &[],
-                })
-                .create_view(&wgpu::TextureViewDescriptor::default())
+            self.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(label),
+                size: wgpu::Extent3d {
+                    width: size[0],
+                    height: size[1],
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: samples,
+                dimension: wgpu::TextureDimension::D2,
+                format,
+                usage,
+                view_formats: &[],
+            })
         };
+        let view = |texture: wgpu::Texture| texture.create_view(&wgpu::TextureViewDescriptor::default());
         let attachment = wgpu::TextureUsages::RENDER_ATTACHMENT;
         let usage = attachment | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC;
-        let resolved_texture = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("relievo view"),
-            size: wgpu::Extent3d {
-                width: size[0],
-                height: size[1],
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: COLOR_FORMAT,
-            usage,
-            view_formats: &[],
-        });
+        let resolved_texture = texture("relievo view", COLOR_FORMAT, 1, usage);
         let resolved = resolved_texture.create_view(&wgpu::TextureViewDescriptor::default());
         let texture_id = match &self.output {
             Output::Native(egui_renderer) => {
@@ -570,9 +556,9 @@ impl ReliefRenderer {
         Target {
             size,
             samples,
-            msaa: (samples > 1).then(|| texture("relievo view msaa", COLOR_FORMAT, samples, attachment)),
+            msaa: (samples > 1).then(|| view(texture("relievo view msaa", COLOR_FORMAT, samples, attachment))),
             resolved,
-            depth: texture("relievo view depth", DEPTH_FORMAT, samples, attachment),
+            depth: view(texture("relievo view depth", DEPTH_FORMAT, samples, attachment)),
             resolved_texture,
             texture_id,
         }
@@ -596,10 +582,17 @@ impl ReliefRenderer {
                 return self.shown.map(|id| (id, Drawn::Pending));
             }
         }
-        let geometry = self.geometry.as_ref()?;
-        let levels = geometry.levels.len();
         let size_px = [size_px[0].clamp(1, 8192), size_px[1].clamp(1, 8192)];
-        let key = (*inputs, size_px, self.geometry_version);
+        // The fast image's detail level is not part of what is shown: releasing a drag
+        // changes it but must go straight to the final image.
+        let key = (
+            FrameInputs {
+                level_fast: 0,
+                ..*inputs
+            },
+            size_px,
+            self.geometry_version,
+        );
         if self.last_final.as_ref() == Some(&key) {
             return self.shown.map(|id| (id, Drawn::Unchanged));
         }
@@ -620,6 +613,7 @@ impl ReliefRenderer {
         let (Some(geometry), Some(bind_group)) = (&self.geometry, &self.bind_group) else {
             return None;
         };
+        let levels = geometry.levels.len();
         self.queue.write_buffer(&self.uniforms, 0, &uniform_bytes(inputs));
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("relievo relief"),

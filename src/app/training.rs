@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RelievoApp;
 use super::command_handling::{Command, DialogKind};
-use super::jobs::JobKind;
+use super::jobs::{JobHandle, JobKind};
 use super::logic;
 use crate::grid::Grid;
 use crate::layers;
@@ -259,7 +259,7 @@ impl Default for TrainingState {
     }
 }
 
-type TrainWork = Box<dyn FnOnce() -> Result<(), String> + Send>;
+type TrainWork = Box<dyn FnOnce(&JobHandle) -> Result<(), String> + Send>;
 
 impl TrainingState {
     pub fn is_active(&self) -> bool {
@@ -315,8 +315,11 @@ impl TrainingState {
         self.out_dir = Some(out.clone());
         let label = format!("{} into {}", if resume { "resume" } else { "train" }, out.display());
         let ctx = ctx.clone();
-        let work: TrainWork = Box::new(move || {
+        let work: TrainWork = Box::new(move |handle| {
             let result = train::run(config, resume, &device.device, &control, |event| {
+                if let TrainEvent::Step { step, total_steps, .. } = &event {
+                    handle.set_progress(*step as f32 / (*total_steps).max(1) as f32);
+                }
                 let _ = tx.send(event);
                 ctx.request_repaint();
             });
@@ -501,13 +504,9 @@ pub fn predict_preview(
                 was_grey: false,
             };
             let predicted = net::predict(&weights, &photo, device, &options);
-            let (lo, hi) = predicted.depth.min_max();
-            let stretched = predicted
-                .depth
-                .map(|d| if hi > lo { (d - lo) / (hi - lo) } else { 0.0 });
             let mut images = vec![("photo", rgb8(&photo))];
             images.push(("depth (truth)", grey(&sample.height)));
-            images.push(("depth (predicted)", grey(&stretched)));
+            images.push(("depth (predicted)", grey(&predicted.depth.stretched())));
             images.push(("edges (truth)", layers::edges_rgb(&sample.edges)));
             images.push(("edges (predicted)", layers::edges_rgb(&predicted.edges)));
             if let Some(s) = &sample.semantics {

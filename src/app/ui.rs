@@ -465,16 +465,7 @@ fn status_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 },
                 elapsed
             );
-            let progress = match job.kind {
-                // The run reports its steps as events, not through the job handle.
-                JobKind::Training => app
-                    .training
-                    .history
-                    .last()
-                    .map(|p| p.step as f32 / app.training.total_steps.max(1) as f32),
-                _ => job.handle.progress(),
-            };
-            match progress {
+            match job.handle.progress() {
                 Some(p) => {
                     ui.add(egui::ProgressBar::new(p).desired_width(90.0).show_percentage());
                 }

@@ -123,22 +123,23 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let delta = response.drag_delta();
     if primary {
         app.camera.orbit(delta.x, delta.y);
+        app.camera_moved = true;
     }
     if secondary || middle {
         app.camera.pan(delta.x, delta.y, rect.height());
+        app.camera_moved = true;
     }
     if response.hovered() {
         let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
         let factor = (scroll * 0.002).exp() * pinch;
         if (factor - 1.0).abs() > 1e-4 {
             app.camera.zoom(factor);
+            app.camera_moved = true;
         }
     }
     if response.double_clicked() {
         app.camera.fit_to(size, aspect);
         app.camera_moved = false;
-    } else if primary || secondary || middle || (response.hovered() && ui.input(|i| i.smooth_scroll_delta.y != 0.0)) {
-        app.camera_moved = true;
     }
     let interacting = primary || secondary || middle || ui.ctx().dragged_id().is_some();
 

@@ -299,8 +299,7 @@ pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
         [r, g, b].map(|v| (v + noise_sigma * noise_rng.normal()).clamp(0.0, 1.0))
     });
     // Relative heights: renormalise the crop to 0..1.
-    let (lo, hi) = height.min_max();
-    let height = height.map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.0 });
+    let height = height.stretched();
     Sample {
         semantics: sample
             .semantics
