@@ -291,10 +291,14 @@ fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
     write_relief(&depth, out, args)
 }
 
+/// `--weights`, else the shipped model.
+fn weights_dir(net: &NetArgs) -> PathBuf {
+    net.weights.clone().unwrap_or_else(net::weights::default_dir)
+}
+
 fn load_weights(net: &NetArgs) -> Result<(Weights, ComputeDevice)> {
     let dev = device::select(net.device)?;
-    let dir = net.weights.clone().unwrap_or_else(net::weights::default_dir);
-    let weights = net::weights::load(&dir, &dev.device)?;
+    let weights = net::weights::load(&weights_dir(net), &dev.device)?;
     Ok((weights, dev))
 }
 
@@ -534,6 +538,7 @@ fn model_info_cmd(net: &NetArgs) -> Result<()> {
     use burn::module::Module;
     let (weights, _) = load_weights(net)?;
     let c = &weights.config;
+    println!("folder         {}", weights_dir(net).display());
     println!("parameters     {}", weights.model.num_params());
     println!("GFLOPs / 512²  {:.2}", c.flops(512, 512) as f64 / 1e9);
     println!(

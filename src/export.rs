@@ -186,6 +186,8 @@ pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Resul
         .and_then(|()| out.flush())
         .map_err(|source| io_error(path, source))?;
     drop(out);
+    // On disk before the rename, so a crash cannot leave an empty file under the name.
+    file.as_file().sync_all().map_err(|source| io_error(path, source))?;
     file.persist(path).map_err(|e| io_error(path, e.error))?;
     Ok(())
 }

@@ -99,6 +99,35 @@ fn eval_json_is_pure_json_with_the_benchmark_scores() {
     assert!(rmse.is_finite() && (0.0..=100.0).contains(&rmse), "{rmse}");
 }
 
+/// An installed binary (`PREFIX/bin/relievo`) finds the weights installed beside it in
+/// `PREFIX/share/relievo/models/default`, before the source tree it was built from.
+#[test]
+fn installed_binary_finds_the_weights_beside_it() {
+    let prefix = tempfile::tempdir().unwrap();
+    let bin = prefix.path().join("bin/relievo");
+    let models = prefix.path().join("share/relievo/models/default");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_relievo"), &bin).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    for file in ["model.bpk", "config.json"] {
+        std::fs::copy(shipped.join(file), models.join(file)).unwrap();
+    }
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shipped.join("meta.json")).unwrap()).unwrap();
+    meta["working_side_px"] = 123.into();
+    std::fs::write(models.join("meta.json"), meta.to_string()).unwrap();
+
+    let out = Command::new(&bin)
+        .args(["model-info", "--device", "cpu"])
+        .env_remove("RELIEVO_MODELS")
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("working side   123 px"), "{stdout}");
+}
 #[test]
 fn help_lists_every_command() {
     let (ok, stdout, _) = relievo(&["--help"]);

@@ -203,19 +203,21 @@ pub fn save(
     Ok(())
 }
 
-/// The weights shipped with relievo: `$RELIEVO_MODELS/default`, else `models/default`
-/// beside the executable's crate (development) or the installed share folder.
+/// The weights shipped with relievo, first found of: `$RELIEVO_MODELS/default`;
+/// `share/relievo/models/default` beside the executable's `bin/` (an install under
+/// `/usr`, `/usr/local` or `~/.local`); `models/default` in the source tree the binary
+/// was built from; `/usr/share/relievo/models/default`.
 pub fn default_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("RELIEVO_MODELS") {
         return PathBuf::from(dir).join("default");
     }
-    let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default"),
-        PathBuf::from("/usr/share/relievo/models/default"),
-    ];
-    candidates
-        .iter()
+    let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    let beside_bin = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("share/relievo/models/default")));
+    beside_bin
+        .into_iter()
+        .chain([source_tree.clone(), PathBuf::from("/usr/share/relievo/models/default")])
         .find(|p| p.is_dir())
-        .cloned()
-        .unwrap_or_else(|| candidates[0].clone())
+        .unwrap_or(source_tree)
 }
