@@ -110,7 +110,9 @@ fn installed_binary_finds_the_weights_beside_it() {
     std::fs::create_dir_all(&models).unwrap();
     let built = env!("CARGO_BIN_EXE_relievo");
     // A hard link is an install as far as the binary can tell, and spares a 150 MB copy.
-    std::fs::hard_link(built, &bin).or_else(|_| std::fs::copy(built, &bin).map(drop)).unwrap();
+    std::fs::hard_link(built, &bin)
+        .or_else(|_| std::fs::copy(built, &bin).map(drop))
+        .unwrap();
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
     for file in ["model.bpk", "config.json"] {
         std::fs::copy(shipped.join(file), models.join(file)).unwrap();
@@ -130,6 +132,7 @@ fn installed_binary_finds_the_weights_beside_it() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("working side   123 px"), "{stdout}");
 }
+
 #[test]
 fn help_lists_every_command() {
     let (ok, stdout, _) = relievo(&["--help"]);
