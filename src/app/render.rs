@@ -530,11 +530,11 @@ impl ReliefRenderer {
                 view_formats: &[],
             })
         };
-        let view = |texture: wgpu::Texture| texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let view = |texture: &wgpu::Texture| texture.create_view(&wgpu::TextureViewDescriptor::default());
         let attachment = wgpu::TextureUsages::RENDER_ATTACHMENT;
         let usage = attachment | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC;
         let resolved_texture = texture("relievo view", COLOR_FORMAT, 1, usage);
-        let resolved = resolved_texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let resolved = view(&resolved_texture);
         let texture_id = match &self.output {
             Output::Native(egui_renderer) => {
                 let mut egui_renderer = egui_renderer.write();
@@ -556,9 +556,9 @@ impl ReliefRenderer {
         Target {
             size,
             samples,
-            msaa: (samples > 1).then(|| view(texture("relievo view msaa", COLOR_FORMAT, samples, attachment))),
+            msaa: (samples > 1).then(|| view(&texture("relievo view msaa", COLOR_FORMAT, samples, attachment))),
             resolved,
-            depth: view(texture("relievo view depth", DEPTH_FORMAT, samples, attachment)),
+            depth: view(&texture("relievo view depth", DEPTH_FORMAT, samples, attachment)),
             resolved_texture,
             texture_id,
         }

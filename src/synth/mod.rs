@@ -10,7 +10,6 @@
 
 pub mod carve;
 pub mod degrade;
-
 pub mod layout;
 pub mod noise;
 pub mod render;
