@@ -3,7 +3,7 @@
 # synthetic relief world with the same seed and steps, then scored on a benchmark folder
 # (`relievo eval`: score_depth.py's aligned metrics) beside its best synthetic validation.
 #
-#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (about 8 min per arm on 2 CPU cores)
+#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (about 6 min per arm on 2 CPU cores)
 #
 # Arms whose log says they finished are not retrained; an interrupted arm resumes from its
 # checkpoint (written every 100 steps and on Ctrl-C).
@@ -23,6 +23,7 @@ arms=(
     "exp3s4|Exp 3, seed 4 (noise check)|--seed 4"
     "exp5|Exp 5: fixed k = 1|--seed 3 --no-dynamic-k"
     "exp3vn|Exp 3 + seed 002 virtual normal|--seed 3 --virtual-normal 1"
+    "exp3silog|Exp 3 with seed 000's SILog depth term|--seed 3 --depth-term silog"
 )
 for arm in "${arms[@]}"; do
     IFS='|' read -r name _ flags <<<"$arm"

@@ -68,10 +68,13 @@ enum Command {
         #[command(flatten)]
         net: NetArgs,
     },
-    /// Describe the weights: parameters, FLOPs per 512² image, configuration, provenance.
+    /// Describe the weights: parameters, FLOPs per 512² image, configuration, provenance;
+    /// with --bench-train, time training steps of their network on the CPU.
     ModelInfo {
         #[command(flatten)]
         net: NetArgs,
+        #[command(flatten)]
+        bench: BenchArgs,
     },
     /// Write synthetic relief samples in the dataset layout.
     Synth {
@@ -144,6 +147,28 @@ struct NetArgs {
     max_side: Option<usize>,
 }
 
+#[derive(Args, Debug, Clone)]
+struct BenchArgs {
+    /// Time full training steps (forward, loss, backward, Adam) on the CPU: samples/s
+    /// and effective GFLOP/s.
+    #[arg(long)]
+    bench_train: bool,
+    /// With --bench-train: also time each convolution alone (where the time goes).
+    #[arg(long)]
+    layers: bool,
+    /// Training crop side, px (default: the one the weights were trained at).
+    #[arg(long)]
+    crop: Option<usize>,
+    #[arg(long, default_value_t = TrainConfig::default().batch)]
+    batch: usize,
+    /// Timed steps (after one warm-up step); the median is reported.
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Args, Debug)]
 struct TrainArgs {
     /// Dataset folder (images/, depth/, optional semantics/, edges/).
@@ -155,23 +180,28 @@ struct TrainArgs {
     /// Start from these weights (fine-tuning).
     #[arg(long)]
     init: Option<PathBuf>,
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
     epochs: usize,
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = TrainConfig::default().steps_per_epoch)]
     steps_per_epoch: usize,
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = TrainConfig::default().batch)]
     batch: usize,
-    #[arg(long, default_value_t = 160)]
+    /// Training crop side, px (a multiple of the network's size multiple, 32 by default).
+    #[arg(long, default_value_t = TrainConfig::default().crop_px)]
     crop: usize,
     /// OneCycle maximum learning rate.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = TrainConfig::default().lr)]
     lr: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = TrainConfig::default().checkpoint_every)]
     checkpoint_every: usize,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = TrainConfig::default().val_count)]
     val_count: usize,
+    /// Main depth term: aligned (height, scale/shift-invariant, with slopes) or
+    /// silog (seed 000's, for the ablations).
+    #[arg(long, default_value = "aligned", value_parser = ["aligned", "silog"])]
+    depth_term: String,
     /// Edge representation (seed 000's Exp 1–4).
     #[arg(long, value_enum, default_value_t = EdgeArg::MultiClass)]
     edge_mode: EdgeArg,
@@ -231,7 +261,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(args)) => train_cmd(args),
         Some(Command::Eval { data, json, net }) => eval_cmd(&data, json, &net),
         Some(Command::Synth { out, count, size, seed }) => synth_cmd(&out, count, size, seed),
-        Some(Command::ModelInfo { net }) => model_info_cmd(&net),
+        Some(Command::ModelInfo { net, bench }) => model_info_cmd(&net, &bench),
     }
 }
 
@@ -363,6 +393,10 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     model.seg_depth_attention = a.seg_attention;
     model.edge_weighted_decoder = a.edge_weighted_decoder;
     model.loss.dynamic_k = !a.no_dynamic_k;
+    model.loss.depth_term = match a.depth_term.as_str() {
+        "silog" => net::DepthTerm::Silog,
+        _ => net::DepthTerm::Aligned,
+    };
     model.loss.point_cloud = a.point_cloud;
     model.loss.virtual_normal = a.virtual_normal;
     model.loss.gradient = a.gradient;
@@ -534,24 +568,102 @@ fn synth_cmd(out: &Path, count: usize, size: usize, seed: u64) -> Result<()> {
     Ok(())
 }
 
-fn model_info_cmd(net: &NetArgs) -> Result<()> {
+fn model_info_cmd(net: &NetArgs, bench: &BenchArgs) -> Result<()> {
     use burn::module::Module;
     let (weights, _) = load_weights(net)?;
     let c = &weights.config;
+    let p = &weights.meta.provenance;
+    let bench_result = if bench.bench_train {
+        // The crop the weights were trained at: their working side × the mean crop fraction.
+        let multiple = c.size_multiple();
+        let crop = bench.crop.unwrap_or_else(|| {
+            let side = weights.meta.working_side_px as f32 * train::data::MEAN_CROP_FRACTION;
+            ((side / multiple as f32).round() as usize).max(1) * multiple
+        });
+        train::bench::check(c, crop, bench.batch, bench.steps).map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "timing {} training steps at batch {} × {crop}² on the CPU…",
+            bench.steps, bench.batch
+        );
+        let result = train::bench::bench_train(
+            c,
+            crop,
+            bench.batch,
+            bench.steps,
+            bench.layers,
+            &burn::tensor::Device::flex(),
+        )
+        .map_err(anyhow::Error::msg)?;
+        Some(result)
+    } else {
+        None
+    };
+    if bench.json {
+        let info = serde_json::json!({
+            "folder": weights_dir(net),
+            "parameters": weights.model.num_params(),
+            "gflops_per_image_512": c.flops(512, 512) as f64 / 1e9,
+            "config": c,
+            "working_side_px": weights.meta.working_side_px,
+            "provenance": p,
+            "bench_train": bench_result,
+        });
+        let mut info = info;
+        if let Some(b) = &bench_result {
+            info["train_samples_per_s"] = b.train_samples_per_s.into();
+            info["train_gflops_per_s"] = b.train_gflops_per_s.into();
+        }
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
     println!("folder         {}", weights_dir(net).display());
     println!("parameters     {}", weights.model.num_params());
     println!("GFLOPs / 512²  {:.2}", c.flops(512, 512) as f64 / 1e9);
     println!(
-        "encoder        {:?}   edge detectors {:?}   edge mode {:?}",
-        c.encoder_channels, c.edge_channels, c.edge_mode
+        "encoder        {:?}   edge detectors {:?}   edge mode {:?}   unshuffle {}",
+        c.encoder_channels, c.edge_channels, c.edge_mode, c.pixel_unshuffle
     );
+    println!("depth term     {:?}", c.loss.depth_term);
     println!("working side   {} px", weights.meta.working_side_px);
-    let p = &weights.meta.provenance;
     println!(
         "trained on     {} ({} steps, {:.1} h)",
         p.data,
         p.steps,
         p.wall_time_secs / 3600.0
     );
+    if let Some(b) = bench_result {
+        println!(
+            "training step  batch {} × {}²: {:.3} s (median of {}), {:.2} samples/s, {:.1} GFLOP/s effective ({:.2} GFLOPs forward per crop)",
+            b.batch, b.crop_px, b.step_secs, b.steps, b.train_samples_per_s, b.train_gflops_per_s, b.gflops_per_crop
+        );
+        if !b.layers.is_empty() {
+            let total: f64 = b.layers.iter().map(|l| l.secs).sum();
+            println!(
+                "convolutions alone: {:.3} s of the {:.3} s step ({:.0} %); slowest first:",
+                total,
+                b.step_secs,
+                100.0 * total / b.step_secs
+            );
+            let mut layers = b.layers.clone();
+            layers.sort_by(|a, b| b.secs.total_cmp(&a.secs));
+            for l in &layers {
+                let x = &l.layer;
+                println!(
+                    "  {:<24} {:>4}→{:<4} {}×{} s{} d{} at {:>3}×{:<3} {:>7.1} ms {:>6.1} GFLOP/s",
+                    x.name,
+                    x.channels_in,
+                    x.channels_out,
+                    x.kernel,
+                    x.kernel,
+                    x.stride,
+                    x.dilation,
+                    x.width,
+                    x.height,
+                    l.secs * 1e3,
+                    l.gflops_per_s
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -99,6 +99,25 @@ fn eval_json_is_pure_json_with_the_benchmark_scores() {
     assert!(rmse.is_finite() && (0.0..=100.0).contains(&rmse), "{rmse}");
 }
 
+#[test]
+fn bench_train_reports_throughput_as_json_and_refuses_a_bad_crop() {
+    let (ok, stdout, err) = relievo(&[
+        "model-info", "--device", "cpu", "--bench-train", "--layers", "--crop", "32", "--batch", "1", "--steps", "1",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
+    for key in ["train_samples_per_s", "train_gflops_per_s", "gflops_per_image_512"] {
+        let x = v[key].as_f64().unwrap_or(f64::NAN);
+        assert!(x.is_finite() && x > 0.0, "{key}: {x}");
+    }
+    let layers = v["bench_train"]["layers"].as_array().unwrap();
+    assert!(layers.iter().any(|l| l["name"] == "stem.a"), "per-layer times name the layers");
+
+    let (ok, _, err) = relievo(&["model-info", "--device", "cpu", "--bench-train", "--crop", "40"]);
+    assert!(!ok && err.trim().lines().count() == 1 && err.contains("multiple of"), "{err}");
+}
+
 /// An installed binary (`PREFIX/bin/relievo`) finds the weights installed beside it in
 /// `PREFIX/share/relievo/models/default`, before the source tree it was built from.
 #[test]

@@ -21,7 +21,7 @@ use super::jobs::{JobHandle, JobKind};
 use super::logic;
 use crate::grid::Grid;
 use crate::layers;
-use crate::net::{self, ComputeDevice, EdgeMode, InferOptions, LossConfig, MultiTaskConfig};
+use crate::net::{self, ComputeDevice, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTaskConfig};
 use crate::photo::Photo;
 use crate::train::data::{DatasetReport, Source};
 use crate::train::{self, TrainConfig, TrainControl, TrainEvent};
@@ -43,6 +43,7 @@ pub struct LossWeights {
     pub lambda_k: f64,
     pub lambda_e: f64,
     pub lambda_d: f64,
+    pub depth_term: DepthTerm,
     pub dynamic_k: bool,
     pub point_cloud: f64,
     pub virtual_normal: f64,
@@ -64,6 +65,7 @@ impl Default for LossWeights {
             lambda_k: l.lambda_k,
             lambda_e: l.lambda_e,
             lambda_d: l.lambda_d,
+            depth_term: l.depth_term,
             dynamic_k: l.dynamic_k,
             point_cloud: l.point_cloud,
             virtual_normal: l.virtual_normal,
@@ -74,7 +76,7 @@ impl Default for LossWeights {
     }
 }
 
-/// The training form (persisted). Defaults are `TrainConfig::default()`, i.e. seed 000's.
+/// The training form (persisted). Defaults are `TrainConfig::default()`: the recipe of the shipped model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainSettings {
@@ -138,6 +140,7 @@ impl TrainSettings {
             lambda_k: l.lambda_k,
             lambda_e: l.lambda_e,
             lambda_d: l.lambda_d,
+            depth_term: l.depth_term,
             dynamic_k: l.dynamic_k,
             point_cloud: l.point_cloud,
             virtual_normal: l.virtual_normal,
@@ -675,6 +678,15 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             ui.label("dynamic k");
             ui.checkbox(&mut l.dynamic_k, "");
             ui.end_row();
+            ui.label("depth term");
+            egui::ComboBox::from_id_salt("depth_term")
+                .selected_text(depth_term_label(l.depth_term))
+                .show_ui(ui, |ui| {
+                    for term in [DepthTerm::Aligned, DepthTerm::Silog] {
+                        ui.selectable_value(&mut l.depth_term, term, depth_term_label(term));
+                    }
+                });
+            ui.end_row();
         });
         egui::CollapsingHeader::new("Extra terms (seeds 002, 004)").show(ui, |ui| {
             egui::Grid::new("train_loss_extra").num_columns(2).show(ui, |ui| {
@@ -692,7 +704,7 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 }
             });
         });
-        if ui.button("Reset to seed 000's defaults").clicked() {
+        if ui.button("Reset to the defaults").clicked() {
             s = TrainSettings {
                 data: s.data.clone(),
                 out: s.out.clone(),
@@ -709,6 +721,13 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     });
     if s != app.settings.train {
         app.send(Command::SetTrainSettings(Box::new(s)));
+    }
+}
+
+fn depth_term_label(term: DepthTerm) -> &'static str {
+    match term {
+        DepthTerm::Aligned => "aligned height + slopes",
+        DepthTerm::Silog => "SILog (seed 000)",
     }
 }
 

@@ -1,6 +1,11 @@
 //! `MultiTaskConfig`: every switch of the network and its loss in one burn `Config`,
 //! saved as `config.json` beside the weights. Defaults are seed 000's best setting
-//! (Exp 3: multi-class soft edges, dynamic k) with its loss weights.
+//! (Exp 3: multi-class soft edges, dynamic k) with its loss weights, except where
+//! measurements on this project said otherwise: the depth term (height, not SILog on
+//! depth) and the shape of the network (wide layers at half resolution, which burn's
+//! CPU backend runs ten times faster per FLOP than narrow full-resolution ones).
+//! [`MultiTaskConfig::legacy`] says what a `config.json` written before a field existed
+//! meant.
 
 use burn::config::Config;
 use serde::{Deserialize, Serialize};
@@ -28,6 +33,20 @@ impl EdgeMode {
             EdgeMode::Binary | EdgeMode::Continuous => 1,
         }
     }
+}
+
+/// The main depth term of eq. 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum DepthTerm {
+    /// Seed 000's SILog (eqs. 3–4) on heights mapped to 1..255. Seed 000 regresses
+    /// depth, where the floor is the far value; on height its log weights an error at
+    /// the floor ~64,000× more than at the top, so under doubt it predicts floor.
+    Silog,
+    /// Linear in height and blind to its scale and shift ([`super::loss::aligned_loss`]:
+    /// standardized heights and their slopes at four scales), plus a tenth of the plain
+    /// height L1 that keeps the output inside 0..1.
+    #[default]
+    Aligned,
 }
 
 /// Loss weights and the optional terms of seeds 002 and 004.
@@ -72,7 +91,11 @@ pub struct LossConfig {
     /// Seed 004: L1 of depth gradients, weight (0 = off).
     #[config(default = 0.0)]
     pub gradient: f64,
-    /// Scale- and shift-invariant height + multi-scale gradient term, weight (0 = off).
+    /// The main depth term (weighted by β).
+    #[config(default = "DepthTerm::Aligned")]
+    pub depth_term: DepthTerm,
+    /// Extra scale- and shift-invariant height + multi-scale slope term on top of the
+    /// main depth term, weight (0 = off).
     #[config(default = 0.0)]
     pub aligned: f64,
     /// Seed 004: edge-aware depth L1 weighted by the true soft-edge strength (0 = off).
@@ -83,12 +106,23 @@ pub struct LossConfig {
 /// The network and its loss. `init` builds the model on a device.
 #[derive(Config, Debug, PartialEq)]
 pub struct MultiTaskConfig {
-    /// Channels of the encoder stages at 1, 1/2, 1/4, 1/8, 1/16 resolution.
-    #[config(default = "[12, 16, 24, 32, 48]")]
+    /// Channels of the five encoder stages, the first at 1/`pixel_unshuffle` of the
+    /// input resolution, each next one at half the previous.
+    #[config(default = "[48, 96, 128, 160, 192]")]
     pub encoder_channels: [usize; 5],
-    /// Channels of each soft-edge detector's four blocks (its F1..F4 at 1, 1/2, 1/4, 1/8).
-    #[config(default = "[6, 8, 12, 16]")]
+    /// Channels of each soft-edge detector's four blocks (its F1..F4), the first at
+    /// 1/`pixel_unshuffle` of the input resolution.
+    #[config(default = "[32, 48, 64, 64]")]
     pub edge_channels: [usize; 4],
+    /// The photo is folded into `f × f` pixel blocks (pixel unshuffle, f² × 3 channels)
+    /// before the first convolution and the outputs unfolded back (pixel shuffle), so
+    /// no convolution runs at full resolution. 1 = the first stage at full resolution.
+    #[config(default = 2)]
+    pub pixel_unshuffle: usize,
+    /// Bilinear resizes inside the network map pixel centres (half-pixel, as the
+    /// stride-2 encoder samples them); false = burn's corner-aligned default.
+    #[config(default = true)]
+    pub half_pixel_resize: bool,
     #[config(default = "EdgeMode::MultiClass")]
     pub edge_mode: EdgeMode,
     /// Seed 004: semantic decoder features gate the depth decoder (guided attention).
@@ -99,4 +133,27 @@ pub struct MultiTaskConfig {
     pub edge_weighted_decoder: bool,
     #[config(default = "LossConfig::new()")]
     pub loss: LossConfig,
+}
+
+impl MultiTaskConfig {
+    /// What a `config.json` meant before a field existed: its missing fields take
+    /// these values (the shape and loss of the stage-1..3 networks), not today's defaults.
+    pub fn legacy() -> Self {
+        Self {
+            encoder_channels: [12, 16, 24, 32, 48],
+            edge_channels: [6, 8, 12, 16],
+            pixel_unshuffle: 1,
+            half_pixel_resize: false,
+            loss: LossConfig {
+                depth_term: DepthTerm::Silog,
+                ..LossConfig::new()
+            },
+            ..Self::new()
+        }
+    }
+
+    /// Input sides must be multiples of this (the unshuffle, then four stride-2 stages).
+    pub fn size_multiple(&self) -> usize {
+        self.pixel_unshuffle.max(1) * 16
+    }
 }

@@ -1,12 +1,13 @@
-//! Photo → [`Layers`]: resize to the working resolution, normalise, pad to a
-//! multiple of 16, run the network (in overlapping tiles when the image exceeds the
-//! tile size), and bring the layers back to the photo's full resolution.
+//! Photo → [`Layers`]: shrink to the working resolution (low-pass filtered first, so a
+//! large scan does not alias its grain), normalise, pad to the network's size multiple,
+//! run the network (in overlapping tiles when the image exceeds the tile size), and
+//! bring the layers back to the photo's full resolution.
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::config::EdgeMode;
-use super::model::{MultiTaskNet, SIZE_MULTIPLE_PX, edge_strength};
+use super::model::{MultiTaskNet, edge_strength};
 use super::weights::{Weights, WeightsMeta};
 use crate::grid::Grid;
 use crate::layers::Layers;
@@ -41,10 +42,10 @@ struct Maps {
     edges: Vec<Grid<f32>>,
 }
 
-fn photo_tensor(photo: &Grid<[f32; 3]>, meta: &WeightsMeta, device: &Device) -> Tensor<4> {
+fn photo_tensor(photo: &Grid<[f32; 3]>, meta: &WeightsMeta, multiple: usize, device: &Device) -> Tensor<4> {
     let (w, h) = (photo.width, photo.height);
-    let pw = w.div_ceil(SIZE_MULTIPLE_PX) * SIZE_MULTIPLE_PX;
-    let ph = h.div_ceil(SIZE_MULTIPLE_PX) * SIZE_MULTIPLE_PX;
+    let pw = w.div_ceil(multiple) * multiple;
+    let ph = h.div_ceil(multiple) * multiple;
     let mut data = vec![0f32; 3 * pw * ph];
     for c in 0..3 {
         for y in 0..ph {
@@ -68,7 +69,7 @@ fn to_grids(t: Tensor<4>, w: usize, h: usize) -> Vec<Grid<f32>> {
 
 fn run(model: &MultiTaskNet, photo: &Grid<[f32; 3]>, meta: &WeightsMeta, device: &Device) -> Maps {
     let (w, h) = (photo.width, photo.height);
-    let out = model.forward(photo_tensor(photo, meta, device));
+    let out = model.forward(photo_tensor(photo, meta, model.size_multiple(), device));
     let semantics = to_grids(burn::tensor::activation::softmax(out.semantics, 1), w, h);
     let edges = match (out.edges_photo, model.edge_mode()) {
         (Some(e), EdgeMode::MultiClass) => to_grids(burn::tensor::activation::softmax(e, 1), w, h),
@@ -124,7 +125,7 @@ fn run_tiled(
     if w <= opts.tile_px && h <= opts.tile_px {
         return run(model, photo, meta, device);
     }
-    let tile = opts.tile_px.max(2 * opts.overlap_px + SIZE_MULTIPLE_PX);
+    let tile = opts.tile_px.max(2 * opts.overlap_px + model.size_multiple());
     let mut depth = Grid::filled(w, h, 0.0f32);
     let mut weight = Grid::filled(w, h, 0.0f32);
     let mut semantics: Vec<Grid<f32>> = Vec::new();
@@ -212,8 +213,22 @@ fn argmax(maps: &[Grid<f32>], width: usize, height: usize) -> Grid<u8> {
     })
 }
 
-fn resize_rgb(photo: &Grid<[f32; 3]>, width: usize, height: usize) -> Grid<[f32; 3]> {
-    let channel = |c: usize| photo.map(|p| p[c]).resized(width, height);
+/// Shrinks (or enlarges) `photo` to `width × height`. A shrink by a factor s is low-pass
+/// filtered first by a Gaussian of variance (s² − 1)/6, which turns the bilinear sampling
+/// that follows into a tent filter s pixels wide: no aliasing, and the same kernel the
+/// training crops are resampled with at s ≤ 1.
+pub fn resize_rgb(photo: &Grid<[f32; 3]>, width: usize, height: usize) -> Grid<[f32; 3]> {
+    let shrink = (photo.width as f32 / width as f32).max(photo.height as f32 / height as f32);
+    let sigma_px = ((shrink * shrink - 1.0).max(0.0) / 6.0).sqrt();
+    let channel = |c: usize| {
+        let plane = photo.map(|p| p[c]);
+        let plane = if sigma_px > 0.3 {
+            crate::filter::blur(&plane, sigma_px)
+        } else {
+            plane
+        };
+        plane.resized(width, height)
+    };
     let (r, g, b) = (channel(0), channel(1), channel(2));
     Grid::from_fn(width, height, |x, y| [r.get(x, y), g.get(x, y), b.get(x, y)])
 }
@@ -253,6 +268,16 @@ pub fn predict(weights: &Weights, photo: &Photo, device: &Device, opts: &InferOp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shrunk_photo_does_not_alias_its_grain() {
+        // A one-pixel checkerboard shrunk 5×: grain finer than the new pixels must
+        // average out to grey, not come back as a coarse false pattern.
+        let fine = Grid::from_fn(400, 400, |x, y| [((x + y) % 2) as f32; 3]);
+        let small = resize_rgb(&fine, 80, 80);
+        let (lo, hi) = small.map(|p| p[0]).min_max();
+        assert!(lo > 0.4 && hi < 0.6, "{lo}..{hi}");
+    }
 
     #[test]
     fn tiles_cover_the_axis_with_overlap() {

@@ -1,6 +1,9 @@
 //! The dynamic edge-enhanced loss of seed 000 (eqs. 1–11), with the optional depth
 //! terms of seeds 002 and 004 behind their weights in [`LossConfig`].
 //!
+//! The depth term is [`DepthTerm::Aligned`] by default (linear in height, blind to
+//! scale and shift); seed 000's SILog stays as [`DepthTerm::Silog`] for the ablations.
+//!
 //! Conventions: heights are in 0..1 (1 = most raised). SILog (eqs. 3–4) compares
 //! heights mapped to 1..255 (`d = 1 + 254·h`), the paper's 0–255 depth range kept off
 //! zero. Soft-edge differences (eq. 7, eq. 11) are measured in class units (0..5).
@@ -13,7 +16,7 @@ use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
 
-use super::config::{EdgeMode, LossConfig};
+use super::config::{DepthTerm, EdgeMode, LossConfig};
 use super::model::{MultiTaskOutput, edge_strength};
 use crate::labels::EDGE_CLASSES;
 
@@ -244,10 +247,26 @@ pub fn edge_aware_loss(pred: Tensor<4>, truth: Tensor<4>, edge_one_hot: Tensor<4
     ((pred - truth).abs() * continuous_label(edge_one_hot)).mean()
 }
 
+/// Weight of the plain height L1 inside [`DepthTerm::Aligned`]: enough to keep the
+/// output inside 0..1 (the aligned part is blind to scale), small beside the rest.
+const ABSOLUTE_WEIGHT: f64 = 0.1;
+
+/// The main depth term of eq. 1.
+pub fn depth_term(pred: Tensor<4>, truth: Tensor<4>, cfg: &LossConfig) -> Tensor<1> {
+    match cfg.depth_term {
+        DepthTerm::Silog => silog(pred, truth, cfg.lambda_d),
+        DepthTerm::Aligned => {
+            aligned_loss(pred.clone(), truth.clone()) + (pred - truth).abs().mean() * ABSOLUTE_WEIGHT
+        }
+    }
+}
+
 /// Eq. 1 with eq. 5: L = α·L_sem + β·L_depth + γ·(λ1·L_r + k·(λ2·L_d + λ3·L_m)).
+/// The depth-side detector reads detached depth (see the model), so the edge loss
+/// trains the detectors and the encoder, never the depth head directly.
 pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mode: EdgeMode) -> LossParts {
     let l_sem = cross_entropy(out.semantics.clone(), targets.semantics.clone());
-    let mut l_depth = silog(out.depth.clone(), targets.depth.clone(), cfg.lambda_d);
+    let mut l_depth = depth_term(out.depth.clone(), targets.depth.clone(), cfg);
     if cfg.point_cloud > 0.0 {
         l_depth = l_depth + point_cloud_loss(out.depth.clone(), targets.depth.clone()) * cfg.point_cloud;
     }
@@ -414,5 +433,35 @@ mod tests {
         let pred = tensor4(vec![0.0; 3], [1, 1, 1, 3], &dev());
         let per_pixel = (1.0 - 1.5 / 2.0f64).abs();
         close(scalar(&point_cloud_loss(pred, truth)), 2.0 * per_pixel / 3.0, 1e-6);
+    }
+
+    /// Three crops that agree outside a plateau (columns 4..8) and whose plateau is
+    /// raised to 0.8 in two of them and floor in the third: the depth term's best single
+    /// prediction `c` for the plateau, found by scanning.
+    fn best_plateau_value(cfg: &LossConfig) -> f64 {
+        let context = [0.0f32, 1.0, 0.3, 0.6];
+        let truth = |plateau: f32| (0..64).map(move |i| if i % 8 < 4 { context[i % 8] } else { plateau });
+        let truth: Vec<f32> = [0.8, 0.8, 0.0].into_iter().flat_map(truth).collect();
+        let truth = tensor4(truth, [3, 1, 8, 8], &dev());
+        let loss_at = |c: f32| {
+            let pred: Vec<f32> = (0..3 * 64)
+                .map(|i| if i % 8 < 4 { context[i % 8] } else { c })
+                .collect();
+            scalar(&depth_term(tensor4(pred, [3, 1, 8, 8], &dev()), truth.clone(), cfg))
+        };
+        let candidates = (0..=40).map(|i| i as f32 / 40.0);
+        let best = candidates.min_by(|&a, &b| loss_at(a).total_cmp(&loss_at(b))).unwrap();
+        best as f64
+    }
+
+    #[test]
+    fn the_height_term_follows_the_evidence_where_silog_predicts_the_floor() {
+        // Two crops of three say "raised to 0.8": the aligned height term puts the
+        // plateau up there; SILog's log of height (weights ~64,000× larger at the floor
+        // than at the top) keeps it near the floor — "outlines found, tops not filled".
+        let aligned = best_plateau_value(&LossConfig::new());
+        assert!(aligned >= 0.6, "aligned term's plateau at {aligned}");
+        let silog = best_plateau_value(&LossConfig::new().with_depth_term(DepthTerm::Silog));
+        assert!(silog <= 0.2, "SILog's plateau at {silog}");
     }
 }

@@ -8,7 +8,7 @@ pub mod loss;
 pub mod model;
 pub mod weights;
 
-pub use config::{EdgeMode, LossConfig, MultiTaskConfig};
+pub use config::{DepthTerm, EdgeMode, LossConfig, MultiTaskConfig};
 pub use device::{ComputeDevice, DeviceChoice};
 pub use infer::{InferOptions, predict};
 pub use model::{MultiTaskNet, MultiTaskOutput};

@@ -3,7 +3,13 @@
 //! and the edge matching module — two LDC-like soft-edge detectors of identical
 //! structure, one on the photo (its map is also an extra encoder input) and one on
 //! the predicted depth. Fully convolutional: any input whose sides are multiples of
-//! 16 (inference pads to that).
+//! [`MultiTaskConfig::size_multiple`] (inference pads to that).
+//!
+//! With `pixel_unshuffle` f > 1 the photo is folded into f × f blocks before the first
+//! convolution and every output unfolded (depth, semantics) or resized (soft edges)
+//! back to full resolution, so that all convolutions run at 1/f or below: burn's CPU
+//! backend runs wide layers at low resolution many times faster per FLOP than narrow
+//! ones at full resolution (`relievo model-info --bench-train --layers`).
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -15,9 +21,6 @@ use burn::tensor::{Device, Tensor};
 
 use super::config::{EdgeMode, MultiTaskConfig};
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES};
-
-/// Sides of the network input must be multiples of this (four stride-2 stages).
-pub const SIZE_MULTIPLE_PX: usize = 16;
 
 /// conv 3×3 → batch norm → ReLU.
 #[derive(Module, Debug)]
@@ -55,16 +58,40 @@ fn conv3x3(channels_in: usize, channels_out: usize, device: &Device) -> Conv2d {
         .init(device)
 }
 
-/// Bilinear resize of `[b, c, h, w]` to `[b, c, height, width]`.
-pub fn resize(x: Tensor<4>, height: usize, width: usize) -> Tensor<4> {
+/// Bilinear resize of `[b, c, h, w]` to `[b, c, height, width]`; `half_pixel` maps
+/// pixel centres (PyTorch's align_corners = false), otherwise corners.
+pub fn resize(x: Tensor<4>, height: usize, width: usize, half_pixel: bool) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     if h == height && w == width {
         return x;
     }
-    interpolate(
-        x,
-        InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([height, width]),
-    )
+    let mut options = InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([height, width]);
+    options.align_corners = !half_pixel;
+    interpolate(x, options)
+}
+
+/// Pixel unshuffle: `[b, c, h, w]` → `[b, c·f², h/f, w/f]`, channel `c·f² + i·f + j`
+/// holding pixel (i, j) of each f × f block.
+pub fn pixel_unshuffle(x: Tensor<4>, f: usize) -> Tensor<4> {
+    if f == 1 {
+        return x;
+    }
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h / f, f, w / f, f])
+        .permute([0, 1, 3, 5, 2, 4])
+        .reshape([b, c * f * f, h / f, w / f])
+}
+
+/// Pixel shuffle, the inverse of [`pixel_unshuffle`]: `[b, c·f², h, w]` → `[b, c, h·f, w·f]`.
+pub fn pixel_shuffle(x: Tensor<4>, f: usize) -> Tensor<4> {
+    if f == 1 {
+        return x;
+    }
+    let [b, cff, h, w] = x.dims();
+    let c = cff / (f * f);
+    x.reshape([b, c, f, f, h, w])
+        .permute([0, 1, 4, 2, 5, 3])
+        .reshape([b, c, h * f, w * f])
 }
 
 /// Two 3×3 conv blocks, the first with `stride`.
@@ -87,17 +114,20 @@ impl Stage {
     }
 }
 
-/// LDC-like soft-edge detector: four blocks at 1, 1/2, 1/4, 1/8 resolution, each with
-/// a side output (F1..F4) upsampled to full size and fused by a 1×1 convolution.
+/// LDC-like soft-edge detector: four blocks at 1, 1/2, 1/4, 1/8 of its input's
+/// resolution, each with a side output (F1..F4) upsampled to the input size and fused
+/// by a 1×1 convolution.
 #[derive(Module, Debug)]
 pub struct EdgeDetector {
     blocks: Vec<Stage>,
     sides: Vec<Conv2d>,
     fuse: Conv2d,
+    #[module(skip)]
+    half_pixel: bool,
 }
 
 impl EdgeDetector {
-    fn new(channels_in: usize, channels: [usize; 4], outputs: usize, device: &Device) -> Self {
+    fn new(channels_in: usize, channels: [usize; 4], outputs: usize, half_pixel: bool, device: &Device) -> Self {
         let mut blocks = Vec::new();
         let mut sides = Vec::new();
         let mut previous = channels_in;
@@ -110,6 +140,7 @@ impl EdgeDetector {
             blocks,
             sides,
             fuse: conv1x1(4 * outputs, outputs, device),
+            half_pixel,
         }
     }
 
@@ -120,7 +151,7 @@ impl EdgeDetector {
         let mut maps = Vec::with_capacity(4);
         for (block, side) in self.blocks.iter().zip(&self.sides) {
             feature = block.forward(feature);
-            maps.push(resize(side.forward(feature.clone()), h, w));
+            maps.push(resize(side.forward(feature.clone()), h, w, self.half_pixel));
         }
         self.fuse.forward(Tensor::cat(maps, 1))
     }
@@ -164,24 +195,28 @@ impl ContextModule {
 pub struct UpBlock {
     up: ConvBnRelu,
     merge: ConvBnRelu,
+    #[module(skip)]
+    half_pixel: bool,
 }
 
 impl UpBlock {
-    fn new(channels_in: usize, skip: usize, channels_out: usize, device: &Device) -> Self {
+    fn new(channels_in: usize, skip: usize, channels_out: usize, half_pixel: bool, device: &Device) -> Self {
         Self {
             up: ConvBnRelu::new(channels_in, channels_out, 1, 1, device),
             merge: ConvBnRelu::new(channels_out + skip, channels_out, 1, 1, device),
+            half_pixel,
         }
     }
 
     fn forward(&self, x: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
         let [_, _, h, w] = skip.dims();
-        let x = self.up.forward(resize(x, h, w));
+        let x = self.up.forward(resize(x, h, w, self.half_pixel));
         self.merge.forward(Tensor::cat(vec![x, skip], 1))
     }
 }
 
-/// A decoder: four up blocks from 1/16 to full resolution, then a 3×3 head.
+/// A decoder: four up blocks from the bottleneck to the first stage's resolution,
+/// then a 3×3 head with `outputs · f²` channels that a pixel shuffle unfolds.
 #[derive(Module, Debug)]
 pub struct Decoder {
     ups: Vec<UpBlock>,
@@ -189,14 +224,14 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    fn new(encoder: [usize; 5], outputs: usize, device: &Device) -> Self {
+    fn new(encoder: [usize; 5], outputs: usize, unshuffle: usize, half_pixel: bool, device: &Device) -> Self {
         let ups = (0..4)
             .rev()
-            .map(|i| UpBlock::new(encoder[i + 1], encoder[i], encoder[i], device))
+            .map(|i| UpBlock::new(encoder[i + 1], encoder[i], encoder[i], half_pixel, device))
             .collect();
         Self {
             ups,
-            head: conv3x3(encoder[0], outputs, device),
+            head: conv3x3(encoder[0], outputs * unshuffle * unshuffle, device),
         }
     }
 }
@@ -235,16 +270,23 @@ pub struct MultiTaskNet {
     edge_mode: EdgeMode,
     #[module(skip)]
     edge_weighted_decoder: bool,
+    #[module(skip)]
+    unshuffle: usize,
+    #[module(skip)]
+    half_pixel: bool,
 }
 
 impl MultiTaskConfig {
     pub fn init(&self, device: &Device) -> MultiTaskNet {
         let enc = self.encoder_channels;
+        let f = self.pixel_unshuffle.max(1);
+        let half_pixel = self.half_pixel_resize;
         let edge_outputs = self.edge_mode.channels();
         let with_edges = self.edge_mode != EdgeMode::None;
-        let photo_edges = with_edges.then(|| EdgeDetector::new(3, self.edge_channels, edge_outputs, device));
-        let depth_edges = with_edges.then(|| EdgeDetector::new(1, self.edge_channels, edge_outputs, device));
-        let stem = Stage::new(3 + usize::from(with_edges), enc[0], 1, device);
+        let detector = |channels_in: usize| EdgeDetector::new(channels_in * f * f, self.edge_channels, edge_outputs, half_pixel, device);
+        let photo_edges = with_edges.then(|| detector(3));
+        let depth_edges = with_edges.then(|| detector(1));
+        let stem = Stage::new((3 + usize::from(with_edges)) * f * f, enc[0], 1, device);
         let stages = (0..4).map(|i| Stage::new(enc[i], enc[i + 1], 2, device)).collect();
         let attention = self.seg_depth_attention.then(|| SemanticAttention {
             gates: (0..4).rev().map(|i| conv1x1(enc[i], enc[i], device)).collect(),
@@ -255,11 +297,13 @@ impl MultiTaskConfig {
             stem,
             stages,
             context: ContextModule::new(enc[4], device),
-            depth_decoder: Decoder::new(enc, 1, device),
-            semantic_decoder: Decoder::new(enc, SEMANTIC_CLASSES, device),
+            depth_decoder: Decoder::new(enc, 1, f, half_pixel, device),
+            semantic_decoder: Decoder::new(enc, SEMANTIC_CLASSES, f, half_pixel, device),
             attention,
             edge_mode: self.edge_mode,
             edge_weighted_decoder: self.edge_weighted_decoder,
+            unshuffle: f,
+            half_pixel,
         }
     }
 }
@@ -286,17 +330,29 @@ impl MultiTaskNet {
         self.edge_mode
     }
 
-    /// `photo`: normalised RGB `[b, 3, h, w]` with h, w multiples of 16.
+    /// Input sides must be multiples of this.
+    pub fn size_multiple(&self) -> usize {
+        self.unshuffle * 16
+    }
+
+    /// Edge logits of a detector on a full-resolution input `[b, c, h, w]`.
+    fn detect_edges(&self, detector: &EdgeDetector, x: Tensor<4>) -> Tensor<4> {
+        let [_, _, h, w] = x.dims();
+        resize(detector.forward(pixel_unshuffle(x, self.unshuffle)), h, w, self.half_pixel)
+    }
+
+    /// `photo`: normalised RGB `[b, 3, h, w]` with h, w multiples of [`Self::size_multiple`].
     pub fn forward(&self, photo: Tensor<4>) -> MultiTaskOutput {
-        let edges_photo = self.photo_edges.as_ref().map(|d| d.forward(photo.clone()));
+        let f = self.unshuffle;
+        let edges_photo = self.photo_edges.as_ref().map(|d| self.detect_edges(d, photo.clone()));
         let photo_edge_map = edges_photo.clone().map(|e| edge_strength(e, self.edge_mode)); // [b, 1, h, w]
         let input = match &photo_edge_map {
             Some(map) => Tensor::cat(vec![photo, map.clone()], 1),
             None => photo,
         };
 
-        // Encoder: skips at 1, 1/2, 1/4, 1/8; bottleneck at 1/16.
-        let mut skips = vec![self.stem.forward(input)];
+        // Encoder: skips at 1/f, 1/2f, 1/4f, 1/8f; bottleneck at 1/16f.
+        let mut skips = vec![self.stem.forward(pixel_unshuffle(input, f))];
         for stage in &self.stages {
             let next = stage.forward(skips.last().expect("stem output").clone());
             skips.push(next);
@@ -322,12 +378,17 @@ impl MultiTaskNet {
                 && let Some(map) = &photo_edge_map
             {
                 let [_, _, h, w] = depth.dims();
-                depth = depth.clone() * (resize(map.clone(), h, w) + 1.0);
+                depth = depth.clone() * (resize(map.clone(), h, w, self.half_pixel) + 1.0);
             }
         }
-        let depth = sigmoid(self.depth_decoder.head.forward(depth));
-        let semantics = self.semantic_decoder.head.forward(semantic);
-        let edges_depth = self.depth_edges.as_ref().map(|d| d.forward(depth.clone()));
+        let depth = sigmoid(pixel_shuffle(self.depth_decoder.head.forward(depth), f));
+        let semantics = pixel_shuffle(self.semantic_decoder.head.forward(semantic), f);
+        // The depth-side detector learns to read edges from the depth; it must not
+        // reshape the depth (its loss would push pixel-scale texture into it).
+        let edges_depth = self
+            .depth_edges
+            .as_ref()
+            .map(|d| self.detect_edges(d, depth.clone().detach()));
         MultiTaskOutput {
             depth,
             semantics,
@@ -337,48 +398,153 @@ impl MultiTaskNet {
     }
 }
 
+/// One convolution of the network, for FLOP counts and per-layer timing.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ConvLayer {
+    pub name: String,
+    pub channels_in: usize,
+    pub channels_out: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    /// Output size.
+    pub height: usize,
+    pub width: usize,
+}
+
+impl ConvLayer {
+    /// Multiply–accumulates × 2 of one forward pass.
+    pub fn flops(&self) -> u64 {
+        2 * (self.channels_in * self.channels_out * self.kernel * self.kernel * self.height * self.width) as u64
+    }
+}
+
 impl MultiTaskConfig {
-    /// Multiply–accumulates ×2 of every convolution for one `height × width` image
-    /// (elementwise work, norms and resizes not counted).
-    pub fn flops(&self, height: usize, width: usize) -> u64 {
-        let conv = |cin: usize, cout: usize, k: usize, h: usize, w: usize| 2 * (cin * cout * k * k * h * w) as u64;
-        let at = |level: u32| (height >> level, width >> level);
-        let stage = |cin: usize, cout: usize, level: u32| {
+    /// Every convolution of the network on one `height × width` image, in forward order.
+    pub fn conv_layers(&self, height: usize, width: usize) -> Vec<ConvLayer> {
+        let f = self.pixel_unshuffle.max(1);
+        let at = |level: usize| ((height / f) >> level, (width / f) >> level);
+        let mut layers = Vec::new();
+        let mut conv = |name: String, cin: usize, cout: usize, k: usize, stride: usize, dilation: usize, level: usize| {
             let (h, w) = at(level);
-            conv(cin, cout, 3, h, w) + conv(cout, cout, 3, h, w)
+            layers.push(ConvLayer {
+                name,
+                channels_in: cin,
+                channels_out: cout,
+                kernel: k,
+                stride,
+                dilation,
+                height: h,
+                width: w,
+            });
         };
         let enc = self.encoder_channels;
         let e_out = self.edge_mode.channels();
-        let mut total = 0;
-        if self.edge_mode != EdgeMode::None {
-            for cin in [3usize, 1] {
-                let mut prev = cin;
+        let with_edges = self.edge_mode != EdgeMode::None;
+        if with_edges {
+            for (detector, cin) in [("photo_edges", 3usize), ("depth_edges", 1)] {
+                let mut prev = cin * f * f;
                 for (i, &c) in self.edge_channels.iter().enumerate() {
-                    total += stage(prev, c, i as u32);
-                    let (h, w) = at(i as u32);
-                    total += conv(c, e_out, 1, h, w);
+                    let stride = if i == 0 { 1 } else { 2 };
+                    conv(format!("{detector}.block{i}.a"), prev, c, 3, stride, 1, i);
+                    conv(format!("{detector}.block{i}.b"), c, c, 3, 1, 1, i);
+                    conv(format!("{detector}.side{i}"), c, e_out, 1, 1, 1, i);
                     prev = c;
                 }
-                total += conv(4 * e_out, e_out, 1, height, width);
+                conv(format!("{detector}.fuse"), 4 * e_out, e_out, 1, 1, 1, 0);
             }
         }
-        total += stage(3 + usize::from(self.edge_mode != EdgeMode::None), enc[0], 0);
+        let stem_in = (3 + usize::from(with_edges)) * f * f;
+        conv("stem.a".into(), stem_in, enc[0], 3, 1, 1, 0);
+        conv("stem.b".into(), enc[0], enc[0], 3, 1, 1, 0);
         for i in 0..4 {
-            total += stage(enc[i], enc[i + 1], i as u32 + 1);
+            conv(format!("stage{}.a", i + 1), enc[i], enc[i + 1], 3, 2, 1, i + 1);
+            conv(format!("stage{}.b", i + 1), enc[i + 1], enc[i + 1], 3, 1, 1, i + 1);
         }
-        let (h, w) = at(4);
         let branch = enc[4] / 2;
-        total += 3 * conv(enc[4], branch, 3, h, w) + conv(4 * branch, enc[4], 3, h, w);
-        for outputs in [1usize, crate::labels::SEMANTIC_CLASSES] {
+        for d in [1, 2, 4] {
+            conv(format!("context.rate{d}"), enc[4], branch, 3, 1, d, 4);
+        }
+        conv("context.fuse".into(), 4 * branch, enc[4], 3, 1, 1, 4);
+        for (decoder, outputs) in [("depth", 1usize), ("semantic", SEMANTIC_CLASSES)] {
             for i in (0..4).rev() {
-                let (h, w) = at(i as u32);
-                total += conv(enc[i + 1], enc[i], 3, h, w) + conv(2 * enc[i], enc[i], 3, h, w);
+                conv(format!("{decoder}.up{i}.up"), enc[i + 1], enc[i], 3, 1, 1, i);
+                conv(format!("{decoder}.up{i}.merge"), 2 * enc[i], enc[i], 3, 1, 1, i);
                 if self.seg_depth_attention && outputs == 1 {
-                    total += conv(enc[i], enc[i], 1, h, w);
+                    conv(format!("attention{i}"), enc[i], enc[i], 1, 1, 1, i);
                 }
             }
-            total += conv(enc[0], outputs, 3, height, width);
+            conv(format!("{decoder}.head"), enc[0], outputs * f * f, 3, 1, 1, 0);
         }
-        total
+        layers
+    }
+
+    /// Multiply–accumulates × 2 of every convolution for one `height × width` image
+    /// (elementwise work, norms and resizes not counted).
+    pub fn flops(&self, height: usize, width: usize) -> u64 {
+        self.conv_layers(height, width).iter().map(ConvLayer::flops).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::loss::edge_detector_loss;
+    use burn::optim::GradientsParams;
+    use burn::tensor::TensorData;
+
+    fn values(t: Tensor<4>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn pixel_unshuffle_folds_blocks_into_channels_and_shuffle_undoes_it() {
+        let device = Device::flex();
+        let x = Tensor::<4>::from_data(TensorData::new((0..32).map(|v| v as f32).collect::<Vec<_>>(), [1, 2, 4, 4]), &device);
+        let folded = pixel_unshuffle(x.clone(), 2);
+        assert_eq!(folded.dims(), [1, 8, 2, 2]);
+        // Channel 1 of the first input channel holds pixel (0, 1) of each 2 × 2 block.
+        assert_eq!(values(folded.clone().narrow(1, 1, 1)), vec![1.0, 3.0, 9.0, 11.0]);
+        assert_eq!(values(pixel_shuffle(folded, 2)), values(x));
+    }
+
+    #[test]
+    fn half_pixel_resize_maps_pixel_centres() {
+        let device = Device::flex();
+        let x = Tensor::<4>::from_data(TensorData::new(vec![0.0f32, 1.0, 2.0, 3.0], [1, 1, 2, 2]), &device);
+        // PyTorch, align_corners = False: the first row of a 2× upsample is 0, ¼, ¾, 1.
+        let up = values(resize(x.clone(), 4, 4, true));
+        assert_eq!(&up[..4], &[0.0, 0.25, 0.75, 1.0]);
+        let corners = values(resize(x, 4, 4, false));
+        assert!((corners[1] - 1.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn conv_layers_count_the_first_networks_flops_as_before() {
+        // 11.79 GFLOPs per 512² image: the figure of the stage-1..3 model cards.
+        assert_eq!(MultiTaskConfig::legacy().flops(512, 512), 11_789_402_112);
+        let new = MultiTaskConfig::new();
+        assert!(new.flops(512, 512) >= 5 * MultiTaskConfig::legacy().flops(512, 512));
+    }
+
+    #[test]
+    fn the_depth_side_edge_loss_sends_no_gradient_to_the_depth_head() {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let config = MultiTaskConfig::new()
+            .with_encoder_channels([8, 8, 8, 8, 8])
+            .with_edge_channels([4, 4, 4, 4]);
+        let model = config.init(&device);
+        let photo = Tensor::<4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+        let out = model.forward(photo);
+        let mut one_hot = vec![0f32; 6 * 32 * 32];
+        one_hot[3 * 32 * 32..4 * 32 * 32].fill(1.0);
+        let one_hot = Tensor::<4>::from_data(TensorData::new(one_hot, [1, 6, 32, 32]), &device);
+        let loss = edge_detector_loss(out.edges_depth.unwrap(), one_hot, EdgeMode::MultiClass, 0.2);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let head = model.depth_decoder.head.weight.id;
+        assert!(grads.get::<4>(head).is_none(), "the depth head received a gradient");
+        let detector = model.depth_edges.as_ref().unwrap().fuse.weight.id;
+        assert!(grads.get::<4>(detector).is_some(), "the detector itself learns");
     }
 }

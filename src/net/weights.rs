@@ -102,7 +102,8 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, WeightsEr
 }
 
 /// Reads `config.json`; fields it lacks (switches added after it was written) take
-/// their defaults, so weights saved by an older relievo still load.
+/// the values they had before they existed ([`MultiTaskConfig::legacy`]), so weights
+/// saved by an older relievo still load and mean what they meant.
 fn read_config(path: &Path) -> Result<MultiTaskConfig, WeightsError> {
     fn fill_defaults(value: &mut serde_json::Value, defaults: serde_json::Value) {
         if let (Some(fields), serde_json::Value::Object(defaults)) = (value.as_object_mut(), defaults) {
@@ -119,7 +120,7 @@ fn read_config(path: &Path) -> Result<MultiTaskConfig, WeightsError> {
     let mut value: serde_json::Value = read_json(path)?;
     fill_defaults(
         &mut value,
-        serde_json::to_value(MultiTaskConfig::new()).expect("config serialises"),
+        serde_json::to_value(MultiTaskConfig::legacy()).expect("config serialises"),
     );
     serde_json::from_value(value).map_err(|e| WeightsError::Corrupt {
         path: path.to_path_buf(),

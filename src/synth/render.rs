@@ -6,7 +6,7 @@
 //! (one pass over the image, independent of the relief depth). The light rakes at
 //! 15–60° elevation, centred on the upper left but often from the top, the left or
 //! beyond (photographers rake reliefs from whichever side reveals the carving),
-//! sometimes from anywhere, sometimes nearly frontal and diffuse. Output is linear
+//! from any side in 30 % of the photos, sometimes nearly frontal and diffuse. Output is linear
 //! RGB radiance, roughly normalised to mid grey.
 
 use std::f32::consts::PI;
@@ -106,10 +106,11 @@ pub fn render(
     let relief: Vec<f32> = height.data.iter().map(|v| v * relief_px).collect();
     let relief = Grid::from_vec(w, h, relief);
 
-    // Light: raking, centred on the upper left with a spread of ±50° (1σ), so the
-    // top, the left and the upper right are common too.
+    // Light: raking, from any side for 30 % of the photos, otherwise centred on the
+    // upper left with a spread of ±50° (1σ), so the top, the left and the upper right
+    // are common too (heritage photographers light from above, but not always).
     let diffuse = rng.chance(0.1);
-    let azimuth = if rng.chance(0.12) {
+    let azimuth = if rng.chance(0.3) {
         rng.range(0.0, 2.0 * PI)
     } else {
         1.25 * PI + rng.normal() * 0.87

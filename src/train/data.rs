@@ -26,6 +26,9 @@ pub struct Sample {
     pub semantics: Option<Grid<u8>>,
     /// Soft-edge classes 0..5 (from the dataset, else derived from `height`).
     pub edges: Grid<u8>,
+    /// `edges` were derived from `height`: [`augment`] derives them again from the
+    /// crop's re-stretched height, so labels and depth agree after every augmentation.
+    pub edges_from_depth: bool,
 }
 
 /// The files of one complete pair, found by the dataset check.
@@ -195,12 +198,15 @@ impl DatasetFolder {
         let height = load_depth(&pair.depth, &opts).map_err(|e| e.to_string())?;
         let (w, h) = (height.width, height.height);
         let semantics = load_labels(pair.semantics.as_ref(), w, h, 3)?;
-        let edges = load_labels(pair.edges.as_ref(), w, h, 5)?.unwrap_or_else(|| soft_edge_classes(&height));
+        let given_edges = load_labels(pair.edges.as_ref(), w, h, 5)?;
+        let edges_from_depth = given_edges.is_none();
+        let edges = given_edges.unwrap_or_else(|| soft_edge_classes(&height));
         Ok(Sample {
             photo: photo.rgb,
             height,
             semantics,
             edges,
+            edges_from_depth,
         })
     }
 }
@@ -236,6 +242,7 @@ impl Source {
                 height: s.height,
                 semantics: Some(s.semantics),
                 edges: s.edges,
+                edges_from_depth: true,
             }
         };
         match self {
@@ -263,7 +270,9 @@ const MIN_CROP_FRACTION: f32 = 0.55;
 pub const MEAN_CROP_FRACTION: f32 = (MIN_CROP_FRACTION + 1.0) / 2.0;
 
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
-/// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels follow geometry.
+/// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels follow geometry;
+/// soft edges derived from depth are derived again from the crop's stretched height
+/// (the curvature rule is relative to the image's size and height range).
 pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
     let (w, h) = (sample.height.width, sample.height.height);
     // Random scale: the crop covers MIN_CROP_FRACTION..1 of the shorter side.
@@ -300,12 +309,18 @@ pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
     });
     // Relative heights: renormalise the crop to 0..1.
     let height = height.stretched();
+    let edges = if sample.edges_from_depth {
+        soft_edge_classes(&height)
+    } else {
+        Grid::from_fn(crop_px, crop_px, |x, y| nearest(&sample.edges, x, y))
+    };
     Sample {
         semantics: sample
             .semantics
             .as_ref()
             .map(|s| Grid::from_fn(crop_px, crop_px, |x, y| nearest(s, x, y))),
-        edges: Grid::from_fn(crop_px, crop_px, |x, y| nearest(&sample.edges, x, y)),
+        edges,
+        edges_from_depth: sample.edges_from_depth,
         photo,
         height,
     }
@@ -372,4 +387,28 @@ pub fn to_batch(samples: &[Sample], meta: &WeightsMeta, device: &Device) -> (Ten
             edges: t(edges, EDGE_CLASSES),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_labels_and_depth_agree_after_a_random_crop() {
+        let sample = Source::Synthetic { size_px: 96 }.example(5, 0).unwrap();
+        for i in 0..4 {
+            let crop = augment(&sample, 48, &mut Rng::new(i));
+            // The crop's height is stretched to 0..1 again, so its curvature classes
+            // are those of the crop, not resampled from the whole panel.
+            assert_eq!(crop.edges, soft_edge_classes(&crop.height), "crop {i}");
+        }
+        // Labels given by a dataset are kept (resampled), not replaced.
+        let given = Sample {
+            edges: Grid::filled(96, 96, 3),
+            edges_from_depth: false,
+            ..sample
+        };
+        let crop = augment(&given, 48, &mut Rng::new(0));
+        assert!(crop.edges.data.iter().all(|&c| c == 3));
+    }
 }

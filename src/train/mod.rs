@@ -4,6 +4,7 @@
 //! Progress is reported as [`TrainEvent`]s (CLI progress bar, GUI panel); a
 //! [`TrainControl`] pauses or stops the run cleanly with a checkpoint.
 
+pub mod bench;
 pub mod data;
 pub mod eval;
 
@@ -67,7 +68,7 @@ impl Default for TrainConfig {
             steps_per_epoch: 200,
             batch: 4,
             crop_px: 160,
-            lr: 0.01,
+            lr: 0.002,
             pct_start: 0.2,
             seed: 0,
             checkpoint_every: 100,
@@ -341,6 +342,12 @@ pub fn run(
             AdamConfig::new().init(),
         )
     };
+    if cfg.crop_px % model_config.size_multiple() != 0 {
+        return Err(TrainError::Settings(format!(
+            "crop size must be a multiple of {} px for this network",
+            model_config.size_multiple()
+        )));
+    }
     let loss_cfg = model_config.loss.clone();
     let edge_mode = model_config.edge_mode;
     let meta = WeightsMeta::default();
