@@ -3,7 +3,7 @@
 # synthetic relief world with the same seed and steps, then scored on a benchmark folder
 # (`relievo eval`: score_depth.py's aligned metrics) beside its best synthetic validation.
 #
-#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (about 6 min per arm on 2 CPU cores)
+#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (400 steps at crop 96 per arm, minutes each on 2 CPU cores)
 #
 # Arms whose log says they finished are not retrained; an interrupted arm resumes from its
 # checkpoint (written every 100 steps and on Ctrl-C).
