@@ -599,7 +599,7 @@ fn model_info_cmd(net: &NetArgs, bench: &BenchArgs) -> Result<()> {
         None
     };
     if bench.json {
-        let info = serde_json::json!({
+        let mut info = serde_json::json!({
             "folder": weights_dir(net),
             "parameters": weights.model.num_params(),
             "gflops_per_image_512": c.flops(512, 512) as f64 / 1e9,
@@ -608,7 +608,6 @@ fn model_info_cmd(net: &NetArgs, bench: &BenchArgs) -> Result<()> {
             "provenance": p,
             "bench_train": bench_result,
         });
-        let mut info = info;
         if let Some(b) = &bench_result {
             info["train_samples_per_s"] = b.train_samples_per_s.into();
             info["train_gflops_per_s"] = b.train_gflops_per_s.into();

@@ -102,7 +102,17 @@ fn eval_json_is_pure_json_with_the_benchmark_scores() {
 #[test]
 fn bench_train_reports_throughput_as_json_and_refuses_a_bad_crop() {
     let (ok, stdout, err) = relievo(&[
-        "model-info", "--device", "cpu", "--bench-train", "--layers", "--crop", "32", "--batch", "1", "--steps", "1",
+        "model-info",
+        "--device",
+        "cpu",
+        "--bench-train",
+        "--layers",
+        "--crop",
+        "32",
+        "--batch",
+        "1",
+        "--steps",
+        "1",
         "--json",
     ]);
     assert!(ok, "{err}");
@@ -112,10 +122,16 @@ fn bench_train_reports_throughput_as_json_and_refuses_a_bad_crop() {
         assert!(x.is_finite() && x > 0.0, "{key}: {x}");
     }
     let layers = v["bench_train"]["layers"].as_array().unwrap();
-    assert!(layers.iter().any(|l| l["name"] == "stem.a"), "per-layer times name the layers");
+    assert!(
+        layers.iter().any(|l| l["name"] == "stem.a"),
+        "per-layer times name the layers"
+    );
 
     let (ok, _, err) = relievo(&["model-info", "--device", "cpu", "--bench-train", "--crop", "40"]);
-    assert!(!ok && err.trim().lines().count() == 1 && err.contains("multiple of"), "{err}");
+    assert!(
+        !ok && err.trim().lines().count() == 1 && err.contains("multiple of"),
+        "{err}"
+    );
 }
 
 /// An installed binary (`PREFIX/bin/relievo`) finds the weights installed beside it in

@@ -169,10 +169,17 @@ fn weights_from_before_a_new_switch_still_load_and_mean_what_they_meant() {
     let path = dir.path().join(weights::CONFIG_FILE);
     let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     for field in ["aligned", "depth_term"] {
-        json["loss"].as_object_mut().unwrap().remove(field).expect("the field was saved");
+        json["loss"]
+            .as_object_mut()
+            .unwrap()
+            .remove(field)
+            .expect("the field was saved");
     }
     for field in ["edge_weighted_decoder", "pixel_unshuffle", "half_pixel_resize"] {
-        json.as_object_mut().unwrap().remove(field).expect("the field was saved");
+        json.as_object_mut()
+            .unwrap()
+            .remove(field)
+            .expect("the field was saved");
     }
     std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
     let loaded = weights::load(dir.path(), &device).unwrap();

@@ -154,6 +154,6 @@ impl MultiTaskConfig {
 
     /// Input sides must be multiples of this (the unshuffle, then four stride-2 stages).
     pub fn size_multiple(&self) -> usize {
-        self.pixel_unshuffle.max(1) * 16
+        self.pixel_unshuffle.max(1) * super::model::STAGES_MULTIPLE_PX
     }
 }

@@ -217,7 +217,7 @@ fn argmax(maps: &[Grid<f32>], width: usize, height: usize) -> Grid<u8> {
 /// filtered first by a Gaussian of variance (s² − 1)/6, which turns the bilinear sampling
 /// that follows into a tent filter s pixels wide: no aliasing, and the same kernel the
 /// training crops are resampled with at s ≤ 1.
-pub fn resize_rgb(photo: &Grid<[f32; 3]>, width: usize, height: usize) -> Grid<[f32; 3]> {
+fn resize_rgb(photo: &Grid<[f32; 3]>, width: usize, height: usize) -> Grid<[f32; 3]> {
     let shrink = (photo.width as f32 / width as f32).max(photo.height as f32 / height as f32);
     let sigma_px = ((shrink * shrink - 1.0).max(0.0) / 6.0).sqrt();
     let channel = |c: usize| {

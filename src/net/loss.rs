@@ -255,9 +255,7 @@ const ABSOLUTE_WEIGHT: f64 = 0.1;
 pub fn depth_term(pred: Tensor<4>, truth: Tensor<4>, cfg: &LossConfig) -> Tensor<1> {
     match cfg.depth_term {
         DepthTerm::Silog => silog(pred, truth, cfg.lambda_d),
-        DepthTerm::Aligned => {
-            aligned_loss(pred.clone(), truth.clone()) + (pred - truth).abs().mean() * ABSOLUTE_WEIGHT
-        }
+        DepthTerm::Aligned => aligned_loss(pred.clone(), truth.clone()) + (pred - truth).abs().mean() * ABSOLUTE_WEIGHT,
     }
 }
 

@@ -22,6 +22,9 @@ use burn::tensor::{Device, Tensor};
 use super::config::{EdgeMode, MultiTaskConfig};
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES};
 
+/// Four stride-2 stages after the unshuffle: the first stage's sides must be multiples of this.
+pub const STAGES_MULTIPLE_PX: usize = 16;
+
 /// conv 3×3 → batch norm → ReLU.
 #[derive(Module, Debug)]
 pub struct ConvBnRelu {
@@ -122,12 +125,10 @@ pub struct EdgeDetector {
     blocks: Vec<Stage>,
     sides: Vec<Conv2d>,
     fuse: Conv2d,
-    #[module(skip)]
-    half_pixel: bool,
 }
 
 impl EdgeDetector {
-    fn new(channels_in: usize, channels: [usize; 4], outputs: usize, half_pixel: bool, device: &Device) -> Self {
+    fn new(channels_in: usize, channels: [usize; 4], outputs: usize, device: &Device) -> Self {
         let mut blocks = Vec::new();
         let mut sides = Vec::new();
         let mut previous = channels_in;
@@ -140,18 +141,17 @@ impl EdgeDetector {
             blocks,
             sides,
             fuse: conv1x1(4 * outputs, outputs, device),
-            half_pixel,
         }
     }
 
     /// `[b, c_in, h, w]` → edge logits `[b, outputs, h, w]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    pub fn forward(&self, x: Tensor<4>, half_pixel: bool) -> Tensor<4> {
         let [_, _, h, w] = x.dims();
         let mut feature = x;
         let mut maps = Vec::with_capacity(4);
         for (block, side) in self.blocks.iter().zip(&self.sides) {
             feature = block.forward(feature);
-            maps.push(resize(side.forward(feature.clone()), h, w, self.half_pixel));
+            maps.push(resize(side.forward(feature.clone()), h, w, half_pixel));
         }
         self.fuse.forward(Tensor::cat(maps, 1))
     }
@@ -195,22 +195,19 @@ impl ContextModule {
 pub struct UpBlock {
     up: ConvBnRelu,
     merge: ConvBnRelu,
-    #[module(skip)]
-    half_pixel: bool,
 }
 
 impl UpBlock {
-    fn new(channels_in: usize, skip: usize, channels_out: usize, half_pixel: bool, device: &Device) -> Self {
+    fn new(channels_in: usize, skip: usize, channels_out: usize, device: &Device) -> Self {
         Self {
             up: ConvBnRelu::new(channels_in, channels_out, 1, 1, device),
             merge: ConvBnRelu::new(channels_out + skip, channels_out, 1, 1, device),
-            half_pixel,
         }
     }
 
-    fn forward(&self, x: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
+    fn forward(&self, x: Tensor<4>, skip: Tensor<4>, half_pixel: bool) -> Tensor<4> {
         let [_, _, h, w] = skip.dims();
-        let x = self.up.forward(resize(x, h, w, self.half_pixel));
+        let x = self.up.forward(resize(x, h, w, half_pixel));
         self.merge.forward(Tensor::cat(vec![x, skip], 1))
     }
 }
@@ -224,10 +221,10 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    fn new(encoder: [usize; 5], outputs: usize, unshuffle: usize, half_pixel: bool, device: &Device) -> Self {
+    fn new(encoder: [usize; 5], outputs: usize, unshuffle: usize, device: &Device) -> Self {
         let ups = (0..4)
             .rev()
-            .map(|i| UpBlock::new(encoder[i + 1], encoder[i], encoder[i], half_pixel, device))
+            .map(|i| UpBlock::new(encoder[i + 1], encoder[i], encoder[i], device))
             .collect();
         Self {
             ups,
@@ -280,10 +277,10 @@ impl MultiTaskConfig {
     pub fn init(&self, device: &Device) -> MultiTaskNet {
         let enc = self.encoder_channels;
         let f = self.pixel_unshuffle.max(1);
-        let half_pixel = self.half_pixel_resize;
         let edge_outputs = self.edge_mode.channels();
         let with_edges = self.edge_mode != EdgeMode::None;
-        let detector = |channels_in: usize| EdgeDetector::new(channels_in * f * f, self.edge_channels, edge_outputs, half_pixel, device);
+        let detector =
+            |channels_in: usize| EdgeDetector::new(channels_in * f * f, self.edge_channels, edge_outputs, device);
         let photo_edges = with_edges.then(|| detector(3));
         let depth_edges = with_edges.then(|| detector(1));
         let stem = Stage::new((3 + usize::from(with_edges)) * f * f, enc[0], 1, device);
@@ -297,13 +294,13 @@ impl MultiTaskConfig {
             stem,
             stages,
             context: ContextModule::new(enc[4], device),
-            depth_decoder: Decoder::new(enc, 1, f, half_pixel, device),
-            semantic_decoder: Decoder::new(enc, SEMANTIC_CLASSES, f, half_pixel, device),
+            depth_decoder: Decoder::new(enc, 1, f, device),
+            semantic_decoder: Decoder::new(enc, SEMANTIC_CLASSES, f, device),
             attention,
             edge_mode: self.edge_mode,
             edge_weighted_decoder: self.edge_weighted_decoder,
             unshuffle: f,
-            half_pixel,
+            half_pixel: self.half_pixel_resize,
         }
     }
 }
@@ -332,13 +329,18 @@ impl MultiTaskNet {
 
     /// Input sides must be multiples of this.
     pub fn size_multiple(&self) -> usize {
-        self.unshuffle * 16
+        self.unshuffle * STAGES_MULTIPLE_PX
     }
 
     /// Edge logits of a detector on a full-resolution input `[b, c, h, w]`.
     fn detect_edges(&self, detector: &EdgeDetector, x: Tensor<4>) -> Tensor<4> {
         let [_, _, h, w] = x.dims();
-        resize(detector.forward(pixel_unshuffle(x, self.unshuffle)), h, w, self.half_pixel)
+        resize(
+            detector.forward(pixel_unshuffle(x, self.unshuffle), self.half_pixel),
+            h,
+            w,
+            self.half_pixel,
+        )
     }
 
     /// `photo`: normalised RGB `[b, 3, h, w]` with h, w multiples of [`Self::size_multiple`].
@@ -369,8 +371,8 @@ impl MultiTaskNet {
             .enumerate()
         {
             let skip = skips[3 - i].clone();
-            semantic = s_up.forward(semantic, skip.clone());
-            depth = d_up.forward(depth, skip);
+            semantic = s_up.forward(semantic, skip.clone(), self.half_pixel);
+            depth = d_up.forward(depth, skip, self.half_pixel);
             if let Some(attention) = &self.attention {
                 depth = depth.clone() * (sigmoid(attention.gates[i].forward(semantic.clone())) + 1.0);
             }
@@ -425,19 +427,20 @@ impl MultiTaskConfig {
         let f = self.pixel_unshuffle.max(1);
         let at = |level: usize| ((height / f) >> level, (width / f) >> level);
         let mut layers = Vec::new();
-        let mut conv = |name: String, cin: usize, cout: usize, k: usize, stride: usize, dilation: usize, level: usize| {
-            let (h, w) = at(level);
-            layers.push(ConvLayer {
-                name,
-                channels_in: cin,
-                channels_out: cout,
-                kernel: k,
-                stride,
-                dilation,
-                height: h,
-                width: w,
-            });
-        };
+        let mut conv =
+            |name: String, cin: usize, cout: usize, k: usize, stride: usize, dilation: usize, level: usize| {
+                let (h, w) = at(level);
+                layers.push(ConvLayer {
+                    name,
+                    channels_in: cin,
+                    channels_out: cout,
+                    kernel: k,
+                    stride,
+                    dilation,
+                    height: h,
+                    width: w,
+                });
+            };
         let enc = self.encoder_channels;
         let e_out = self.edge_mode.channels();
         let with_edges = self.edge_mode != EdgeMode::None;
@@ -500,7 +503,10 @@ mod tests {
     #[test]
     fn pixel_unshuffle_folds_blocks_into_channels_and_shuffle_undoes_it() {
         let device = Device::flex();
-        let x = Tensor::<4>::from_data(TensorData::new((0..32).map(|v| v as f32).collect::<Vec<_>>(), [1, 2, 4, 4]), &device);
+        let x = Tensor::<4>::from_data(
+            TensorData::new((0..32).map(|v| v as f32).collect::<Vec<_>>(), [1, 2, 4, 4]),
+            &device,
+        );
         let folded = pixel_unshuffle(x.clone(), 2);
         assert_eq!(folded.dims(), [1, 8, 2, 2]);
         // Channel 1 of the first input channel holds pixel (0, 1) of each 2 × 2 block.
