@@ -15,7 +15,7 @@ use relievo::net::{self, EdgeMode, InferOptions, Weights};
 use relievo::photo::{LoadOptions, load_depth, load_photo};
 use relievo::relief::{self, ReliefParams};
 use relievo::train::{self, TrainConfig, TrainControl, TrainEvent};
-use relievo::{layers, mesh, synth};
+use relievo::{layers, mesh, repair, synth};
 
 /// Rebuild carved reliefs from a single old photo: depth, soft edges, semantics,
 /// and a watertight, printable STL. Without a command, opens the app.
@@ -37,6 +37,19 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         relief: ReliefArgs,
+    },
+    /// Fill damaged regions of a depth map from the relief around them (16-bit PNG out).
+    Repair {
+        depth: PathBuf,
+        /// Image of the same size: white = damaged.
+        #[arg(long)]
+        mask: PathBuf,
+        /// Height map whose shape fills the holes (e.g. the network's depth.png); the
+        /// fill then only bridges its offset and tilt to the relief around them.
+        #[arg(long)]
+        guide: Option<PathBuf>,
+        #[arg(short, long)]
+        out: PathBuf,
     },
     /// Photo → depth.png, edges.png, semantics.png and colour previews.
     Layers {
@@ -251,6 +264,12 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => relievo::app::run(cli.photo),
         Some(Command::Mesh { depth, out, relief }) => mesh_cmd(&depth, &out, &relief),
+        Some(Command::Repair {
+            depth,
+            mask,
+            guide,
+            out,
+        }) => repair_cmd(&depth, &mask, guide.as_deref(), &out),
         Some(Command::Layers { photo, out_dir, net }) => layers_cmd(&photo, &out_dir, &net),
         Some(Command::Reconstruct {
             photo,
@@ -319,6 +338,26 @@ fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
         secs(t)
     );
     write_relief(&depth, out, args)
+}
+
+fn repair_cmd(depth_path: &Path, mask_path: &Path, guide_path: Option<&Path>, out: &Path) -> Result<()> {
+    let opts = LoadOptions::default();
+    let depth = load_depth(depth_path, &opts)?;
+    let damaged = repair::mask_from_image(&load_depth(mask_path, &opts)?);
+    let guide = guide_path.map(|p| load_depth(p, &opts)).transpose()?;
+    let count = damaged.data.iter().filter(|&&d| d).count();
+    let t = Instant::now();
+    let repaired = repair::fill(&depth, &damaged, guide.as_ref())?;
+    println!(
+        "repair   {count} damaged px of {}×{} ({:.1} %)   {}",
+        depth.width,
+        depth.height,
+        100.0 * count as f64 / depth.data.len().max(1) as f64,
+        secs(t)
+    );
+    export::write_png16(&repaired, out)?;
+    println!("wrote    {}", out.display());
+    Ok(())
 }
 
 /// `--weights`, else the shipped model.

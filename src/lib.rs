@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod net;
 pub mod photo;
 pub mod relief;
+pub mod repair;
 pub mod rng;
 pub mod synth;
 pub mod train;

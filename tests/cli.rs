@@ -76,6 +76,47 @@ fn mesh_writes_a_closed_solid_of_the_asked_size() {
 }
 
 #[test]
+fn repair_fills_a_16_bit_hole_and_keeps_the_rest_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    // A tilted plane in 16 bits with a square hole punched to 0.
+    let level = |x: u32, y: u32| 5000 + 300 * x + 200 * y;
+    let in_hole = |x: u32, y: u32| (20..30).contains(&x) && (8..20).contains(&y);
+    let depth = dir.path().join("damaged.png");
+    image::ImageBuffer::from_fn(60, 40, |x, y| {
+        image::Luma([if in_hole(x, y) { 0 } else { level(x, y) as u16 }])
+    })
+    .save(&depth)
+    .unwrap();
+    let mask = dir.path().join("mask.png");
+    image::ImageBuffer::from_fn(60, 40, |x, y| image::Luma([if in_hole(x, y) { 255u8 } else { 0 }]))
+        .save(&mask)
+        .unwrap();
+    let out = dir.path().join("repaired.png");
+    let (ok, stdout, stderr) = relievo(&["repair", &s(&depth), "--mask", &s(&mask), "-o", &s(&out)]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("120 damaged px"), "{stdout}");
+    let repaired = image::open(&out).unwrap().into_luma16();
+    for (x, y, p) in repaired.enumerate_pixels() {
+        let want = level(x, y) as i32;
+        let tolerance = if in_hole(x, y) { 2 } else { 0 };
+        assert!(
+            (p.0[0] as i32 - want).abs() <= tolerance,
+            "({x}, {y}): {} vs {want}",
+            p.0[0]
+        );
+    }
+    // A mask of another size: one line, no output.
+    let small = depth_png(dir.path(), "small.png", 10, 10);
+    let out2 = dir.path().join("never.png");
+    assert_fails_cleanly(
+        &["repair", &s(&depth), "--mask", &s(&small), "-o", &s(&out2)],
+        &out2,
+        "the mask is 10×10 px but the depth map is 60×40 px",
+    );
+}
+
+#[test]
 fn eval_json_is_pure_json_with_the_benchmark_scores() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("set");
@@ -172,7 +213,16 @@ fn installed_binary_finds_the_weights_beside_it() {
 fn help_lists_every_command() {
     let (ok, stdout, _) = relievo(&["--help"]);
     assert!(ok);
-    for cmd in ["mesh", "layers", "reconstruct", "train", "eval", "model-info", "synth"] {
+    for cmd in [
+        "mesh",
+        "repair",
+        "layers",
+        "reconstruct",
+        "train",
+        "eval",
+        "model-info",
+        "synth",
+    ] {
         let listed = stdout.lines().any(|l| l.trim_start().starts_with(&format!("{cmd} ")));
         assert!(listed, "--help misses {cmd}:\n{stdout}");
     }
