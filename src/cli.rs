@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
-use relievo::export::{self, StlFormat};
+use relievo::export::{self, MeshFormat, StlFormat, Texture};
 use relievo::net::device::{self, ComputeDevice, DeviceChoice};
 use relievo::net::{self, EdgeMode, InferOptions, Weights};
 use relievo::photo::{LoadOptions, load_depth, load_photo};
@@ -30,7 +30,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Depth map (PNG/TIFF/…, 16-bit kept) → watertight STL.
+    /// Depth map (PNG/TIFF/…, 16-bit kept) → watertight STL (or OBJ / PLY by the
+    /// extension of -o).
     Mesh {
         depth: PathBuf,
         #[arg(short, long)]
@@ -59,7 +60,8 @@ enum Command {
         #[command(flatten)]
         net: NetArgs,
     },
-    /// Photo → printable STL in one step (layers, relief, mesh).
+    /// Photo → printable STL in one step (layers, relief, mesh); -o out.obj gives an OBJ
+    /// textured with the photo, out.ply a PLY with its colours.
     Reconstruct {
         photo: PathBuf,
         #[arg(short, long)]
@@ -289,7 +291,23 @@ fn secs(t: Instant) -> String {
 }
 
 /// Heightfield → mesh → STL, printing each stage.
-fn write_relief(depth: &relievo::grid::Grid<f32>, out: &Path, args: &ReliefArgs) -> Result<()> {
+/// The mesh format `out`'s extension names (checked before any work).
+fn mesh_format(out: &Path, args: &ReliefArgs) -> Result<MeshFormat> {
+    let stl = if args.ascii {
+        StlFormat::Ascii
+    } else {
+        StlFormat::Binary
+    };
+    Ok(MeshFormat::from_path(out, stl)?)
+}
+
+fn write_relief(
+    depth: &relievo::grid::Grid<f32>,
+    out: &Path,
+    args: &ReliefArgs,
+    format: MeshFormat,
+    texture: Option<Texture>,
+) -> Result<()> {
     let params = args.params();
     let t = Instant::now();
     let hf = relief::build(depth, &params)?;
@@ -311,12 +329,7 @@ fn write_relief(depth: &relievo::grid::Grid<f32>, out: &Path, args: &ReliefArgs)
         secs(t)
     );
     let t = Instant::now();
-    let format = if args.ascii {
-        StlFormat::Ascii
-    } else {
-        StlFormat::Binary
-    };
-    export::write_stl(&solid, out, format)?;
+    export::write_mesh(&solid, out, format, texture)?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     println!(
         "export   {} ({:.1} MB)   {}",
@@ -328,6 +341,7 @@ fn write_relief(depth: &relievo::grid::Grid<f32>, out: &Path, args: &ReliefArgs)
 }
 
 fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
+    let format = mesh_format(out, args)?;
     let t = Instant::now();
     let depth = load_depth(depth_path, &LoadOptions::default())?;
     println!(
@@ -337,7 +351,7 @@ fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
         depth.height,
         secs(t)
     );
-    write_relief(&depth, out, args)
+    write_relief(&depth, out, args, format, None)
 }
 
 fn repair_cmd(depth_path: &Path, mask_path: &Path, guide_path: Option<&Path>, out: &Path) -> Result<()> {
@@ -412,13 +426,18 @@ fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
 }
 
 fn reconstruct_cmd(photo_path: &Path, out: &Path, relief: &ReliefArgs, net: &NetArgs) -> Result<()> {
+    let format = mesh_format(out, relief)?;
     let photo = load_photo_timed(photo_path)?;
     let (weights, dev) = load_weights(net)?;
     println!("device   {}", dev.label);
     let t = Instant::now();
     let layers = net::predict(&weights, &photo, &dev.device, &infer_options(net));
     println!("network  depth, soft edges, semantics   {}", secs(t));
-    write_relief(&layers.depth, out, relief)
+    let texture = Texture {
+        rgb: &photo.rgb,
+        mirrored: relief.mirror,
+    };
+    write_relief(&layers.depth, out, relief, format, Some(texture))
 }
 
 fn train_cmd(a: TrainArgs) -> Result<()> {

@@ -1,4 +1,5 @@
-//! Writing results to disk: STL solids (binary or ASCII, unit facet normals, mm) and
+//! Writing results to disk: STL solids (binary or ASCII, unit facet normals, mm), OBJ
+//! (with the photo as texture) and PLY (with vertex colours) in mm, and
 //! PNG rasters (16-bit and 8-bit grey, RGB). Every writer is atomic: it fills a
 //! temporary file beside the target and renames it into place, so a failure leaves
 //! neither a partial file nor the temporary one behind.
@@ -16,6 +17,43 @@ use crate::mesh::Mesh;
 pub enum StlFormat {
     Binary,
     Ascii,
+}
+
+/// The mesh file formats, chosen by a path's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeshFormat {
+    /// STL: the solid alone (printing).
+    Stl(StlFormat),
+    /// Wavefront OBJ with texture coordinates, plus `.mtl` and the photo as the texture
+    /// (Blender, MeshLab).
+    Obj,
+    /// Binary PLY with the photo's colour on every vertex (MeshLab, CloudCompare).
+    Ply,
+}
+
+impl MeshFormat {
+    /// The format `path`'s extension names (`.stl`, `.obj`, `.ply`, any case).
+    pub fn from_path(path: &Path, stl: StlFormat) -> Result<Self, ExportError> {
+        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("stl") => Ok(Self::Stl(stl)),
+            Some("obj") => Ok(Self::Obj),
+            Some("ply") => Ok(Self::Ply),
+            _ => Err(ExportError::UnknownMeshFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+/// The photo laid over a mesh's top: texture for OBJ, vertex colours for PLY.
+#[derive(Clone, Copy, Debug)]
+pub struct Texture<'a> {
+    /// sRGB 0..1, the photo the depth was predicted from (any size: it is stretched
+    /// over the relief's footprint).
+    pub rgb: &'a Grid<[f32; 3]>,
+    /// The relief was mirrored left–right (`ReliefParams::mirror`), so is the photo.
+    pub mirrored: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +78,8 @@ pub enum ExportError {
         expected: usize,
         actual: usize,
     },
+    #[error("cannot write {}: unknown mesh format (use .stl, .obj or .ply)", .path.display())]
+    UnknownMeshFormat { path: PathBuf },
 }
 
 /// Size of a binary STL facet: normal, three vertices (12 f32) and a u16 attribute.
@@ -51,6 +91,139 @@ pub fn write_stl(mesh: &Mesh, path: &Path, format: StlFormat) -> Result<(), Expo
         StlFormat::Binary => atomic_write(path, |out| write_binary_stl(mesh, out)),
         StlFormat::Ascii => atomic_write(path, |out| write_ascii_stl(mesh, out)),
     }
+}
+
+/// Writes `mesh` in `format`; OBJ and PLY carry `texture` when given. An OBJ's
+/// material and texture go beside it as `NAME.mtl` and `NAME_texture.png`, written
+/// before the OBJ that names them.
+pub fn write_mesh(mesh: &Mesh, path: &Path, format: MeshFormat, texture: Option<Texture>) -> Result<(), ExportError> {
+    match format {
+        MeshFormat::Stl(stl) => write_stl(mesh, path, stl),
+        MeshFormat::Obj => write_obj(mesh, path, texture),
+        MeshFormat::Ply => write_ply(mesh, path, texture),
+    }
+}
+
+/// Texture coordinates of every vertex: its place in the footprint, (0, 0) at the
+/// bottom-left corner (photo bottom-left), (1, 1) at the top-right.
+fn texture_coordinates(mesh: &Mesh, mirrored: bool) -> Vec<[f32; 2]> {
+    let (max_x, max_y) = mesh
+        .vertices
+        .iter()
+        .fold((0.0f32, 0.0f32), |(x, y), v| (x.max(v[0]), y.max(v[1])));
+    mesh.vertices
+        .iter()
+        .map(|v| {
+            let u = v[0] / max_x.max(f32::MIN_POSITIVE);
+            [if mirrored { 1.0 - u } else { u }, v[1] / max_y.max(f32::MIN_POSITIVE)]
+        })
+        .collect()
+}
+
+/// The photo's colour at texture coordinates `uv` (bilinear), 8-bit sRGB.
+fn colour_at(rgb: &Grid<[f32; 3]>, uv: [f32; 2]) -> [u8; 3] {
+    let x = uv[0] * (rgb.width - 1) as f32;
+    let y = (1.0 - uv[1]) * (rgb.height - 1) as f32;
+    let (x0, y0) = (x.floor().max(0.0) as usize, y.floor().max(0.0) as usize);
+    let (x1, y1) = ((x0 + 1).min(rgb.width - 1), (y0 + 1).min(rgb.height - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let (a, b, c, d) = (rgb.get(x0, y0), rgb.get(x1, y0), rgb.get(x0, y1), rgb.get(x1, y1));
+    std::array::from_fn(|k| {
+        let top = a[k] + (b[k] - a[k]) * fx;
+        let bottom = c[k] + (d[k] - c[k]) * fx;
+        ((top + (bottom - top) * fy).clamp(0.0, 1.0) * 255.0).round() as u8
+    })
+}
+
+fn write_obj(mesh: &Mesh, path: &Path, texture: Option<Texture>) -> Result<(), ExportError> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "relief".into());
+    let uv = texture.map(|t| texture_coordinates(mesh, t.mirrored));
+    if let Some(t) = texture {
+        let image_name = format!("{stem}_texture.png");
+        let rgb: Vec<u8> = t
+            .rgb
+            .data
+            .iter()
+            .flat_map(|p| p.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8))
+            .collect();
+        write_png_rgb(t.rgb.width, t.rgb.height, &rgb, &path.with_file_name(&image_name))?;
+        let mtl = format!(
+            "# relievo: the photo over the relief\nnewmtl relief\nKa 1 1 1\nKd 1 1 1\nKs 0 0 0\nillum 1\nmap_Kd {image_name}\n"
+        );
+        atomic_write(&path.with_file_name(format!("{stem}.mtl")), |w| {
+            w.write_all(mtl.as_bytes())
+        })?;
+    }
+    atomic_write(path, |out| {
+        writeln!(
+            out,
+            "# relievo {}: relief solid, millimetres, z up",
+            env!("CARGO_PKG_VERSION")
+        )?;
+        if uv.is_some() {
+            writeln!(out, "mtllib {stem}.mtl\nusemtl relief")?;
+        }
+        for v in &mesh.vertices {
+            writeln!(out, "v {} {} {}", v[0], v[1], v[2])?;
+        }
+        if let Some(uv) = &uv {
+            for t in uv {
+                writeln!(out, "vt {} {}", t[0], t[1])?;
+            }
+        }
+        for t in &mesh.triangles {
+            let [a, b, c] = t.map(|i| i + 1);
+            if uv.is_some() {
+                writeln!(out, "f {a}/{a} {b}/{b} {c}/{c}")?;
+            } else {
+                writeln!(out, "f {a} {b} {c}")?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn write_ply(mesh: &Mesh, path: &Path, texture: Option<Texture>) -> Result<(), ExportError> {
+    let colours: Option<Vec<[u8; 3]>> = texture.map(|t| {
+        texture_coordinates(mesh, t.mirrored)
+            .into_iter()
+            .map(|uv| colour_at(t.rgb, uv))
+            .collect()
+    });
+    atomic_write(path, |out| {
+        let mut header = format!(
+            "ply\nformat binary_little_endian 1.0\ncomment relievo {}: relief solid, millimetres, z up\n\
+             element vertex {}\nproperty float x\nproperty float y\nproperty float z\n",
+            env!("CARGO_PKG_VERSION"),
+            mesh.vertices.len()
+        );
+        if colours.is_some() {
+            header += "property uchar red\nproperty uchar green\nproperty uchar blue\n";
+        }
+        header += &format!(
+            "element face {}\nproperty list uchar int vertex_indices\nend_header\n",
+            mesh.triangles.len()
+        );
+        out.write_all(header.as_bytes())?;
+        for (i, v) in mesh.vertices.iter().enumerate() {
+            for c in v {
+                out.write_all(&c.to_le_bytes())?;
+            }
+            if let Some(colours) = &colours {
+                out.write_all(&colours[i])?;
+            }
+        }
+        for t in &mesh.triangles {
+            out.write_all(&[3])?;
+            for i in t {
+                out.write_all(&(*i as i32).to_le_bytes())?;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Binary STL, encoded in parallel one batch of facets at a time.

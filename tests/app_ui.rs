@@ -241,7 +241,7 @@ fn photo_by_argument_layers_parameter_and_watertight_stl() {
 
     let stl = dir.join("out").join("panel.stl");
     std::fs::create_dir_all(stl.parent().unwrap()).unwrap();
-    harness.state_mut().send(Command::ExportStl(stl.clone()));
+    harness.state_mut().send(Command::ExportMesh(stl.clone()));
     step_until(&mut harness, "the STL export", Duration::from_secs(60), |app| {
         app.last_export.is_some()
     });
@@ -252,6 +252,18 @@ fn photo_by_argument_layers_parameter_and_watertight_stl() {
     let sidecar: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("out").join("panel.relievo.json")).unwrap()).unwrap();
     assert_eq!(sidecar["relief"]["invert"], serde_json::Value::Bool(true));
+
+    // The same solid as an OBJ textured with the photo.
+    let obj = dir.join("out").join("panel.obj");
+    harness.state_mut().send(Command::ExportMesh(obj.clone()));
+    step_until(&mut harness, "the OBJ export", Duration::from_secs(60), |app| {
+        !app.jobs.is_running(JobKind::ExportMesh) && obj.is_file()
+    });
+    let (models, materials) = tobj::load_obj(&obj, &tobj::GPU_LOAD_OPTIONS).unwrap();
+    assert_eq!(models[0].mesh.indices.len(), 3 * mesh.faces.len());
+    let texture = materials.unwrap()[0].diffuse_texture.clone().unwrap();
+    let texture = image::open(dir.join("out").join(texture)).unwrap();
+    assert_eq!((texture.width(), texture.height()), (512, 384));
 
     // Export the layers and the depth PNG too.
     harness.state_mut().send(Command::ExportLayers(dir.join("layers")));
@@ -328,7 +340,7 @@ fn dropped_depth_map_without_weights_gives_a_watertight_stl_and_a_fast_3d_update
         app.mesh.as_ref().is_some_and(|m| m.params == app.settings.relief)
     });
     let stl = dir.join("relief.stl");
-    harness.state_mut().send(Command::ExportStl(stl.clone()));
+    harness.state_mut().send(Command::ExportMesh(stl.clone()));
     step_until(&mut harness, "the STL export", Duration::from_secs(60), |app| {
         app.last_export.is_some()
     });

@@ -117,6 +117,33 @@ fn repair_fills_a_16_bit_hole_and_keeps_the_rest_bit_for_bit() {
 }
 
 #[test]
+fn reconstruct_picks_the_mesh_format_from_the_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let photo = dir.path().join("coin.png");
+    image::ImageBuffer::from_fn(48, 40, |x, y| image::Rgb([(x * 5) as u8, (y * 6) as u8, 90u8]))
+        .save(&photo)
+        .unwrap();
+    let obj = dir.path().join("coin.obj");
+    let (ok, stdout, stderr) = relievo(&["reconstruct", &s(&photo), "-o", &s(&obj), "--device", "cpu"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("coin.obj"), "{stdout}");
+    let text = std::fs::read_to_string(&obj).unwrap();
+    assert!(text.contains("mtllib coin.mtl") && text.contains("\nvt ") && text.contains("/"));
+    let mtl = std::fs::read_to_string(dir.path().join("coin.mtl")).unwrap();
+    assert!(mtl.contains("map_Kd coin_texture.png"), "{mtl}");
+    let texture = image::open(dir.path().join("coin_texture.png")).unwrap();
+    assert_eq!((texture.width(), texture.height()), (48, 40));
+
+    let txt = dir.path().join("coin.txt");
+    assert_fails_cleanly(
+        &["reconstruct", &s(&photo), "-o", &s(&txt), "--device", "cpu"],
+        &txt,
+        "unknown mesh format (use .stl, .obj or .ply)",
+    );
+}
+
+#[test]
 fn eval_json_is_pure_json_with_the_benchmark_scores() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("set");

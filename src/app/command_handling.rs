@@ -12,7 +12,7 @@ use super::inspector::DisplayImages;
 use super::jobs::{Finished, JobKind};
 use super::logic::{self, LightFit};
 use super::{Document, MeshResult, RelievoApp, Severity, WeightsState};
-use crate::export::{self, StlFormat};
+use crate::export::{self, MeshFormat, StlFormat, Texture};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
 use crate::mesh::{self, Mesh};
@@ -27,6 +27,8 @@ pub enum DialogKind {
     OpenPhoto,
     OpenDepth,
     ExportStl,
+    /// OBJ textured with the photo, or PLY with its colours.
+    ExportTextured,
     ExportLayers,
     ExportDepth,
     WeightsFolder,
@@ -44,7 +46,8 @@ pub enum Command {
     OpenDepth(PathBuf),
     ShowDialog(DialogKind),
     ClearRecent,
-    ExportStl(PathBuf),
+    /// STL, OBJ or PLY, by the path's extension.
+    ExportMesh(PathBuf),
     ExportLayers(PathBuf),
     ExportDepthPng(PathBuf),
     SetRelief(ReliefParams),
@@ -215,7 +218,7 @@ impl RelievoApp {
             }
             Command::ShowDialog(kind) => self.show_dialog(kind),
             Command::ClearRecent => self.settings.recent.clear(),
-            Command::ExportStl(path) => self.export_stl(path),
+            Command::ExportMesh(path) => self.export_mesh(path),
             Command::ExportLayers(dir) => self.export_layers(dir),
             Command::ExportDepthPng(path) => self.export_depth(path),
             Command::SetRelief(params) => self.set_relief(params),
@@ -305,6 +308,12 @@ impl RelievoApp {
                     .add_filter("STL", &["stl"])
                     .set_file_name(format!("{stem}.stl"))
                     .save_file(),
+                DialogKind::ExportTextured => dialog
+                    .set_title("Export textured model")
+                    .add_filter("OBJ with the photo as texture", &["obj"])
+                    .add_filter("PLY with the photo's colours", &["ply"])
+                    .set_file_name(format!("{stem}.obj"))
+                    .save_file(),
                 DialogKind::ExportDepth => dialog
                     .set_title("Export depth PNG (16-bit)")
                     .add_filter("PNG", &["png"])
@@ -345,7 +354,13 @@ impl RelievoApp {
         let command = match kind {
             DialogKind::OpenPhoto => Command::OpenPhoto(path),
             DialogKind::OpenDepth => Command::OpenDepth(path),
-            DialogKind::ExportStl => Command::ExportStl(with_extension(path, "stl")),
+            DialogKind::ExportStl => Command::ExportMesh(with_extension(path, "stl")),
+            DialogKind::ExportTextured => {
+                let known = path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("obj") || e.eq_ignore_ascii_case("ply"));
+                Command::ExportMesh(if known { path } else { with_extension(path, "obj") })
+            }
             DialogKind::ExportLayers => Command::ExportLayers(path),
             DialogKind::ExportDepth => Command::ExportDepthPng(with_extension(path, "png")),
             DialogKind::WeightsFolder => Command::LoadWeights(path),
@@ -529,7 +544,11 @@ impl RelievoApp {
         });
     }
 
-    fn export_stl(&mut self, path: PathBuf) {
+    fn export_mesh(&mut self, path: PathBuf) {
+        let format = match MeshFormat::from_path(&path, StlFormat::Binary) {
+            Ok(format) => format,
+            Err(e) => return self.message(Severity::Error, e.to_string()),
+        };
         let Some(doc) = &self.doc else {
             self.message(
                 Severity::Warning,
@@ -542,7 +561,7 @@ impl RelievoApp {
                 .layers_error
                 .clone()
                 .unwrap_or_else(|| "the layers are still being computed".into());
-            self.message(Severity::Warning, format!("No depth yet ({why}); the STL needs one."));
+            self.message(Severity::Warning, format!("No depth yet ({why}); the mesh needs one."));
             return;
         };
         let params = self.settings.relief.clone();
@@ -552,12 +571,13 @@ impl RelievoApp {
             .filter(|m| m.doc_id == doc.id && m.params == params)
             .map(|m| m.mesh.clone());
         let source = doc.path.clone();
+        let photo = doc.photo.clone();
         let weights = match &self.weights {
             WeightsState::Ready { dir, .. } if doc.layers.is_some() => dir.display().to_string(),
             _ => String::new(),
         };
         let p = path.clone();
-        self.spawn(JobKind::ExportStl, file_name(&path), move |handle| {
+        self.spawn(JobKind::ExportMesh, file_name(&path), move |handle| {
             let result = (|| {
                 let mesh = match cached {
                     Some(mesh) => mesh,
@@ -568,7 +588,11 @@ impl RelievoApp {
                     }
                 };
                 handle.set_status("writing");
-                export::write_stl(&mesh, &p, StlFormat::Binary).map_err(|e| e.to_string())?;
+                let texture = photo.as_deref().map(|photo| Texture {
+                    rgb: &photo.rgb,
+                    mirrored: params.mirror,
+                });
+                export::write_mesh(&mesh, &p, format, texture).map_err(|e| logic::error_chain(&e))?;
                 let sidecar = serde_json::json!({
                     "written_by": format!("relievo {}", env!("CARGO_PKG_VERSION")),
                     "source": source,
@@ -578,16 +602,22 @@ impl RelievoApp {
                     "units": "mm",
                 });
                 let text = serde_json::to_vec_pretty(&sidecar).unwrap_or_default();
-                export::atomic_write(&logic::sidecar_path(&p), |w| w.write_all(&text)).map_err(|e| e.to_string())?;
+                export::atomic_write(&logic::sidecar_path(&p), |w| w.write_all(&text))
+                    .map_err(|e| logic::error_chain(&e))?;
+                let bytes = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
                 Ok(format!(
                     "Exported {} ({} triangles, {}).",
                     p.display(),
                     logic::format_count(mesh.triangle_count()),
-                    logic::format_bytes(logic::binary_stl_bytes(mesh.triangle_count()))
+                    logic::format_bytes(bytes)
                 ))
             })();
             JobOutput::Exported {
-                what: "STL",
+                what: match format {
+                    MeshFormat::Stl(_) => "STL",
+                    MeshFormat::Obj => "OBJ",
+                    MeshFormat::Ply => "PLY",
+                },
                 path: p,
                 result,
             }

@@ -19,7 +19,7 @@ pub enum JobKind {
     Inference,
     Preview,
     Mesh,
-    ExportStl,
+    ExportMesh,
     ExportLayers,
     ExportDepth,
     LightEstimate,
@@ -39,7 +39,7 @@ impl JobKind {
             JobKind::Inference => "inference",
             JobKind::Preview => "preview update",
             JobKind::Mesh => "meshing",
-            JobKind::ExportStl => "STL export",
+            JobKind::ExportMesh => "mesh export",
             JobKind::ExportLayers => "layers export",
             JobKind::ExportDepth => "depth PNG export",
             JobKind::LightEstimate => "light estimation",
@@ -264,7 +264,7 @@ mod tests {
         let mut jobs: Jobs<u32> = Jobs::new(Arc::new(|| {}));
         let gate = Arc::new(AtomicBool::new(false));
         let g = gate.clone();
-        jobs.spawn(JobKind::ExportStl, "a.stl", move |h| {
+        jobs.spawn(JobKind::ExportMesh, "a.stl", move |h| {
             h.set_progress(0.5);
             while !g.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(1));
@@ -272,13 +272,13 @@ mod tests {
             7
         })
         .unwrap();
-        let refused = jobs.spawn(JobKind::ExportStl, "b.stl", |_| 8).unwrap_err();
+        let refused = jobs.spawn(JobKind::ExportMesh, "b.stl", |_| 8).unwrap_err();
         assert_eq!(refused, "another STL export is already in progress");
         gate.store(true, Ordering::Relaxed);
         let done = wait_for(&mut jobs);
         assert_eq!(
             (done[0].kind, done[0].result.as_ref().ok()),
-            (JobKind::ExportStl, Some(&7))
+            (JobKind::ExportMesh, Some(&7))
         );
         assert!(!jobs.any_running());
     }

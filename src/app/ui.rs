@@ -127,6 +127,12 @@ fn menu_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 commands.push(Command::ShowDialog(DialogKind::ExportStl));
             }
             if ui
+                .add_enabled(has_depth, egui::Button::new("Export textured model (OBJ, PLY)…"))
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(DialogKind::ExportTextured));
+            }
+            if ui
                 .add_enabled(has_layers, egui::Button::new("Export layers…"))
                 .clicked()
             {
@@ -357,6 +363,9 @@ fn relief_panel_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     ui.add_enabled_ui(has_depth, |ui| {
         if ui.button("Export STL…").clicked() {
             commands.push(Command::ShowDialog(DialogKind::ExportStl));
+        }
+        if ui.button("Export OBJ / PLY…").clicked() {
+            commands.push(Command::ShowDialog(DialogKind::ExportTextured));
         }
         if ui.button("Export depth PNG…").clicked() {
             commands.push(Command::ShowDialog(DialogKind::ExportDepth));
