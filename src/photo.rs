@@ -139,7 +139,16 @@ pub fn decode_photo(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Phot
 /// ignored. Float samples are kept if all lie in 0..1, otherwise min–max normalised to 0..1
 /// (non-finite samples become 0).
 pub fn load_depth(path: &Path, opts: &LoadOptions) -> Result<Grid<f32>, PhotoError> {
-    let image = decode_image(&read_file(path)?, path, opts)?;
+    depth_from_bytes(&read_file(path)?, path, opts)
+}
+
+/// [`load_depth`] from bytes already in memory; `name` is used in error messages only.
+pub fn decode_depth(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Grid<f32>, PhotoError> {
+    depth_from_bytes(bytes, Path::new(name), opts)
+}
+
+fn depth_from_bytes(bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Grid<f32>, PhotoError> {
+    let image = decode_image(bytes, path, opts)?;
     Ok(Grid::from_vec(
         image.width() as usize,
         image.height() as usize,

@@ -103,6 +103,11 @@ pub struct LossConfig {
     pub edge_aware: f64,
 }
 
+/// Most channels a layer of a loadable network may have (the shipped ones use ≤ 192).
+pub const MAX_CHANNELS: usize = 1024;
+/// Largest pixel-unshuffle factor a loadable network may have.
+pub const MAX_PIXEL_UNSHUFFLE: usize = 8;
+
 /// The network and its loss. `init` builds the model on a device.
 #[derive(Config, Debug, PartialEq)]
 pub struct MultiTaskConfig {
@@ -150,6 +155,23 @@ impl MultiTaskConfig {
             },
             ..Self::new()
         }
+    }
+
+    /// Whether this shape can be built: every channel count in 1..=[`MAX_CHANNELS`],
+    /// the unshuffle factor in 1..=[`MAX_PIXEL_UNSHUFFLE`]. A `config.json` outside
+    /// these would panic inside burn (zero channels) or ask for gigabytes of parameters.
+    pub fn check(&self) -> Result<(), String> {
+        let channels = self.encoder_channels.iter().chain(&self.edge_channels);
+        if let Some(c) = channels.copied().find(|c| !(1..=MAX_CHANNELS).contains(c)) {
+            return Err(format!("a layer with {c} channels (1 to {MAX_CHANNELS} supported)"));
+        }
+        if !(1..=MAX_PIXEL_UNSHUFFLE).contains(&self.pixel_unshuffle) {
+            return Err(format!(
+                "pixel_unshuffle {} (1 to {MAX_PIXEL_UNSHUFFLE} supported)",
+                self.pixel_unshuffle
+            ));
+        }
+        Ok(())
     }
 
     /// Input sides must be multiples of this (the unshuffle, then four stride-2 stages).

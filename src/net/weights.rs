@@ -158,20 +158,38 @@ pub fn load(dir: &Path, device: &Device) -> Result<Weights, WeightsError> {
             ),
         });
     }
-    let config = read_config(&dir.join(CONFIG_FILE))?;
+    let config_path = dir.join(CONFIG_FILE);
+    let config = read_config(&config_path)?;
+    config.check().map_err(|reason| WeightsError::Mismatch {
+        path: config_path,
+        reason,
+    })?;
     let model_path = dir.join(MODEL_FILE);
     let bytes = read(&model_path)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| WeightsError::Corrupt {
         path: model_path.clone(),
         reason: e.to_string(),
     })?;
-    let model = config
-        .init(device)
-        .try_load_record(record)
-        .map_err(|e| WeightsError::Mismatch {
-            path: model_path,
-            reason: format!("{e} (does config.json belong to it?)"),
-        })?;
+    // burn panics on some damaged records (a tensor whose stored type was altered, found
+    // by tests/fuzz.rs): a damaged file must be an error, not the end of the app.
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        config.init(device).try_load_record(record)
+    }));
+    let model = match loaded {
+        Ok(Ok(model)) => model,
+        Ok(Err(e)) => {
+            return Err(WeightsError::Mismatch {
+                path: model_path,
+                reason: format!("{e} (does config.json belong to it?)"),
+            });
+        }
+        Err(_) => {
+            return Err(WeightsError::Corrupt {
+                path: model_path,
+                reason: "its tensors cannot be read (damaged file)".into(),
+            });
+        }
+    };
     Ok(Weights { model, config, meta })
 }
 

@@ -195,7 +195,7 @@ impl TrainConfig {
         if self.data.is_none() && !self.synthetic {
             return bad("choose a dataset folder, synthetic data, or both");
         }
-        Ok(())
+        self.model.check().map_err(TrainError::Settings)
     }
 
     /// Builds the example source, checking the folder first.

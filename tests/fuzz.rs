@@ -1,0 +1,304 @@
+//! Mutation fuzzing of every parser that reads outside data: photos (PNG 8/16-bit,
+//! RGBA, JPEG, TIFF 8/16-bit, BMP, WebP), depth maps, weights folders (`config.json`,
+//! `meta.json`, `model.bpk`) and dataset folders (headers, then a pair loaded).
+//!
+//! Seeds are small valid files made here; each input is a seed with 1–4 mutations
+//! (bit flips, interesting bytes and 32-bit values, insertions, deletions, duplicated
+//! chunks, truncation; in JSON also numbers replaced by NaN, 1e309, −1, 0, huge
+//! values, strings, null, arrays and objects). Every input must return (`Ok` or a
+//! typed error) without panicking and within 5 s. `RELIEVO_FUZZ_ITERS` sets the
+//! inputs per parser (default 300 here; `benches/fuzz.sh` runs 10,000 under a memory
+//! measurement). A failing input is written to `$CARGO_TARGET_TMPDIR/fuzz-failures/`.
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use burn::tensor::Device;
+use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, Rgb, Rgba};
+use relievo::net::{MultiTaskConfig, weights};
+use relievo::photo::{self, LoadOptions};
+use relievo::rng::Rng;
+use relievo::train::data;
+
+const TIME_LIMIT: Duration = Duration::from_secs(5);
+
+fn iterations() -> usize {
+    std::env::var("RELIEVO_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
+fn below(rng: &mut Rng, n: usize) -> usize {
+    (rng.next_u64() % n.max(1) as u64) as usize
+}
+
+/// One to four random edits of `seed`.
+fn mutate(seed: &[u8], rng: &mut Rng, json: bool) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..1 + below(rng, 4) {
+        let at = below(rng, b.len() + 1);
+        match below(rng, if json { 9 } else { 8 }) {
+            0 if !b.is_empty() => {
+                let i = at.min(b.len() - 1);
+                b[i] ^= 1 << below(rng, 8);
+            }
+            1 if !b.is_empty() => {
+                let i = at.min(b.len() - 1);
+                b[i] = [0x00, 0xff, 0x7f, 0x80, 0x01][below(rng, 5)];
+            }
+            2 if b.len() >= 4 => {
+                let i = at.min(b.len() - 4);
+                let v: u32 = [u32::MAX, 0x7fff_ffff, 0x0001_0000, 0xffff, 0, 0x4000_0000][below(rng, 6)];
+                let bytes = if rng.f32() < 0.5 {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                };
+                b[i..i + 4].copy_from_slice(&bytes);
+            }
+            3 => {
+                let n = 1 + below(rng, 16);
+                let insert: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
+                b.splice(at..at, insert);
+            }
+            4 if !b.is_empty() => {
+                let end = (at + 1 + below(rng, 16)).min(b.len());
+                b.drain(at.min(end)..end);
+            }
+            5 if !b.is_empty() => {
+                let start = below(rng, b.len());
+                let end = (start + 1 + below(rng, 64)).min(b.len());
+                let chunk = b[start..end].to_vec();
+                let to = below(rng, b.len() + 1);
+                b.splice(to..to, chunk);
+            }
+            6 => b.truncate(at),
+            7 if !b.is_empty() => {
+                let i = at.min(b.len() - 1);
+                b[i] = b[i].wrapping_add(1 + below(rng, 3) as u8);
+            }
+            8 => b = replace_json_value(&b, rng),
+            _ => {}
+        }
+    }
+    b
+}
+
+/// Replaces one number (or `true`/`false`) in JSON text with a hostile value.
+fn replace_json_value(b: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let text = String::from_utf8_lossy(b).into_owned();
+    let starts: Vec<usize> = text
+        .char_indices()
+        .filter(|&(i, c)| {
+            (c.is_ascii_digit() || c == '-' || c == 't' || c == 'f')
+                && text[..i]
+                    .chars()
+                    .last()
+                    .is_some_and(|p| p == ' ' || p == '[' || p == ':')
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if starts.is_empty() {
+        return b.to_vec();
+    }
+    let start = starts[below(rng, starts.len())];
+    let end = text[start..]
+        .find([',', ']', '}', '\n'])
+        .map_or(text.len(), |n| start + n);
+    let hostile = [
+        "NaN",
+        "1e309",
+        "-1",
+        "0",
+        "99999999999999999999",
+        "4294967297",
+        "\"x\"",
+        "null",
+        "[]",
+        "{}",
+        "true",
+        "-0.0",
+        "1.5",
+    ];
+    format!(
+        "{}{}{}",
+        &text[..start],
+        hostile[below(rng, hostile.len())],
+        &text[end..]
+    )
+    .into_bytes()
+}
+
+/// Runs `target` on `iterations()` mutated inputs; panics (with the count, the first
+/// message and where the input was saved) if any input panicked or took too long.
+fn fuzz(name: &str, seeds: &[(Vec<u8>, bool)], mut target: impl FnMut(&[u8]) -> bool) {
+    static QUIET: Once = Once::new();
+    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    let mut rng = Rng::new(0xf022 ^ name.len() as u64);
+    let (mut panics, mut slowest, mut accepted) = (Vec::new(), Duration::ZERO, 0usize);
+    let n = iterations();
+    for i in 0..n {
+        let (seed, json) = &seeds[i % seeds.len()];
+        let input = mutate(seed, &mut rng, *json);
+        let started = Instant::now();
+        let result = catch_unwind(AssertUnwindSafe(|| target(&input)));
+        let took = started.elapsed();
+        slowest = slowest.max(took);
+        let failed = match result {
+            Err(e) => Some(
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default(),
+            ),
+            Ok(_) if took > TIME_LIMIT => Some(format!("took {took:?}")),
+            Ok(ok) => {
+                accepted += usize::from(ok);
+                None
+            }
+        };
+        if let Some(message) = failed {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join(format!("{name}-{i}.bin"));
+            std::fs::write(&file, &input).unwrap();
+            panics.push(format!("{message} ({})", file.display()));
+        }
+    }
+    eprintln!(
+        "fuzz {name}: {n} inputs ({accepted} still valid), slowest {slowest:.2?}, {} failures",
+        panics.len()
+    );
+    assert!(
+        panics.is_empty(),
+        "{name}: {} of {n} inputs failed, first: {}",
+        panics.len(),
+        panics[0]
+    );
+    // Mutations must not all be rejected at the first check, or the decoders' depths go
+    // untested.
+    assert!(
+        accepted * 20 >= n,
+        "{name}: only {accepted} of {n} mutated inputs parsed"
+    );
+}
+
+fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+fn image_seeds() -> Vec<(Vec<u8>, bool)> {
+    let rgb = DynamicImage::ImageRgb8(ImageBuffer::from_fn(16, 12, |x, y| {
+        Rgb([(x * 15) as u8, (y * 20) as u8, 128])
+    }));
+    let grey16 = DynamicImage::ImageLuma16(ImageBuffer::from_fn(16, 12, |x, y| Luma([(x * 4000 + y * 300) as u16])));
+    let rgba = DynamicImage::ImageRgba8(ImageBuffer::from_fn(16, 12, |x, y| {
+        Rgba([x as u8 * 9, 40, y as u8 * 9, 200])
+    }));
+    [
+        encode(rgb.clone(), ImageFormat::Png),
+        encode(grey16.clone(), ImageFormat::Png),
+        encode(rgba, ImageFormat::Png),
+        encode(rgb.clone(), ImageFormat::Jpeg),
+        encode(rgb.clone(), ImageFormat::Tiff),
+        encode(grey16, ImageFormat::Tiff),
+        encode(rgb.clone(), ImageFormat::Bmp),
+        encode(rgb, ImageFormat::WebP),
+    ]
+    .into_iter()
+    .map(|b| (b, false))
+    .collect()
+}
+
+#[test]
+fn photos_never_panic_or_hang() {
+    let opts = LoadOptions::default();
+    fuzz("photo", &image_seeds(), |b| {
+        photo::decode_photo(b, "fuzz", &opts).is_ok()
+    });
+}
+
+#[test]
+fn depth_maps_never_panic_or_hang() {
+    let opts = LoadOptions::default();
+    fuzz("depth", &image_seeds(), |b| {
+        photo::decode_depth(b, "fuzz", &opts).is_ok()
+    });
+}
+
+#[test]
+fn weights_folders_never_panic_or_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    let device = Device::flex();
+    let config = MultiTaskConfig::new()
+        .with_encoder_channels([4, 4, 8, 8, 8])
+        .with_edge_channels([2, 2, 4, 4]);
+    let model = config.init(&device);
+    weights::save(&good, &model, &config, &Default::default()).unwrap();
+    let files = ["config.json", "meta.json", "model.bpk"];
+    let originals: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(good.join(f)).unwrap()).collect();
+    // The seed of each input is one file's bytes; the others stay valid.
+    let seeds: Vec<(Vec<u8>, bool)> = originals.iter().enumerate().map(|(i, b)| (b.clone(), i < 2)).collect();
+    let target = dir.path().join("fuzzed");
+    std::fs::create_dir_all(&target).unwrap();
+    let mut which = 0usize;
+    fuzz("weights", &seeds, |b| {
+        // `fuzz` cycles through the seeds in order, so input i mutates file i % 3.
+        for (k, file) in files.iter().enumerate() {
+            let bytes = if k == which { b } else { &originals[k][..] };
+            std::fs::write(target.join(file), bytes).unwrap();
+        }
+        which = (which + 1) % files.len();
+        weights::load(&target, &device).is_ok()
+    });
+}
+
+#[test]
+fn dataset_folders_never_panic_or_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for sub in ["images", "depth"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    let seeds = image_seeds();
+    fuzz("dataset", &seeds, |b| {
+        // A mutated file as the photo of one pair and as the depth of another.
+        std::fs::write(root.join("images/a.png"), b).unwrap();
+        std::fs::write(root.join("depth/a.png"), &seeds[1].0).unwrap();
+        std::fs::write(root.join("images/b.png"), &seeds[0].0).unwrap();
+        std::fs::write(root.join("depth/b.png"), b).unwrap();
+        let (folder, _report) = data::check_folder(root);
+        (0..folder.pairs.len()).filter(|&i| folder.load(i).is_ok()).count() > 0
+    });
+}
+
+/// The inputs fuzzing found (tests/regressions/): burn panicked on them; they must be
+/// `Corrupt` errors. They are `model.bpk` files of the tiny network above.
+#[test]
+fn damaged_model_files_found_by_fuzzing_give_errors() {
+    let regressions = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let device = Device::flex();
+    let config = MultiTaskConfig::new()
+        .with_encoder_channels([4, 4, 8, 8, 8])
+        .with_edge_channels([2, 2, 4, 4]);
+    let dir = tempfile::tempdir().unwrap();
+    weights::save(dir.path(), &config.init(&device), &config, &Default::default()).unwrap();
+    assert!(weights::load(dir.path(), &device).is_ok());
+    for name in [
+        "model_bpk_tensor_type_altered_is_corrupt.bpk",
+        "model_bpk_damaged_is_corrupt.bpk",
+    ] {
+        std::fs::copy(regressions.join(name), dir.path().join("model.bpk")).unwrap();
+        match weights::load(dir.path(), &device) {
+            Err(weights::WeightsError::Corrupt { .. }) => {}
+            other => panic!("{name}: {:?}", other.map(|_| "loaded")),
+        }
+    }
+}
