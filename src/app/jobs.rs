@@ -1,6 +1,6 @@
 //! Named background jobs. Every long piece of work (loading, inference, meshing, exports,
 //! training, file dialogs) runs on its own thread under a [`JobKind`]; a second job of a kind
-//! that is already running is refused with a message ("another STL export is already in
+//! that is already running is refused with a message ("another mesh export is already in
 //! progress"). A job reports progress and reads a cancel flag through its [`JobHandle`]; its
 //! result comes back through a channel that the UI polls once per frame, and the worker wakes
 //! the UI when it is done. Cancelling detaches a job: its result, when it comes, is dropped, so a
@@ -273,7 +273,7 @@ mod tests {
         })
         .unwrap();
         let refused = jobs.spawn(JobKind::ExportMesh, "b.stl", |_| 8).unwrap_err();
-        assert_eq!(refused, "another STL export is already in progress");
+        assert_eq!(refused, "another mesh export is already in progress");
         gate.store(true, Ordering::Relaxed);
         let done = wait_for(&mut jobs);
         assert_eq!(
