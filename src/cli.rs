@@ -290,7 +290,6 @@ fn secs(t: Instant) -> String {
     format!("{:.3} s", t.elapsed().as_secs_f64())
 }
 
-/// Heightfield → mesh → STL, printing each stage.
 /// The mesh format `out`'s extension names (checked before any work).
 fn mesh_format(out: &Path, args: &ReliefArgs) -> Result<MeshFormat> {
     let stl = if args.ascii {
@@ -301,6 +300,7 @@ fn mesh_format(out: &Path, args: &ReliefArgs) -> Result<MeshFormat> {
     Ok(MeshFormat::from_path(out, stl)?)
 }
 
+/// Heightfield → mesh → STL/OBJ/PLY, printing each stage.
 fn write_relief(
     depth: &relievo::grid::Grid<f32>,
     out: &Path,

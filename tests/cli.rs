@@ -352,3 +352,71 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Kill -9 at random moments of an STL export over an existing one: the file under the
+/// final name is always a complete STL (the old one or the new one), never a partial
+/// one. Temporary files a killed process leaves are never taken for results.
+#[test]
+fn an_export_killed_at_any_moment_leaves_a_complete_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let depth = depth_png(dir.path(), "big.png", 500, 400);
+    let out = dir.path().join("out.stl");
+    let export = |relief_mm: &str| {
+        Command::new(env!("CARGO_BIN_EXE_relievo"))
+            .args([
+                "mesh",
+                &s(&depth),
+                "-o",
+                &s(&out),
+                "--max-error-mm",
+                "0",
+                "--relief-mm",
+                relief_mm,
+            ])
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    assert!(export("2").wait().unwrap().success());
+    let full = started.elapsed();
+    let complete = |path: &Path| {
+        let bytes = std::fs::read(path).unwrap();
+        let count = u32::from_le_bytes(bytes[80..84].try_into().unwrap()) as usize;
+        bytes.len() == 84 + 50 * count && count > 0
+    };
+    assert!(complete(&out));
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let (mut killed, mut finished) = (0, 0);
+    for i in 0..50 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        // Up to 1.5 × a full run: some runs finish, so kills cover every phase.
+        let delay = full.mul_f64(1.5 * (state % 1000) as f64 / 1000.0);
+        let mut child = export(if i % 2 == 0 { "3" } else { "2" });
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        if child.wait().unwrap().success() {
+            finished += 1;
+        } else {
+            killed += 1;
+        }
+        assert!(complete(&out), "partial file after a kill at {delay:?}");
+    }
+    let left = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".relievo-"))
+        .count();
+    eprintln!(
+        "{killed} runs killed, {finished} finished (a full export takes {full:?}); {left} killed writes left a temp file"
+    );
+    assert!(
+        killed >= 10 && finished >= 3,
+        "{killed} killed, {finished} finished: kills missed phases"
+    );
+}
