@@ -83,6 +83,68 @@ fn resume_gives_the_same_next_steps_as_an_uninterrupted_run() {
     assert!(b.path().join("best/model.bpk").is_file());
 }
 
+/// The child process of the hard-kill test (does nothing when run on its own).
+#[test]
+#[ignore = "started by a_run_killed_hard_resumes_exactly"]
+fn child_training_run() {
+    if let Ok(out) = std::env::var("RELIEVO_CHILD_OUT") {
+        losses(tiny_config(Path::new(&out), HARD_KILL_EPOCHS), false, None);
+    }
+}
+
+const HARD_KILL_EPOCHS: usize = 12;
+
+/// Kill -9 at random moments after the first checkpoint (several runs): resuming
+/// continues from the last complete checkpoint exactly as the uninterrupted run does.
+#[test]
+fn a_run_killed_hard_resumes_exactly() {
+    let a = tempfile::tempdir().unwrap();
+    let straight = losses(tiny_config(a.path(), HARD_KILL_EPOCHS), false, None);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut mid_run = 0;
+    for attempt in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "child_training_run", "--test-threads", "1"])
+            .env("RELIEVO_CHILD_OUT", dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !train::has_checkpoint(dir.path()) {
+            assert!(started.elapsed().as_secs() < 120, "no checkpoint from the child");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        std::thread::sleep(std::time::Duration::from_millis(state % 700));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let rest = losses(tiny_config(dir.path(), HARD_KILL_EPOCHS), true, None);
+        let resumed_at = straight.len() - rest.len();
+        assert!(
+            resumed_at > 0 && resumed_at % 3 == 0,
+            "attempt {attempt}: resumed at step {resumed_at}"
+        );
+        eprintln!(
+            "attempt {attempt}: killed, resumed at step {resumed_at} of {}",
+            straight.len()
+        );
+        mid_run += usize::from(resumed_at < straight.len());
+        for (x, y) in straight[resumed_at..].iter().zip(&rest) {
+            assert!(
+                (x.total - y.total).abs() < 1e-4 * x.total.abs().max(1.0),
+                "attempt {attempt}, resumed at step {resumed_at}: {} vs {}",
+                x.total,
+                y.total
+            );
+        }
+    }
+    assert!(mid_run >= 2, "only {mid_run} of 3 kills landed before the run ended");
+}
+
 #[test]
 fn a_few_steps_lower_the_loss() {
     let dir = tempfile::tempdir().unwrap();

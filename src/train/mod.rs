@@ -149,6 +149,10 @@ struct RunState {
 }
 
 const CHECKPOINT_DIR: &str = "checkpoint";
+/// A checkpoint is written whole into this folder, then swapped in (see [`swap_in`]).
+const CHECKPOINT_PARTIAL: &str = "checkpoint.partial";
+/// The previous checkpoint while the new one is swapped in.
+const CHECKPOINT_OLD: &str = "checkpoint.old";
 const BEST_DIR: &str = "best";
 const OPTIMIZER_FILE: &str = "optimizer.bin";
 const STATE_FILE: &str = "state.json";
@@ -162,7 +166,46 @@ pub fn best_dir(out: &Path) -> PathBuf {
 
 /// Whether `out` holds a checkpoint that `--resume` can continue.
 pub fn has_checkpoint(out: &Path) -> bool {
-    out.join(CHECKPOINT_DIR).join(STATE_FILE).is_file()
+    [CHECKPOINT_DIR, CHECKPOINT_OLD]
+        .iter()
+        .any(|dir| out.join(dir).join(STATE_FILE).is_file())
+}
+
+/// Replaces `out/checkpoint` by the complete `out/checkpoint.partial` with two renames.
+/// Killed at any moment, `out` keeps a whole checkpoint: the new one, or the previous
+/// one under `checkpoint` or (between the renames) `checkpoint.old`, which
+/// [`take_back_old_checkpoint`] restores. A checkpoint is three files (weights,
+/// optimizer, state); written in place, a kill between them would resume the weights
+/// of one step with the schedule of another.
+fn swap_in(out: &Path) -> std::io::Result<()> {
+    let (current, partial, old) = (
+        out.join(CHECKPOINT_DIR),
+        out.join(CHECKPOINT_PARTIAL),
+        out.join(CHECKPOINT_OLD),
+    );
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    if current.exists() {
+        std::fs::rename(&current, &old)?;
+    }
+    std::fs::rename(&partial, &current)?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
+
+/// After a kill between [`swap_in`]'s renames: the previous checkpoint is taken back.
+fn take_back_old_checkpoint(out: &Path) -> std::io::Result<()> {
+    let (current, old) = (out.join(CHECKPOINT_DIR), out.join(CHECKPOINT_OLD));
+    if !current.join(STATE_FILE).is_file() && old.join(STATE_FILE).is_file() {
+        if current.exists() {
+            std::fs::remove_dir_all(&current)?;
+        }
+        std::fs::rename(&old, &current)?;
+    }
+    Ok(())
 }
 
 /// OneCycle learning rate (PyTorch's defaults: cosine, div 25, final div 1e4).
@@ -296,6 +339,7 @@ pub fn run(
 ) -> Result<Weights, TrainError> {
     let checkpoint_dir = cfg.out.join(CHECKPOINT_DIR);
     let (cfg, mut state) = if resume && has_checkpoint(&cfg.out) {
+        take_back_old_checkpoint(&cfg.out).map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
         let path = checkpoint_dir.join(STATE_FILE);
         let text = std::fs::read(&path).map_err(|e| checkpoint_error(&path, e))?;
         let state: RunState = serde_json::from_slice(&text).map_err(|e| checkpoint_error(&path, e))?;
@@ -379,19 +423,22 @@ pub fn run(
                            optim: &burn::optim::ModuleOptimizer,
                            state: &RunState|
      -> Result<(), TrainError> {
+        let partial = cfg.out.join(CHECKPOINT_PARTIAL);
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).map_err(|e| checkpoint_error(&partial, e))?;
+        }
         weights::save(
-            &checkpoint_dir,
+            &partial,
             model,
             &model_config,
             &meta_for(&cfg, state.step as u64, state.wall_time_secs),
         )?;
-        let bytes = optim.into_bytes().map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
-        atomic_write(&checkpoint_dir.join(OPTIMIZER_FILE), |w| w.write_all(&bytes))
-            .map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
+        let bytes = optim.into_bytes().map_err(|e| checkpoint_error(&partial, e))?;
+        atomic_write(&partial.join(OPTIMIZER_FILE), |w| w.write_all(&bytes))
+            .map_err(|e| checkpoint_error(&partial, e))?;
         let json = serde_json::to_vec_pretty(state).expect("state serialises");
-        atomic_write(&checkpoint_dir.join(STATE_FILE), |w| w.write_all(&json))
-            .map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
-        Ok(())
+        atomic_write(&partial.join(STATE_FILE), |w| w.write_all(&json)).map_err(|e| checkpoint_error(&partial, e))?;
+        swap_in(&cfg.out).map_err(|e| checkpoint_error(&checkpoint_dir, e))
     };
 
     let mut window = Instant::now();
