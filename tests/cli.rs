@@ -420,3 +420,64 @@ fn an_export_killed_at_any_moment_leaves_a_complete_file() {
         "{killed} killed, {finished} finished: kills missed phases"
     );
 }
+
+/// A full disk (a 256 KiB tmpfs the test mounts) and a read-only folder (as a non-root
+/// user; root ignores permissions): one line naming the OS reason, the previous file
+/// intact, no temp file left. Skipped, saying so, where the test may not mount or
+/// switch user (not root).
+#[cfg(unix)]
+#[test]
+fn a_full_disk_and_a_read_only_folder_give_one_line_and_keep_the_old_file() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let depth = depth_png(dir.path(), "big.png", 400, 300);
+    std::fs::set_permissions(&depth, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs", &s(&disk)])
+        .status()
+        .is_ok_and(|st| st.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    let old = disk.join("out.stl");
+    std::fs::write(&old, b"the previous export").unwrap();
+    let (ok, _, stderr) = relievo(&["mesh", &s(&depth), "-o", &s(&old), "--max-error-mm", "0"]);
+    let leftovers = std::fs::read_dir(&disk).unwrap().count();
+    let kept = std::fs::read(&old).unwrap();
+    Command::new("umount").arg(&disk).status().unwrap();
+    assert!(!ok);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("XDG_RUNTIME_DIR")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("No space left on device"), "{stderr}");
+    assert_eq!(kept, b"the previous export");
+    assert_eq!(leftovers, 1, "a temp file was left on the full disk");
+
+    // Read-only folder, as `nobody`, with a copy of the binary that user may run.
+    let bin = dir.path().join("relievo");
+    std::fs::copy(env!("CARGO_BIN_EXE_relievo"), &bin).unwrap();
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let old = locked.join("out.stl");
+    std::fs::write(&old, b"the previous export").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = Command::new(&bin)
+        .args(["mesh", &s(&depth), "-o", &s(&old)])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("XDG_RUNTIME_DIR")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("ermission denied"), "{stderr}");
+    assert_eq!(std::fs::read(&old).unwrap(), b"the previous export");
+    assert_eq!(std::fs::read_dir(&locked).unwrap().count(), 1);
+}
