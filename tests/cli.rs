@@ -395,8 +395,8 @@ fn an_export_killed_at_any_moment_leaves_a_complete_file() {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        // Up to 1.5 × a full run: some runs finish, so kills cover every phase.
-        let delay = full.mul_f64(1.5 * (state % 1000) as f64 / 1000.0);
+        // Up to 2 × an unloaded run: kills land in every phase, the write included.
+        let delay = full.mul_f64(2.0 * (state % 1000) as f64 / 1000.0);
         let mut child = export(if i % 2 == 0 { "3" } else { "2" });
         std::thread::sleep(delay);
         let _ = child.kill();
@@ -466,13 +466,27 @@ fn a_full_disk_and_a_read_only_folder_give_one_line_and_keep_the_old_file() {
     let old = locked.join("out.stl");
     std::fs::write(&old, b"the previous export").unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let out = Command::new(&bin)
-        .args(["mesh", &s(&depth), "-o", &s(&old)])
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
+    let run_as_nobody = || {
+        Command::new(&bin)
+            .args(["mesh", &s(&depth), "-o", &s(&old)])
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .uid(65534)
+            .gid(65534)
+            .output()
+    };
+    // A child forked by another test thread while the copy was open for writing keeps
+    // the copy busy ("text file busy") until that child execs: try again shortly.
+    let mut out = run_as_nobody();
+    for _ in 0..50 {
+        match &out {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                out = run_as_nobody();
+            }
+            _ => break,
+        }
+    }
+    let out = out.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("XDG_RUNTIME_DIR")).collect();

@@ -206,7 +206,11 @@ fn eval_numbers_on_a_tiny_known_set() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = tiny_config(dir.path(), 1);
     let device = Device::flex();
-    let model = cfg.model.init(&device);
+    // Its random initialisation draws from the device's generator that training runs seed.
+    let model = {
+        let _run = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        cfg.model.init(&device)
+    };
     let weights = relievo::net::Weights {
         model,
         config: cfg.model.clone(),
