@@ -165,35 +165,32 @@ fn halve(values: &Grid<f32>, unknown: &Grid<bool>) -> (Grid<f32>, Grid<bool>) {
 /// Conjugate gradients on the normal equations restricted to the unknowns,
 /// (Dᵀ D u)_i = 0 for every unknown i, starting from `u`.
 fn conjugate_gradients(mut u: Grid<f32>, unknown: &Grid<bool>) -> Grid<f32> {
-    let (w, h) = (u.width, u.height);
-    let idx: Vec<usize> = (0..w * h).filter(|&i| unknown.data[i]).collect();
-    if idx.is_empty() {
+    let op = Operator::new(unknown);
+    if op.unknowns.is_empty() {
         return u;
     }
     // f64 throughout: the biharmonic system is badly conditioned.
     let mut x: Vec<f64> = u.data.iter().map(|&v| f64::from(v)).collect();
-    let apply = |field: &[f64]| -> Vec<f64> { curvature_transposed(&curvature(field, w, h), w, h) };
-    let dtdx = apply(&x);
-    let mut r: Vec<f64> = idx.iter().map(|&i| -dtdx[i]).collect();
+    let mut r: Vec<f64> = op.apply(&x).iter().map(|v| -v).collect();
     let mut p = r.clone();
     let mut rr: f64 = r.iter().map(|v| v * v).sum();
     let stop = TOLERANCE * TOLERANCE * rr.max(1e-30);
-    let mut dir = vec![0.0f64; w * h];
+    // The search direction on the whole level, zero on the known pixels.
+    let mut dir = vec![0.0f64; x.len()];
     for _ in 0..MAX_ITERATIONS {
         if rr <= stop {
             break;
         }
-        for (k, &i) in idx.iter().enumerate() {
+        for (k, &i) in op.unknowns.iter().enumerate() {
             dir[i] = p[k];
         }
-        let ap_full = apply(&dir);
-        let ap: Vec<f64> = idx.iter().map(|&i| ap_full[i]).collect();
+        let ap = op.apply(&dir);
         let pap: f64 = p.iter().zip(&ap).map(|(a, b)| a * b).sum();
         if pap <= 0.0 {
             break;
         }
         let alpha = rr / pap;
-        for (k, &i) in idx.iter().enumerate() {
+        for (k, &i) in op.unknowns.iter().enumerate() {
             x[i] += alpha * p[k];
             r[k] -= alpha * ap[k];
         }
@@ -204,10 +201,59 @@ fn conjugate_gradients(mut u: Grid<f32>, unknown: &Grid<bool>) -> Grid<f32> {
             *pk = rk + beta * *pk;
         }
     }
-    for &i in &idx {
+    for &i in &op.unknowns {
         u.data[i] = x[i] as f32;
     }
     u
+}
+
+/// Dᵀ D restricted to the unknowns. Only the stencils that touch an unknown enter it, so
+/// one application costs in proportion to the holes, not to the level: two small holes
+/// in opposite corners of a large map make the level as large as the map.
+struct Operator {
+    /// Pixel index of every unknown.
+    unknowns: Vec<usize>,
+    /// Per stencil touching an unknown: its (pixel index, weight) entries, and for each
+    /// entry the unknown's position in `unknowns` (`usize::MAX` for a known pixel).
+    stencils: Vec<Vec<(usize, f64, usize)>>,
+}
+
+impl Operator {
+    fn new(unknown: &Grid<bool>) -> Self {
+        let (w, h) = (unknown.width, unknown.height);
+        let unknowns: Vec<usize> = (0..w * h).filter(|&i| unknown.data[i]).collect();
+        let mut position = vec![usize::MAX; w * h];
+        for (k, &i) in unknowns.iter().enumerate() {
+            position[i] = k;
+        }
+        let mut stencils = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let entries = stencil(x, y, w, h).iter().map(|&(dx, dy, c)| {
+                    let i = (y as isize + dy) as usize * w + (x as isize + dx) as usize;
+                    (i, c, position[i])
+                });
+                if entries.clone().any(|e| e.2 != usize::MAX) {
+                    stencils.push(entries.collect());
+                }
+            }
+        }
+        Self { unknowns, stencils }
+    }
+
+    /// (Dᵀ D v) at each unknown, for `v` over the whole level.
+    fn apply(&self, v: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.unknowns.len()];
+        for entries in &self.stencils {
+            let dv: f64 = entries.iter().map(|&(i, c, _)| c * v[i]).sum();
+            for &(_, c, k) in entries {
+                if k != usize::MAX {
+                    out[k] += c * dv;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The stencil of pixel (x, y) as (neighbour offsets, weights): the 5-point Laplacian
@@ -225,34 +271,6 @@ fn stencil(x: usize, y: usize, w: usize, h: usize) -> &'static [(isize, isize, f
         (false, true) => &ALONG_Y,
         (false, false) => &[],
     }
-}
-
-/// D v: each pixel's stencil applied to `v`.
-fn curvature(v: &[f64], w: usize, h: usize) -> Vec<f64> {
-    let mut out = vec![0.0; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            out[y * w + x] = stencil(x, y, w, h)
-                .iter()
-                .map(|&(dx, dy, c)| c * v[(y as isize + dy) as usize * w + (x as isize + dx) as usize])
-                .sum();
-        }
-    }
-    out
-}
-
-/// Dᵀ r: each pixel's residual scattered back through its stencil.
-fn curvature_transposed(r: &[f64], w: usize, h: usize) -> Vec<f64> {
-    let mut out = vec![0.0; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let ri = r[y * w + x];
-            for &(dx, dy, c) in stencil(x, y, w, h) {
-                out[(y as isize + dy) as usize * w + (x as isize + dx) as usize] += c * ri;
-            }
-        }
-    }
-    out
 }
 
 /// The smallest box holding every damaged pixel, grown by `margin` and clipped to the
