@@ -124,15 +124,8 @@ fn texture_coordinates(mesh: &Mesh, mirrored: bool) -> Vec<[f32; 2]> {
 fn colour_at(rgb: &Grid<[f32; 3]>, uv: [f32; 2]) -> [u8; 3] {
     let x = uv[0] * (rgb.width - 1) as f32;
     let y = (1.0 - uv[1]) * (rgb.height - 1) as f32;
-    let (x0, y0) = (x.floor().max(0.0) as usize, y.floor().max(0.0) as usize);
-    let (x1, y1) = ((x0 + 1).min(rgb.width - 1), (y0 + 1).min(rgb.height - 1));
-    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let (a, b, c, d) = (rgb.get(x0, y0), rgb.get(x1, y0), rgb.get(x0, y1), rgb.get(x1, y1));
-    std::array::from_fn(|k| {
-        let top = a[k] + (b[k] - a[k]) * fx;
-        let bottom = c[k] + (d[k] - c[k]) * fx;
-        ((top + (bottom - top) * fy).clamp(0.0, 1.0) * 255.0).round() as u8
-    })
+    rgb.sample_bilinear_rgb(x, y)
+        .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
 }
 
 fn write_obj(mesh: &Mesh, path: &Path, texture: Option<Texture>) -> Result<(), ExportError> {

@@ -49,6 +49,22 @@ impl<T: Copy> Grid<T> {
         self.data[y * self.width + x] = value;
     }
 
+    /// The four pixels around continuous (x, y) (pixel centres at integers, clamped at
+    /// the borders): top-left, top-right, bottom-left, bottom-right, and the fractions
+    /// of the way to the right and down.
+    fn corners(&self, x: f32, y: f32) -> ([T; 4], f32, f32) {
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (x0, y0) = (x0 as isize, y0 as isize);
+        let corners = [
+            self.get_clamped(x0, y0),
+            self.get_clamped(x0 + 1, y0),
+            self.get_clamped(x0, y0 + 1),
+            self.get_clamped(x0 + 1, y0 + 1),
+        ];
+        (corners, fx, fy)
+    }
+
     /// Value at (x, y) with coordinates clamped to the grid (edge replication).
     #[inline]
     pub fn get_clamped(&self, x: isize, y: isize) -> T {
@@ -96,15 +112,7 @@ impl Grid<f32> {
     /// Bilinear sample at continuous pixel coordinates (pixel centres at integers),
     /// clamped at the borders.
     pub fn sample_bilinear(&self, x: f32, y: f32) -> f32 {
-        let x0 = x.floor();
-        let y0 = y.floor();
-        let fx = x - x0;
-        let fy = y - y0;
-        let (x0, y0) = (x0 as isize, y0 as isize);
-        let a = self.get_clamped(x0, y0);
-        let b = self.get_clamped(x0 + 1, y0);
-        let c = self.get_clamped(x0, y0 + 1);
-        let d = self.get_clamped(x0 + 1, y0 + 1);
+        let ([a, b, c, d], fx, fy) = self.corners(x, y);
         (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (c * (1.0 - fx) + d * fx) * fy
     }
 
@@ -115,6 +123,14 @@ impl Grid<f32> {
         Grid::from_fn(width, height, |x, y| {
             self.sample_bilinear((x as f32 + 0.5) * sx - 0.5, (y as f32 + 0.5) * sy - 0.5)
         })
+    }
+}
+
+impl Grid<[f32; 3]> {
+    /// [`Grid::<f32>::sample_bilinear`] for colour pixels.
+    pub fn sample_bilinear_rgb(&self, x: f32, y: f32) -> [f32; 3] {
+        let ([a, b, c, d], fx, fy) = self.corners(x, y);
+        std::array::from_fn(|k| (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy)
     }
 }
 
