@@ -592,7 +592,9 @@ impl RelievoApp {
                     rgb: &photo.rgb,
                     mirrored: params.mirror,
                 });
-                export::write_mesh(&mesh, &p, format, texture).map_err(|e| logic::error_chain(&e))?;
+                // `{:#}`: the error and its causes on one line, as the CLI prints them (the OS
+                // reason a write failed included).
+                export::write_mesh(&mesh, &p, format, texture).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
                 let sidecar = serde_json::json!({
                     "written_by": format!("relievo {}", env!("CARGO_PKG_VERSION")),
                     "source": source,
@@ -603,7 +605,7 @@ impl RelievoApp {
                 });
                 let text = serde_json::to_vec_pretty(&sidecar).unwrap_or_default();
                 export::atomic_write(&logic::sidecar_path(&p), |w| w.write_all(&text))
-                    .map_err(|e| logic::error_chain(&e))?;
+                    .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
                 let bytes = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
                 Ok(format!(
                     "Exported {} ({} triangles, {}).",

@@ -558,18 +558,6 @@ pub fn looks_like_depth_map(path: &Path) -> bool {
 }
 
 /// The file beside an export that records how it was made: `relief.stl` → `relief.relievo.json`.
-/// An error and its causes on one line, `what: why: why`, e.g. the OS reason a write
-/// failed.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        text = format!("{text}: {c}");
-        cause = c.source();
-    }
-    text
-}
-
 pub fn sidecar_path(export: &Path) -> std::path::PathBuf {
     export.with_extension("relievo.json")
 }
