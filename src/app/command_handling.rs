@@ -355,12 +355,10 @@ impl RelievoApp {
             DialogKind::OpenPhoto => Command::OpenPhoto(path),
             DialogKind::OpenDepth => Command::OpenDepth(path),
             DialogKind::ExportStl => Command::ExportMesh(with_extension(path, "stl")),
-            DialogKind::ExportTextured => {
-                let known = path
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("obj") || e.eq_ignore_ascii_case("ply"));
-                Command::ExportMesh(if known { path } else { with_extension(path, "obj") })
-            }
+            DialogKind::ExportTextured => Command::ExportMesh(match MeshFormat::from_path(&path, StlFormat::Binary) {
+                Ok(MeshFormat::Obj | MeshFormat::Ply) => path,
+                _ => with_extension(path, "obj"),
+            }),
             DialogKind::ExportLayers => Command::ExportLayers(path),
             DialogKind::ExportDepth => Command::ExportDepthPng(with_extension(path, "png")),
             DialogKind::WeightsFolder => Command::LoadWeights(path),
