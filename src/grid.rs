@@ -81,6 +81,15 @@ impl<T: Copy> Grid<T> {
         }
     }
 
+    /// Mirrors the grid left–right in place.
+    pub fn mirror_x(&mut self) {
+        if self.width > 0 {
+            for row in self.data.chunks_mut(self.width) {
+                row.reverse();
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.data.len()
     }

@@ -121,9 +121,7 @@ pub fn build(depth: &Grid<f32>, params: &ReliefParams) -> Result<Heightfield, Re
         depth.clone()
     };
     if params.mirror {
-        for row in d.data.chunks_mut(d.width) {
-            row.reverse();
-        }
+        d.mirror_x();
     }
     let (lo, hi) = d.min_max();
     let range = hi - lo;

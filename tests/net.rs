@@ -147,10 +147,53 @@ fn tiled_inference_matches_size_and_blends() {
         max_side_px: Some(0),
         tile_px: 64,
         overlap_px: 16,
+        ..InferOptions::default()
     };
     let layers = predict(&w, &photo, &device, &opts);
     assert_eq!((layers.depth.width, layers.depth.height), (150, 90));
     assert!(layers.depth.data.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn mirror_averaging_makes_a_mirrored_photo_give_the_mirrored_layers() {
+    // An untrained network is not mirror-symmetric; with the mirrored pass averaged in,
+    // predict(mirror(photo)) must be mirror(predict(photo)), to float rounding.
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    let device = Device::flex();
+    let w = weights::load(dir.path(), &device).unwrap();
+    let rgb = Grid::from_fn(48, 32, |x, y| {
+        [((x * 7 + y * 3) % 23) as f32 / 23.0, y as f32 / 32.0, 0.4]
+    });
+    let mut mirrored_rgb = rgb.clone();
+    mirrored_rgb.mirror_x();
+    let photo = |rgb: Grid<[f32; 3]>| Photo { rgb, was_grey: false };
+    let depth_of = |p: &Photo, mirror_average: bool| {
+        let opts = InferOptions {
+            max_side_px: Some(0),
+            mirror_average,
+            ..InferOptions::default()
+        };
+        predict(&w, p, &device, &opts).depth
+    };
+    let largest_gap = |a: &Grid<f32>, b: &Grid<f32>| {
+        let mut b = b.clone();
+        b.mirror_x();
+        a.data
+            .iter()
+            .zip(&b.data)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0f32, f32::max)
+    };
+    let (a, b) = (photo(rgb), photo(mirrored_rgb));
+    let (plain_a, plain_b) = (depth_of(&a, false), depth_of(&b, false));
+    let (lo, hi) = plain_a.min_max();
+    assert!(
+        largest_gap(&plain_a, &plain_b) > 1e-3 * (hi - lo),
+        "the untrained net is already symmetric"
+    );
+    let gap = largest_gap(&depth_of(&a, true), &depth_of(&b, true));
+    assert!(gap <= 1e-5 * (hi - lo).max(1e-3), "{gap}");
 }
 
 #[test]

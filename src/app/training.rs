@@ -30,52 +30,6 @@ use crate::train::{self, TrainConfig, TrainControl, TrainEvent};
 /// use `seed` and `seed ^ 0x7a11da7e`).
 const HELD_BACK_SEED: u64 = 0x0b5e_55ed_0f_f5e7;
 
-/// The loss weights of seed 000 (eq. 1, 5, 8, 10, 3) and the optional terms of seeds 002/004.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LossWeights {
-    pub alpha: f64,
-    pub beta: f64,
-    pub gamma: f64,
-    pub lambda1: f64,
-    pub lambda2: f64,
-    pub lambda3: f64,
-    pub lambda_k: f64,
-    pub lambda_e: f64,
-    pub lambda_d: f64,
-    pub depth_term: DepthTerm,
-    pub dynamic_k: bool,
-    pub point_cloud: f64,
-    pub virtual_normal: f64,
-    pub gradient: f64,
-    pub aligned: f64,
-    pub edge_aware: f64,
-}
-
-impl Default for LossWeights {
-    fn default() -> Self {
-        let l = LossConfig::new();
-        Self {
-            alpha: l.alpha,
-            beta: l.beta,
-            gamma: l.gamma,
-            lambda1: l.lambda1,
-            lambda2: l.lambda2,
-            lambda3: l.lambda3,
-            lambda_k: l.lambda_k,
-            lambda_e: l.lambda_e,
-            lambda_d: l.lambda_d,
-            depth_term: l.depth_term,
-            dynamic_k: l.dynamic_k,
-            point_cloud: l.point_cloud,
-            virtual_normal: l.virtual_normal,
-            gradient: l.gradient,
-            aligned: l.aligned,
-            edge_aware: l.edge_aware,
-        }
-    }
-}
-
 /// The training form (persisted). Defaults are `TrainConfig::default()`: the recipe of the shipped model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -96,7 +50,7 @@ pub struct TrainSettings {
     pub checkpoint_every: usize,
     pub val_count: usize,
     pub edge_mode: EdgeMode,
-    pub loss: LossWeights,
+    pub loss: LossConfig,
     /// Where the run writes checkpoints and its best weights; `None` = the app's data folder.
     pub out: Option<PathBuf>,
 }
@@ -120,7 +74,7 @@ impl Default for TrainSettings {
             checkpoint_every: c.checkpoint_every,
             val_count: c.val_count,
             edge_mode: c.model.edge_mode,
-            loss: LossWeights::default(),
+            loss: LossConfig::default(),
             out: None,
         }
     }
@@ -129,29 +83,10 @@ impl Default for TrainSettings {
 impl TrainSettings {
     /// The library's configuration for a run starting from `init` and writing into `out`.
     pub fn to_config(&self, init: Option<PathBuf>, out: PathBuf) -> TrainConfig {
-        let l = &self.loss;
-        let loss = LossConfig {
-            alpha: l.alpha,
-            beta: l.beta,
-            gamma: l.gamma,
-            lambda1: l.lambda1,
-            lambda2: l.lambda2,
-            lambda3: l.lambda3,
-            lambda_k: l.lambda_k,
-            lambda_e: l.lambda_e,
-            lambda_d: l.lambda_d,
-            depth_term: l.depth_term,
-            dynamic_k: l.dynamic_k,
-            point_cloud: l.point_cloud,
-            virtual_normal: l.virtual_normal,
-            gradient: l.gradient,
-            aligned: l.aligned,
-            edge_aware: l.edge_aware,
-        };
         TrainConfig {
             model: MultiTaskConfig {
                 edge_mode: self.edge_mode,
-                loss,
+                loss: self.loss.clone(),
                 ..MultiTaskConfig::new()
             },
             data: self.data.clone(),

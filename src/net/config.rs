@@ -11,7 +11,7 @@ use burn::config::Config;
 use serde::{Deserialize, Serialize};
 
 /// How the soft-edge task is represented (seed 000's Exp 1–4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 pub enum EdgeMode {
     /// Exp 1: no edge matching module at all.
     None,
@@ -36,7 +36,7 @@ impl EdgeMode {
 }
 
 /// The main depth term of eq. 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 pub enum DepthTerm {
     /// Seed 000's SILog (eqs. 3–4) on heights mapped to 1..255. Seed 000 regresses
     /// depth, where the floor is the far value; on height its log weights an error at
@@ -49,58 +49,67 @@ pub enum DepthTerm {
     Aligned,
 }
 
-/// Loss weights and the optional terms of seeds 002 and 004.
-#[derive(Config, Debug, PartialEq)]
+/// Loss weights and the optional terms of seeds 002 and 004. A field missing from a
+/// saved `config.json` or from the app's settings takes its default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LossConfig {
     /// α, weight of the semantic loss (eq. 1).
-    #[config(default = 1.0)]
     pub alpha: f64,
     /// β, weight of the depth loss (eq. 1).
-    #[config(default = 3.0)]
     pub beta: f64,
     /// γ, weight of the edge loss (eq. 1).
-    #[config(default = 5.0)]
     pub gamma: f64,
     /// λ1, weight of the photo edge detector's loss L_r (eq. 5).
-    #[config(default = 1.0)]
     pub lambda1: f64,
     /// λ2, weight of the depth edge detector's loss L_d (eq. 5).
-    #[config(default = 0.5)]
     pub lambda2: f64,
     /// λ3, weight of the matching loss L_m (eq. 5).
-    #[config(default = 0.05)]
     pub lambda3: f64,
     /// λk, scale inside k = 1 − tanh²(λk·d̄) (eq. 8).
-    #[config(default = 2.5)]
     pub lambda_k: f64,
     /// λe, weight of the ordinal L1 term of the edge loss (eq. 10).
-    #[config(default = 0.2)]
     pub lambda_e: f64,
     /// λd, the scale-invariance weight of SILog (eq. 3).
-    #[config(default = 0.15)]
     pub lambda_d: f64,
     /// Exp 5 switch: false fixes k = 1.
-    #[config(default = true)]
     pub dynamic_k: bool,
     /// Seed 002 eq. 11: point-cloud loss weight (0 = off).
-    #[config(default = 0.0)]
     pub point_cloud: f64,
     /// Seed 002 eq. 12: virtual-normal loss weight (0 = off).
-    #[config(default = 0.0)]
     pub virtual_normal: f64,
     /// Seed 004: L1 of depth gradients, weight (0 = off).
-    #[config(default = 0.0)]
     pub gradient: f64,
     /// The main depth term (weighted by β).
-    #[config(default = "DepthTerm::Aligned")]
     pub depth_term: DepthTerm,
     /// Extra scale- and shift-invariant height + multi-scale slope term on top of the
     /// main depth term, weight (0 = off).
-    #[config(default = 0.0)]
     pub aligned: f64,
     /// Seed 004: edge-aware depth L1 weighted by the true soft-edge strength (0 = off).
-    #[config(default = 0.0)]
     pub edge_aware: f64,
+}
+
+impl Default for LossConfig {
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            beta: 3.0,
+            gamma: 5.0,
+            lambda1: 1.0,
+            lambda2: 0.5,
+            lambda3: 0.05,
+            lambda_k: 2.5,
+            lambda_e: 0.2,
+            lambda_d: 0.15,
+            dynamic_k: true,
+            point_cloud: 0.0,
+            virtual_normal: 0.0,
+            gradient: 0.0,
+            depth_term: DepthTerm::Aligned,
+            aligned: 0.0,
+            edge_aware: 0.0,
+        }
+    }
 }
 
 /// Most channels a layer of a loadable network may have (the shipped ones use ≤ 192).
@@ -136,7 +145,7 @@ pub struct MultiTaskConfig {
     /// Seed 001: the photo's soft-edge map multiplies the depth decoder's features.
     #[config(default = false)]
     pub edge_weighted_decoder: bool,
-    #[config(default = "LossConfig::new()")]
+    #[config(default = "LossConfig::default()")]
     pub loss: LossConfig,
 }
 
@@ -151,7 +160,7 @@ impl MultiTaskConfig {
             half_pixel_resize: false,
             loss: LossConfig {
                 depth_term: DepthTerm::Silog,
-                ..LossConfig::new()
+                ..LossConfig::default()
             },
             ..Self::new()
         }

@@ -22,6 +22,11 @@ pub struct InferOptions {
     pub tile_px: usize,
     /// Overlap between neighbouring tiles, blended linearly.
     pub overlap_px: usize,
+    /// Also run the photo mirrored left–right and average the two predictions (mirrored
+    /// back). Twice the work; the result is exactly mirror-symmetric in the network's
+    /// sense (a mirrored photo gives the mirrored layers), and on the dev benchmark it
+    /// lowers the depth error (model card, "Mirror averaging").
+    pub mirror_average: bool,
 }
 
 impl Default for InferOptions {
@@ -30,6 +35,7 @@ impl Default for InferOptions {
             max_side_px: None,
             tile_px: 768,
             overlap_px: 64,
+            mirror_average: true,
         }
     }
 }
@@ -40,6 +46,21 @@ struct Maps {
     /// Class probabilities, `[class][pixel]`.
     semantics: Vec<Grid<f32>>,
     edges: Vec<Grid<f32>>,
+}
+
+impl Maps {
+    /// Averages these maps with `other`, the maps of the mirrored photo, mirrored back.
+    fn average_with_mirrored(&mut self, other: Maps) {
+        let pairs = std::iter::once((&mut self.depth, other.depth))
+            .chain(self.semantics.iter_mut().zip(other.semantics))
+            .chain(self.edges.iter_mut().zip(other.edges));
+        for (mine, mut theirs) in pairs {
+            theirs.mirror_x();
+            for (a, b) in mine.data.iter_mut().zip(&theirs.data) {
+                *a = 0.5 * (*a + b);
+            }
+        }
+    }
 }
 
 fn photo_tensor(photo: &Grid<[f32; 3]>, meta: &WeightsMeta, multiple: usize, device: &Device) -> Tensor<4> {
@@ -252,7 +273,13 @@ pub fn predict(weights: &Weights, photo: &Photo, device: &Device, opts: &InferOp
     } else {
         resize_rgb(&photo.rgb, ww, wh)
     };
-    let maps = run_tiled(&model, &work, &weights.meta, device, opts);
+    let mut maps = run_tiled(&model, &work, &weights.meta, device, opts);
+    if opts.mirror_average {
+        let mut mirrored = work;
+        mirrored.mirror_x();
+        let other = run_tiled(&model, &mirrored, &weights.meta, device, opts);
+        maps.average_with_mirrored(other);
+    }
     let depth = if (ww, wh) == (w, h) {
         maps.depth
     } else {

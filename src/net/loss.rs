@@ -457,9 +457,12 @@ mod tests {
         // Two crops of three say "raised to 0.8": the aligned height term puts the
         // plateau up there; SILog's log of height (weights ~64,000× larger at the floor
         // than at the top) keeps it near the floor — "outlines found, tops not filled".
-        let aligned = best_plateau_value(&LossConfig::new());
+        let aligned = best_plateau_value(&LossConfig::default());
         assert!(aligned >= 0.6, "aligned term's plateau at {aligned}");
-        let silog = best_plateau_value(&LossConfig::new().with_depth_term(DepthTerm::Silog));
+        let silog = best_plateau_value(&LossConfig {
+            depth_term: DepthTerm::Silog,
+            ..LossConfig::default()
+        });
         assert!(silog <= 0.2, "SILog's plateau at {silog}");
     }
 }
