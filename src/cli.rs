@@ -297,12 +297,16 @@ fn mesh_format(out: &Path, args: &ReliefArgs) -> Result<MeshFormat> {
 }
 
 /// Heightfield → mesh → STL/OBJ/PLY, printing each stage.
+/// Builds the solid of `depth` and writes it with its `.relievo.json` sidecar
+/// (`provenance` names the source and the weights; its relief is `args`).
 fn write_relief(
     depth: &relievo::grid::Grid<f32>,
     out: &Path,
     args: &ReliefArgs,
     format: MeshFormat,
     texture: Option<Texture>,
+    source: &Path,
+    weights: Option<&Path>,
 ) -> Result<()> {
     let params = args.params();
     let t = Instant::now();
@@ -325,12 +329,17 @@ fn write_relief(
         secs(t)
     );
     let t = Instant::now();
-    export::write_mesh(&solid, out, format, texture)?;
-    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    let provenance = export::Provenance {
+        source: Some(source),
+        weights,
+        relief: &params,
+    };
+    let bytes = export::write_mesh_with_sidecar(&solid, out, format, texture, &provenance)?;
     println!(
-        "export   {} ({:.1} MB)   {}",
+        "export   {} ({:.1} MB) + {}   {}",
         out.display(),
         bytes as f64 / 1e6,
+        export::sidecar_path(out).display(),
         secs(t)
     );
     Ok(())
@@ -347,7 +356,7 @@ fn mesh_cmd(depth_path: &Path, out: &Path, args: &ReliefArgs) -> Result<()> {
         depth.height,
         secs(t)
     );
-    write_relief(&depth, out, args, format, None)
+    write_relief(&depth, out, args, format, None, depth_path, None)
 }
 
 fn repair_cmd(depth_path: &Path, mask_path: &Path, guide_path: Option<&Path>, out: &Path) -> Result<()> {
@@ -434,7 +443,15 @@ fn reconstruct_cmd(photo_path: &Path, out: &Path, relief: &ReliefArgs, net: &Net
         rgb: &photo.rgb,
         mirrored: relief.mirror,
     };
-    write_relief(&layers.depth, out, relief, format, Some(texture))
+    write_relief(
+        &layers.depth,
+        out,
+        relief,
+        format,
+        Some(texture),
+        photo_path,
+        Some(&weights_dir(net)),
+    )
 }
 
 fn train_cmd(a: TrainArgs) -> Result<()> {

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::grid::Grid;
 use crate::mesh::Mesh;
+use crate::relief::ReliefParams;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StlFormat {
@@ -91,6 +92,51 @@ pub fn write_stl(mesh: &Mesh, path: &Path, format: StlFormat) -> Result<(), Expo
         StlFormat::Binary => atomic_write(path, |out| write_binary_stl(mesh, out)),
         StlFormat::Ascii => atomic_write(path, |out| write_ascii_stl(mesh, out)),
     }
+}
+
+/// How an exported mesh was made. [`write_mesh_with_sidecar`] records it beside the mesh
+/// as `NAME.relievo.json` (the app and the CLI alike): its `relief` brings the same
+/// solid back from the same depth.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Provenance<'a> {
+    /// The photo or depth map the relief was made from.
+    pub source: Option<&'a Path>,
+    /// The network weights folder, when the depth came from the network.
+    pub weights: Option<&'a Path>,
+    pub relief: &'a ReliefParams,
+}
+
+/// The file beside an export that records how it was made: `relief.stl` → `relief.relievo.json`.
+pub fn sidecar_path(export: &Path) -> PathBuf {
+    export.with_extension("relievo.json")
+}
+
+/// [`write_mesh`], then its [`Provenance`] into [`sidecar_path`] (with the program's
+/// version, the triangle count and the unit), both atomically. Returns the mesh file's
+/// size in bytes.
+pub fn write_mesh_with_sidecar(
+    mesh: &Mesh,
+    path: &Path,
+    format: MeshFormat,
+    texture: Option<Texture>,
+    provenance: &Provenance,
+) -> Result<u64, ExportError> {
+    write_mesh(mesh, path, format, texture)?;
+    let sidecar = serde_json::json!({
+        "written_by": format!("relievo {}", env!("CARGO_PKG_VERSION")),
+        "source": provenance.source,
+        "weights": provenance.weights,
+        "relief": provenance.relief,
+        "triangles": mesh.triangle_count(),
+        "units": "mm",
+    });
+    let text = serde_json::to_vec_pretty(&sidecar).expect("plain JSON values serialise");
+    atomic_write(&sidecar_path(path), |w| w.write_all(&text))?;
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    Ok(std::fs::metadata(path).map_err(io)?.len())
 }
 
 /// Writes `mesh` in `format`; OBJ and PLY carry `texture` when given. An OBJ's

@@ -4,6 +4,7 @@
 //! the egui app (`app`) are thin shells over it. See ARCHITECTURE.md.
 
 pub mod app;
+pub mod cancel;
 pub mod export;
 pub mod filter;
 pub mod grid;

@@ -73,6 +73,14 @@ fn mesh_writes_a_closed_solid_of_the_asked_size() {
         }
     }
     assert!(edges.values().all(|&n| n == 2));
+    // The same provenance sidecar as the app's export: the relief that made the solid.
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out.relievo.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["relief"]["width_mm"], 80.0);
+    assert_eq!(sidecar["relief"]["max_error_mm"], 0.1f32 as f64);
+    assert_eq!(sidecar["source"], s(&depth).as_str());
+    assert_eq!(sidecar["weights"], serde_json::Value::Null);
+    assert_eq!(sidecar["triangles"], mesh.faces.len());
 }
 
 #[test]
@@ -134,6 +142,12 @@ fn reconstruct_picks_the_mesh_format_from_the_extension() {
     assert!(mtl.contains("map_Kd coin_texture.png"), "{mtl}");
     let texture = image::open(dir.path().join("coin_texture.png")).unwrap();
     assert_eq!((texture.width(), texture.height()), (48, 40));
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("coin.relievo.json")).unwrap()).unwrap();
+    assert!(
+        sidecar["weights"].as_str().is_some_and(|w| w.ends_with("default")),
+        "{sidecar}"
+    );
 
     let txt = dir.path().join("coin.txt");
     assert_fails_cleanly(

@@ -497,3 +497,26 @@ fn png_with_wrong_data_length_is_refused_without_a_file() {
     assert!(error.to_string().contains("preview.png"), "{error}");
     assert!(file_names(dir.path()).is_empty());
 }
+
+#[test]
+fn cancelled_simplification_stops_within_a_second() {
+    // Noise at a tiny tolerance keeps nearly every pixel: seconds of work at 1500².
+    let hf = heightfield(Field::Noise, 1500, 1500);
+    let cancel = relievo::cancel::Cancel::default();
+    let (result, after_cancel) = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| mesh::solid_cancellable(&hf, 1e-4, &cancel));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(
+            !worker.is_finished(),
+            "the work must outlast the wait for this test to mean anything"
+        );
+        cancel.cancel();
+        let at = std::time::Instant::now();
+        (worker.join().unwrap(), at.elapsed())
+    });
+    assert!(matches!(result, Err(relievo::cancel::Cancelled)));
+    assert!(
+        after_cancel.as_secs_f32() < 1.0,
+        "stopped {after_cancel:?} after the cancel"
+    );
+}

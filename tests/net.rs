@@ -197,6 +197,42 @@ fn mirror_averaging_makes_a_mirrored_photo_give_the_mirrored_layers() {
 }
 
 #[test]
+fn cancelled_inference_stops_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    let device = Device::flex();
+    let w = weights::load(dir.path(), &device).unwrap();
+    let photo = Photo {
+        rgb: Grid::from_fn(1024, 1024, |x, y| [((x ^ y) % 29) as f32 / 29.0; 3]),
+        was_grey: false,
+    };
+    // Full resolution in 64-px tiles: hundreds of network passes, many seconds of work.
+    let opts = InferOptions {
+        max_side_px: Some(0),
+        tile_px: 64,
+        overlap_px: 16,
+        ..InferOptions::default()
+    };
+    let cancel = relievo::cancel::Cancel::default();
+    let started = std::time::Instant::now();
+    let result = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| relievo::net::predict_cancellable(&w, &photo, &device, &opts, &cancel));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            !worker.is_finished(),
+            "the work must outlast the wait for this test to mean anything"
+        );
+        cancel.cancel();
+        let cancelled_at = std::time::Instant::now();
+        let result = worker.join().unwrap();
+        (result, cancelled_at.elapsed())
+    });
+    assert_eq!(result.0.map(|_| ()), Err(relievo::cancel::Cancelled));
+    assert!(result.1.as_secs_f32() < 1.0, "stopped {:?} after the cancel", result.1);
+    assert!(started.elapsed().as_secs_f32() < 5.0);
+}
+
+#[test]
 fn weights_from_before_a_new_switch_still_load_and_mean_what_they_meant() {
     // Weights of the first network shape (full-resolution stem, corner-aligned
     // resizes, SILog), saved before those switches existed.

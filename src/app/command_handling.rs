@@ -12,6 +12,7 @@ use super::inspector::DisplayImages;
 use super::jobs::{Finished, JobKind};
 use super::logic::{self, LightFit};
 use super::{Document, MeshResult, RelievoApp, Severity, WeightsState};
+use crate::cancel::Cancelled;
 use crate::export::{self, MeshFormat, StlFormat, Texture};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
@@ -134,6 +135,8 @@ pub enum JobOutput {
     },
     /// The training run returned (its events arrive separately).
     TrainingEnded(Result<(), String>),
+    /// The job saw its cancel flag and stopped early (its result is dropped anyway).
+    Cancelled,
 }
 
 pub enum Opened {
@@ -458,7 +461,12 @@ impl RelievoApp {
                 self.jobs.cancel(JobKind::Inference);
                 self.spawn(JobKind::Inference, name, move |handle| {
                     handle.set_status("running the network");
-                    let layers = net::predict(&weights, &photo, &device, &InferOptions::default());
+                    let options = InferOptions::default();
+                    let Ok(layers) =
+                        net::predict_cancellable(&weights, &photo, &device, &options, handle.cancel_flag())
+                    else {
+                        return JobOutput::Cancelled;
+                    };
                     handle.set_status("colouring the layers");
                     let display = DisplayImages::of_layers(&layers);
                     JobOutput::Layers {
@@ -534,11 +542,22 @@ impl RelievoApp {
         let (doc_id, name) = (doc.id, doc.name());
         self.spawn(JobKind::Mesh, name, move |handle| {
             handle.set_status("building the heightfield");
-            let result = relief::build(&depth, &params).map_err(|e| e.to_string()).map(|hf| {
-                handle.set_status("triangulating");
-                Arc::new(mesh::solid(&hf, params.max_error_mm))
-            });
-            JobOutput::Mesh { doc_id, params, result }
+            let hf = match relief::build(&depth, &params) {
+                Ok(hf) => hf,
+                Err(e) => {
+                    let result = Err(e.to_string());
+                    return JobOutput::Mesh { doc_id, params, result };
+                }
+            };
+            handle.set_status("triangulating");
+            match mesh::solid_cancellable(&hf, params.max_error_mm, handle.cancel_flag()) {
+                Ok(mesh) => JobOutput::Mesh {
+                    doc_id,
+                    params,
+                    result: Ok(Arc::new(mesh)),
+                },
+                Err(Cancelled) => JobOutput::Cancelled,
+            }
         });
     }
 
@@ -571,8 +590,8 @@ impl RelievoApp {
         let source = doc.path.clone();
         let photo = doc.photo.clone();
         let weights = match &self.weights {
-            WeightsState::Ready { dir, .. } if doc.layers.is_some() => dir.display().to_string(),
-            _ => String::new(),
+            WeightsState::Ready { dir, .. } if doc.layers.is_some() => Some(dir.clone()),
+            _ => None,
         };
         let p = path.clone();
         self.spawn(JobKind::ExportMesh, file_name(&path), move |handle| {
@@ -582,7 +601,9 @@ impl RelievoApp {
                     None => {
                         handle.set_status("meshing");
                         let hf = relief::build(&depth, &params).map_err(|e| e.to_string())?;
-                        Arc::new(mesh::solid(&hf, params.max_error_mm))
+                        let mesh = mesh::solid_cancellable(&hf, params.max_error_mm, handle.cancel_flag())
+                            .map_err(|e| e.to_string())?;
+                        Arc::new(mesh)
                     }
                 };
                 handle.set_status("writing");
@@ -590,21 +611,15 @@ impl RelievoApp {
                     rgb: &photo.rgb,
                     mirrored: params.mirror,
                 });
+                let provenance = export::Provenance {
+                    source: Some(&source),
+                    weights: weights.as_deref(),
+                    relief: &params,
+                };
                 // `{:#}`: the error and its causes on one line, as the CLI prints them (the OS
                 // reason a write failed included).
-                export::write_mesh(&mesh, &p, format, texture).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
-                let sidecar = serde_json::json!({
-                    "written_by": format!("relievo {}", env!("CARGO_PKG_VERSION")),
-                    "source": source,
-                    "weights": weights,
-                    "relief": params,
-                    "triangles": mesh.triangle_count(),
-                    "units": "mm",
-                });
-                let text = serde_json::to_vec_pretty(&sidecar).unwrap_or_default();
-                export::atomic_write(&logic::sidecar_path(&p), |w| w.write_all(&text))
+                let bytes = export::write_mesh_with_sidecar(&mesh, &p, format, texture, &provenance)
                     .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
-                let bytes = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
                 Ok(format!(
                     "Exported {} ({} triangles, {}).",
                     p.display(),
@@ -963,6 +978,7 @@ impl RelievoApp {
                 Err(e) => self.message(Severity::Error, format!("Saving weights failed: {e}")),
             },
             JobOutput::Picked { kind, path, quick } => self.on_picked(kind, path, quick),
+            JobOutput::Cancelled => {}
         }
     }
 

@@ -6,10 +6,12 @@
 //! the UI when it is done. Cancelling detaches a job: its result, when it comes, is dropped, so a
 //! new job of that kind may start at once. A panic in a job becomes an error message.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use crate::cancel::Cancel;
 
 /// What a job does; at most one job of each kind runs at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,7 +64,7 @@ impl JobKind {
 pub struct JobHandle {
     /// Progress in 0..1 as `f32` bits; NaN while unknown.
     progress: Arc<AtomicU32>,
-    cancelled: Arc<AtomicBool>,
+    cancel: Cancel,
     status: Arc<Mutex<String>>,
 }
 
@@ -70,7 +72,7 @@ impl Default for JobHandle {
     fn default() -> Self {
         Self {
             progress: Arc::new(AtomicU32::new(f32::NAN.to_bits())),
-            cancelled: Arc::new(AtomicBool::new(false)),
+            cancel: Cancel::default(),
             status: Arc::new(Mutex::new(String::new())),
         }
     }
@@ -99,11 +101,16 @@ impl JobHandle {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
+        self.cancel.is_cancelled()
+    }
+
+    /// The flag to hand to library work that can stop early (inference, meshing).
+    pub fn cancel_flag(&self) -> &Cancel {
+        &self.cancel
     }
 
     fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Relaxed);
+        self.cancel.cancel();
     }
 }
 

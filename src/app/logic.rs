@@ -557,11 +557,6 @@ pub fn looks_like_depth_map(path: &Path) -> bool {
     name.contains("depth") || name.contains("height")
 }
 
-/// The file beside an export that records how it was made: `relief.stl` → `relief.relievo.json`.
-pub fn sidecar_path(export: &Path) -> std::path::PathBuf {
-    export.with_extension("relievo.json")
-}
-
 /// Recently opened files, most recent first, without duplicates, at most `max`.
 pub fn push_recent(recent: &mut Vec<std::path::PathBuf>, path: &Path, max: usize) {
     recent.retain(|p| p != path);
@@ -707,6 +702,5 @@ mod tests {
         assert_eq!(recent, [Path::new("c.png"), Path::new("a.png")]);
         assert!(looks_like_depth_map(Path::new("/x/panel_depth.png")));
         assert!(!looks_like_depth_map(Path::new("/x/panel.jpg")));
-        assert_eq!(sidecar_path(Path::new("out/r.stl")), Path::new("out/r.relievo.json"));
     }
 }

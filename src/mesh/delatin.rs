@@ -10,6 +10,7 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 
 use super::Surface;
+use crate::cancel::{Cancel, Cancelled};
 use crate::grid::Grid;
 
 /// No twin: the half-edge lies on the border of the grid.
@@ -17,14 +18,15 @@ const NONE: u32 = u32::MAX;
 
 /// Triangulates `z` so that every pixel lies within `max_error` of the surface (up to
 /// f32 rounding). The highest pixel is always a vertex, so the surface keeps its height.
-pub(super) fn triangulate(z: &Grid<f32>, max_error: f32) -> Surface {
+/// Checks `cancel` after every round of insertions.
+pub(super) fn triangulate(z: &Grid<f32>, max_error: f32, cancel: &Cancel) -> Result<Surface, Cancelled> {
     let mut tin = Tin::new(z);
-    tin.run(max_error);
-    Surface {
+    tin.run(max_error, cancel)?;
+    Ok(Surface {
         pixels: tin.pixels,
         // Positive orientation in pixel coordinates is clockwise seen from above (y up).
         triangles: tin.corners.chunks_exact(3).map(|c| [c[0], c[2], c[1]]).collect(),
-    }
+    })
 }
 
 /// A triangulated irregular network over the pixel grid, in half-edge form: half-edge
@@ -106,9 +108,10 @@ impl<'a> Tin<'a> {
     /// Inserts worst pixels until every triangle is within `max_error`. Each round takes
     /// the worst pixels of up to `live / 32` triangles, worst first, skipping triangles
     /// that an earlier insertion of the round changed, then rescans in parallel.
-    fn run(&mut self, max_error: f32) {
+    fn run(&mut self, max_error: f32, cancel: &Cancel) -> Result<(), Cancelled> {
         self.insert_highest();
         loop {
+            cancel.check()?;
             let batch = (self.error.len() / 32).clamp(1, 1024);
             let mut inserted = 0;
             while inserted < batch {
@@ -125,7 +128,7 @@ impl<'a> Tin<'a> {
                 inserted += 1;
             }
             if inserted == 0 {
-                break;
+                return Ok(());
             }
             self.scan_pending();
         }

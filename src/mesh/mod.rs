@@ -9,6 +9,7 @@ mod delatin;
 
 use rayon::prelude::*;
 
+use crate::cancel::{Cancel, Cancelled};
 use crate::relief::Heightfield;
 
 /// Indexed triangle mesh, coordinates in mm, triangles counter-clockwise seen from outside.
@@ -56,13 +57,24 @@ struct Surface {
 /// `max_error_mm` of it, vertically. Needs a grid of at least 2×2 pixels and every
 /// height > 0 (both guaranteed by `relief::build`).
 pub fn solid(hf: &Heightfield, max_error_mm: f32) -> Mesh {
+    match solid_cancellable(hf, max_error_mm, &Cancel::default()) {
+        Ok(mesh) => mesh,
+        Err(Cancelled) => unreachable!("nobody else holds this flag"),
+    }
+}
+
+/// [`solid`] that checks `cancel` between the simplifier's rounds of insertions and
+/// before the walls and the bottom are built.
+pub fn solid_cancellable(hf: &Heightfield, max_error_mm: f32, cancel: &Cancel) -> Result<Mesh, Cancelled> {
     let (width_px, height_px) = (hf.z_mm.width, hf.z_mm.height);
     assert!(width_px >= 2 && height_px >= 2, "a solid needs at least 2×2 pixels");
+    cancel.check()?;
     let top = if max_error_mm > 0.0 {
-        delatin::triangulate(&hf.z_mm, max_error_mm)
+        delatin::triangulate(&hf.z_mm, max_error_mm, cancel)?
     } else {
         full_grid(width_px, height_px)
     };
+    cancel.check()?;
     let ring = border_ring(&top.pixels, width_px, height_px);
     let top_count = top.pixels.len() as u32;
     let ring_count = ring.vertices.len() as u32;
@@ -94,7 +106,7 @@ pub fn solid(hf: &Heightfield, max_error_mm: f32) -> Mesh {
         top_count,
         &mut triangles,
     );
-    Mesh { vertices, triangles }
+    Ok(Mesh { vertices, triangles })
 }
 
 /// Every pixel a vertex (index y·W + x), two triangles per cell; room is reserved for

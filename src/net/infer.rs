@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::config::EdgeMode;
 use super::model::{MultiTaskNet, edge_strength};
 use super::weights::{Weights, WeightsMeta};
+use crate::cancel::{Cancel, Cancelled};
 use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::photo::Photo;
@@ -141,10 +142,12 @@ fn run_tiled(
     meta: &WeightsMeta,
     device: &Device,
     opts: &InferOptions,
-) -> Maps {
+    cancel: &Cancel,
+) -> Result<Maps, Cancelled> {
     let (w, h) = (photo.width, photo.height);
     if w <= opts.tile_px && h <= opts.tile_px {
-        return run(model, photo, meta, device);
+        cancel.check()?;
+        return Ok(run(model, photo, meta, device));
     }
     let tile = opts.tile_px.max(2 * opts.overlap_px + model.size_multiple());
     let mut depth = Grid::filled(w, h, 0.0f32);
@@ -157,6 +160,7 @@ fn run_tiled(
         for (ix, &x0) in xs.iter().enumerate() {
             let (tw, th) = (tile.min(w), tile.min(h));
             let crop = Grid::from_fn(tw, th, |x, y| photo.get(x0 + x, y0 + y));
+            cancel.check()?;
             let maps = run(model, &crop, meta, device);
             if semantics.is_empty() {
                 semantics = vec![Grid::filled(w, h, 0.0); maps.semantics.len()];
@@ -211,11 +215,11 @@ fn run_tiled(
             g.data[i] /= wgt;
         }
     }
-    Maps {
+    Ok(Maps {
         depth,
         semantics,
         edges,
-    }
+    })
 }
 
 fn argmax(maps: &[Grid<f32>], width: usize, height: usize) -> Grid<u8> {
@@ -256,6 +260,22 @@ fn resize_rgb(photo: &Grid<[f32; 3]>, width: usize, height: usize) -> Grid<[f32;
 
 /// Predicts the three layers of `photo` at its full resolution.
 pub fn predict(weights: &Weights, photo: &Photo, device: &Device, opts: &InferOptions) -> Layers {
+    match predict_cancellable(weights, photo, device, opts, &Cancel::default()) {
+        Ok(layers) => layers,
+        Err(Cancelled) => unreachable!("nobody else holds this flag"),
+    }
+}
+
+/// [`predict`] that checks `cancel` before every network pass (each tile, each of the
+/// two mirror passes), so it stops within one pass of the flag being set: a fraction
+/// of a second at the weights' working side.
+pub fn predict_cancellable(
+    weights: &Weights,
+    photo: &Photo,
+    device: &Device,
+    opts: &InferOptions,
+    cancel: &Cancel,
+) -> Result<Layers, Cancelled> {
     let model = weights.model.valid();
     let (w, h) = (photo.width(), photo.height());
     let side = match opts.max_side_px {
@@ -273,11 +293,11 @@ pub fn predict(weights: &Weights, photo: &Photo, device: &Device, opts: &InferOp
     } else {
         resize_rgb(&photo.rgb, ww, wh)
     };
-    let mut maps = run_tiled(&model, &work, &weights.meta, device, opts);
+    let mut maps = run_tiled(&model, &work, &weights.meta, device, opts, cancel)?;
     if opts.mirror_average {
         let mut mirrored = work;
         mirrored.mirror_x();
-        let other = run_tiled(&model, &mirrored, &weights.meta, device, opts);
+        let other = run_tiled(&model, &mirrored, &weights.meta, device, opts, cancel)?;
         maps.average_with_mirrored(other);
     }
     let depth = if (ww, wh) == (w, h) {
@@ -285,11 +305,11 @@ pub fn predict(weights: &Weights, photo: &Photo, device: &Device, opts: &InferOp
     } else {
         maps.depth.resized(w, h)
     };
-    Layers {
+    Ok(Layers {
         depth,
         edges: argmax(&maps.edges, w, h),
         semantics: argmax(&maps.semantics, w, h),
-    }
+    })
 }
 
 #[cfg(test)]

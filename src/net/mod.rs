@@ -10,6 +10,6 @@ pub mod weights;
 
 pub use config::{DepthTerm, EdgeMode, LossConfig, MultiTaskConfig};
 pub use device::{ComputeDevice, DeviceChoice};
-pub use infer::{InferOptions, predict};
+pub use infer::{InferOptions, predict, predict_cancellable};
 pub use model::{MultiTaskNet, MultiTaskOutput};
 pub use weights::{Weights, WeightsMeta};
