@@ -15,7 +15,7 @@ use relievo::net::{self, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTas
 use relievo::photo::{LoadOptions, load_depth, load_photo};
 use relievo::relief::{self, ReliefParams};
 use relievo::train::{self, TrainConfig, TrainControl, TrainEvent};
-use relievo::{layers, mesh, repair, synth};
+use relievo::{compare, layers, mesh, repair, synth};
 
 /// Rebuild carved reliefs from a single old photo: depth, soft edges, semantics,
 /// and a watertight, printable STL. Without a command, opens the app.
@@ -51,6 +51,24 @@ enum Command {
         guide: Option<PathBuf>,
         #[arg(short, long)]
         out: PathBuf,
+    },
+    /// Align a present-day scan (depth map, or an STL seen from above) to a reconstruction
+    /// (a depth map made a relief by the relief options) and write their signed
+    /// difference in mm as a 16-bit PNG (32768 = unchanged) with a JSON summary beside it.
+    Compare {
+        reconstruction: PathBuf,
+        scan: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Differences within ± this many mm count as unchanged (default: three times
+        /// the alignment residual).
+        #[arg(long)]
+        tolerance_mm: Option<f32>,
+        /// Print the summary as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        relief: ReliefArgs,
     },
     /// Photo → depth.png, edges.png, semantics.png and colour previews.
     Layers {
@@ -268,6 +286,14 @@ pub fn run(cli: Cli) -> Result<()> {
             guide,
             out,
         }) => repair_cmd(&depth, &mask, guide.as_deref(), &out),
+        Some(Command::Compare {
+            reconstruction,
+            scan,
+            out,
+            tolerance_mm,
+            json,
+            relief,
+        }) => compare_cmd(&reconstruction, &scan, &out, tolerance_mm, json, &relief),
         Some(Command::Layers { photo, out_dir, net }) => layers_cmd(&photo, &out_dir, &net),
         Some(Command::Reconstruct {
             photo,
@@ -376,6 +402,99 @@ fn repair_cmd(depth_path: &Path, mask_path: &Path, guide_path: Option<&Path>, ou
     );
     export::write_png16(&repaired, out)?;
     println!("wrote    {}", out.display());
+    Ok(())
+}
+
+/// A scan as heights: a depth map, or an STL seen from above at `side_px`.
+fn load_scan(path: &Path, side_px: usize) -> Result<relievo::grid::Grid<f32>> {
+    let is_stl = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("stl"));
+    if !is_stl {
+        return Ok(load_depth(path, &LoadOptions::default())?);
+    }
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mesh = stl_io::read_stl(&mut file).with_context(|| format!("{} is not a readable STL", path.display()))?;
+    let vertices: Vec<[f32; 3]> = mesh.vertices.iter().map(|v| [v[0], v[1], v[2]]).collect();
+    let triangles: Vec<[usize; 3]> = mesh.faces.iter().map(|f| f.vertices).collect();
+    Ok(compare::project_mesh(&vertices, &triangles, side_px))
+}
+
+fn compare_cmd(
+    recon_path: &Path,
+    scan_path: &Path,
+    out: &Path,
+    tolerance_mm: Option<f32>,
+    json: bool,
+    relief: &ReliefArgs,
+) -> Result<()> {
+    let say = |line: String| {
+        if !json {
+            println!("{line}");
+        }
+    };
+    let t = Instant::now();
+    let depth = load_depth(recon_path, &LoadOptions::default())?;
+    let hf = relief::build(&depth, &relief.params())?;
+    let scan = load_scan(scan_path, depth.width.max(depth.height))?;
+    say(format!(
+        "load     {} ({}×{} px, {:.1} × {:.1} mm), scan {} ({}×{} px)   {}",
+        recon_path.display(),
+        depth.width,
+        depth.height,
+        hf.width_mm(),
+        hf.height_mm(),
+        scan_path.display(),
+        scan.width,
+        scan.height,
+        secs(t)
+    ));
+    let t = Instant::now();
+    let options = compare::CompareOptions { tolerance_mm };
+    let c = compare::compare(&hf.z_mm, hf.mm_per_px_x, &scan, &options)?;
+    let (a, st) = (&c.alignment, &c.stats);
+    say(format!(
+        "align    rotation {:.2}°, zoom {:.3}, shift {:.1}, {:.1} px, residual {:.3} mm   {}",
+        a.rotation_deg,
+        a.zoom,
+        a.shift_px[0],
+        a.shift_px[1],
+        a.residual_mm,
+        secs(t)
+    ));
+    say(format!(
+        "lost     {:.1} mm² / {:.1} mm³ (deepest {:.2} mm); added {:.1} mm² / {:.1} mm³; tolerance ±{:.3} mm; scan covers {:.0} %",
+        st.area_lost_mm2,
+        st.volume_lost_mm3,
+        st.max_loss_mm,
+        st.area_added_mm2,
+        st.volume_added_mm3,
+        st.tolerance_mm,
+        100.0 * st.covered_fraction
+    ));
+    let (unit, range_mm) = compare::difference_unit(&c.difference_mm);
+    let summary_path = out.with_extension("json");
+    let summary = serde_json::json!({
+        "reconstruction": recon_path,
+        "scan": scan_path,
+        "alignment": a,
+        "difference": st,
+        "difference_png": {
+            "path": out,
+            "zero": 32768,
+            "range_mm": range_mm,
+            "meaning": "value = 32768 + difference_mm / range_mm * 32767; 0 = no scan data",
+        },
+    });
+    let text = serde_json::to_string_pretty(&summary)?;
+    export::write_png16(&unit, out)?;
+    export::atomic_write(&summary_path, |w| w.write_all(text.as_bytes()))?;
+    say(format!(
+        "wrote    {} (±{range_mm:.3} mm) and {}",
+        out.display(),
+        summary_path.display()
+    ));
+    if json {
+        println!("{text}");
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cancel;
+pub mod compare;
 pub mod export;
 pub mod filter;
 pub mod grid;

@@ -125,6 +125,60 @@ fn repair_fills_a_16_bit_hole_and_keeps_the_rest_bit_for_bit() {
 }
 
 #[test]
+fn compare_writes_the_difference_and_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    // A dome; the scan is the same dome with a 10 × 10 px block knocked off.
+    let dome = |x: u32, y: u32| {
+        let r2 = ((x as f32 - 31.5).powi(2) + (y as f32 - 23.5).powi(2)) / 400.0;
+        (1.0 - r2).max(0.0)
+    };
+    let recon = dir.path().join("recon.png");
+    let scan = dir.path().join("scan.png");
+    image::ImageBuffer::from_fn(64, 48, |x, y| image::Luma([(dome(x, y) * 60000.0) as u16]))
+        .save(&recon)
+        .unwrap();
+    image::ImageBuffer::from_fn(64, 48, |x, y| {
+        let knocked = (26..36).contains(&x) && (18..28).contains(&y);
+        image::Luma([((dome(x, y) - if knocked { 0.3 } else { 0.0 }).max(0.0) * 30000.0 + 5000.0) as u16])
+    })
+    .save(&scan)
+    .unwrap();
+    let out = dir.path().join("diff.png");
+    let (ok, stdout, stderr) = relievo(&[
+        "compare",
+        &s(&recon),
+        &s(&scan),
+        "-o",
+        &s(&out),
+        "--width-mm",
+        "63",
+        "--relief-mm",
+        "10",
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        summary,
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(dir.path().join("diff.json")).unwrap()).unwrap()
+    );
+    // 100 px of 1 mm² lowered by 3 mm (0.3 of the 10 mm relief).
+    let lost = summary["difference"]["volume_lost_mm3"].as_f64().unwrap();
+    assert!((lost - 300.0).abs() < 30.0, "{summary}");
+    let diff = image::open(&out).unwrap().to_luma16();
+    assert!(diff.get_pixel(30, 22)[0] < 8000 && diff.get_pixel(5, 5)[0].abs_diff(32768) < 400);
+
+    let missing = dir.path().join("none.png");
+    let out2 = dir.path().join("diff2.png");
+    assert_fails_cleanly(
+        &["compare", &s(&recon), &s(&missing), "-o", &s(&out2)],
+        &out2,
+        "not found",
+    );
+}
+
+#[test]
 fn reconstruct_picks_the_mesh_format_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();

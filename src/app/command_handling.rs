@@ -1,4 +1,4 @@
-//! Commands and the one place they are applied. Widgets, menus, shortcuts, dropped files and
+//! The one place commands are applied. Widgets, menus, shortcuts, dropped files and
 //! finished file dialogs only queue a [`Command`]; [`RelievoApp::apply_commands`] changes the
 //! state and starts the background jobs (loading, inference, preview, meshing, exports, light
 //! estimation, dataset checks, training), and [`RelievoApp::on_job_finished`] takes their results
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::commands::{Command, DialogKind};
 use super::inspector::DisplayImages;
 use super::jobs::{Finished, JobKind};
 use super::logic::{self, LightFit};
@@ -21,69 +22,6 @@ use crate::net::{self, ComputeDevice, DeviceChoice, InferOptions, Weights};
 use crate::photo::{self, LoadOptions, Photo};
 use crate::relief::{self, ReliefParams};
 use crate::train::data::DatasetReport;
-
-/// A native file dialog the app can show (on a worker thread, so the UI keeps drawing).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DialogKind {
-    OpenPhoto,
-    OpenDepth,
-    ExportStl,
-    /// OBJ textured with the photo, or PLY with its colours.
-    ExportTextured,
-    ExportLayers,
-    ExportDepth,
-    WeightsFolder,
-    DatasetFolder,
-    TrainOutput,
-    SaveTrainedWeights,
-}
-
-/// Everything the user (or a test) can ask the app to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    /// Open a file: a depth map if its name says so (`…depth…`, `…height…`), else a photo.
-    OpenPath(PathBuf),
-    OpenPhoto(PathBuf),
-    OpenDepth(PathBuf),
-    ShowDialog(DialogKind),
-    ClearRecent,
-    /// STL, OBJ or PLY, by the path's extension.
-    ExportMesh(PathBuf),
-    ExportLayers(PathBuf),
-    ExportDepthPng(PathBuf),
-    SetRelief(ReliefParams),
-    ApplyPreset(usize),
-    /// Light direction in the 3D view (degrees).
-    SetLight {
-        azimuth_deg: f32,
-        elevation_deg: f32,
-    },
-    /// Estimate the photo's light from the photo and the depth and use it in the 3D view.
-    MatchPhotoLight,
-    FitView,
-    SetView(Box<super::ViewSettings>),
-    ToggleFrameOverlay,
-    /// Run the network on the open photo again.
-    RunNetwork,
-    LoadWeights(PathBuf),
-    /// Go back to the shipped weights.
-    UseShippedWeights,
-    CancelJob(JobKind),
-    SetTab(super::Tab),
-    SetDatasetFolder(Option<PathBuf>),
-    SetTrainOutput(PathBuf),
-    SetTrainSettings(Box<super::TrainSettings>),
-    TrainStart,
-    TrainPause(bool),
-    TrainStop,
-    TrainResume,
-    /// Predict the held-back image with the run's best weights so far.
-    TrainPreview,
-    /// Copy the run's best weights into a folder.
-    SaveTrainedWeights(PathBuf),
-    /// Switch the main view to the run's best weights.
-    UseTrainedWeights,
-}
 
 /// What a background job hands back.
 pub enum JobOutput {

@@ -9,7 +9,7 @@ use eframe::egui::{self, Color32, ColorImage, Pos2, Rect, Vec2};
 use serde::{Deserialize, Serialize};
 
 use super::RelievoApp;
-use super::command_handling::{Command, DialogKind};
+use super::commands::{Command, DialogKind};
 use super::logic::{self, Readout};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};

@@ -253,6 +253,7 @@ impl<T: Send + 'static> Jobs<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
     use std::time::Duration;
 
     fn wait_for<T: Send + 'static>(jobs: &mut Jobs<T>) -> Vec<Finished<T>> {

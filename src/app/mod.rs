@@ -6,18 +6,21 @@
 //! live in `logic` without egui. Persisted preferences ([`Settings`], `#[serde(default)]`) are
 //! kept apart from the runtime state, which is rebuilt at every start.
 //!
-//! Files: `mod.rs` (the app struct, its frame loop and `run`), `command_handling.rs` (commands
-//! and the jobs they start), `ui.rs` (menus, status bar, relief panel, tabs), `inspector.rs`
+//! Files: `mod.rs` (the app struct, its frame loop and `run`), `commands.rs` (what can be
+//! asked), `command_handling.rs` (applying commands and the jobs they start), `settings.rs`
+//! (the persisted settings commands carry), `ui.rs` (menus, status bar, relief panel, tabs), `inspector.rs`
 //! (layers inspector), `viewport.rs` (3D view and its camera controls), `render.rs` (off-screen
 //! wgpu drawing of the relief and why, shader in `shaders/relief.wgsl`), `camera.rs` (orbit camera maths),
 //! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic).
 
 pub mod camera;
 mod command_handling;
+mod commands;
 mod inspector;
 pub mod jobs;
 pub mod logic;
 pub mod render;
+mod settings;
 mod training;
 mod ui;
 mod viewport;
@@ -39,11 +42,12 @@ use crate::net::{ComputeDevice, Weights};
 use crate::photo::Photo;
 use crate::relief::ReliefParams;
 
-pub use command_handling::{Command, DialogKind};
+pub use commands::{Command, DialogKind};
 pub use inspector::{DepthColours, InspectorLayout, LayerKind};
 pub use jobs::JobKind;
 pub use render::Shading;
-pub use training::{TrainPhase, TrainSettings};
+pub use settings::{Tab, TrainSettings, ViewSettings};
+pub use training::TrainPhase;
 
 use camera::OrbitCamera;
 use command_handling::JobOutput;
@@ -157,59 +161,6 @@ impl Default for RecentFile {
         Self {
             path: PathBuf::new(),
             depth_map: false,
-        }
-    }
-}
-
-/// The central area.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Tab {
-    Layers,
-    Relief3d,
-    #[default]
-    Split,
-    Training,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Layers, Tab::Relief3d, Tab::Split, Tab::Training];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Tab::Layers => "Layers",
-            Tab::Relief3d => "3D relief",
-            Tab::Split => "Layers + 3D",
-            Tab::Training => "Training",
-        }
-    }
-}
-
-/// The 3D view's preferences.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ViewSettings {
-    /// Light direction: counter-clockwise from +x (the relief's right edge), degrees.
-    pub light_azimuth_deg: f32,
-    /// Light height above the relief's plane, degrees (low = raking).
-    pub light_elevation_deg: f32,
-    /// Share of ambient light, 0..1.
-    pub ambient: f32,
-    pub shading: Shading,
-    pub curvature_gain: f32,
-    pub show_axes: bool,
-    pub show_scale: bool,
-}
-
-impl Default for ViewSettings {
-    fn default() -> Self {
-        Self {
-            light_azimuth_deg: 135.0,
-            light_elevation_deg: 25.0,
-            ambient: 0.25,
-            shading: Shading::Stone,
-            curvature_gain: 60.0,
-            show_axes: true,
-            show_scale: true,
         }
     }
 }

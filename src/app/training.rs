@@ -13,100 +13,22 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
-use serde::{Deserialize, Serialize};
 
 use super::RelievoApp;
-use super::command_handling::{Command, DialogKind};
+use super::commands::{Command, DialogKind};
 use super::jobs::{JobHandle, JobKind};
 use super::logic;
+use super::settings::TrainSettings;
 use crate::grid::Grid;
 use crate::layers;
-use crate::net::{self, ComputeDevice, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTaskConfig};
+use crate::net::{self, ComputeDevice, DepthTerm, EdgeMode, InferOptions};
 use crate::photo::Photo;
 use crate::train::data::{DatasetReport, Source};
-use crate::train::{self, TrainConfig, TrainControl, TrainEvent};
+use crate::train::{self, TrainControl, TrainEvent};
 
 /// Seed offset of the held-back preview panel (never drawn by training or validation, which
 /// use `seed` and `seed ^ 0x7a11da7e`).
 const HELD_BACK_SEED: u64 = 0x0b5e_55ed_0f_f5e7;
-
-/// The training form (persisted). Defaults are `TrainConfig::default()`: the recipe of the shipped model.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TrainSettings {
-    pub data: Option<PathBuf>,
-    pub synthetic: bool,
-    pub synthetic_fraction: f32,
-    pub synthetic_size_px: usize,
-    /// Fine-tune the weights in use instead of starting from random ones.
-    pub from_shipped: bool,
-    pub epochs: usize,
-    pub steps_per_epoch: usize,
-    pub batch: usize,
-    pub crop_px: usize,
-    pub lr: f64,
-    pub pct_start: f64,
-    pub seed: u64,
-    pub checkpoint_every: usize,
-    pub val_count: usize,
-    pub edge_mode: EdgeMode,
-    pub loss: LossConfig,
-    /// Where the run writes checkpoints and its best weights; `None` = the app's data folder.
-    pub out: Option<PathBuf>,
-}
-
-impl Default for TrainSettings {
-    fn default() -> Self {
-        let c = TrainConfig::default();
-        Self {
-            data: c.data,
-            synthetic: c.synthetic,
-            synthetic_fraction: c.synthetic_fraction,
-            synthetic_size_px: c.synthetic_size_px,
-            from_shipped: true,
-            epochs: c.epochs,
-            steps_per_epoch: c.steps_per_epoch,
-            batch: c.batch,
-            crop_px: c.crop_px,
-            lr: c.lr,
-            pct_start: c.pct_start,
-            seed: c.seed,
-            checkpoint_every: c.checkpoint_every,
-            val_count: c.val_count,
-            edge_mode: c.model.edge_mode,
-            loss: LossConfig::default(),
-            out: None,
-        }
-    }
-}
-
-impl TrainSettings {
-    /// The library's configuration for a run starting from `init` and writing into `out`.
-    pub fn to_config(&self, init: Option<PathBuf>, out: PathBuf) -> TrainConfig {
-        TrainConfig {
-            model: MultiTaskConfig {
-                edge_mode: self.edge_mode,
-                loss: self.loss.clone(),
-                ..MultiTaskConfig::new()
-            },
-            data: self.data.clone(),
-            synthetic: self.synthetic,
-            synthetic_fraction: self.synthetic_fraction,
-            synthetic_size_px: self.synthetic_size_px,
-            init,
-            epochs: self.epochs,
-            steps_per_epoch: self.steps_per_epoch,
-            batch: self.batch,
-            crop_px: self.crop_px,
-            lr: self.lr,
-            pct_start: self.pct_start,
-            seed: self.seed,
-            checkpoint_every: self.checkpoint_every,
-            val_count: self.val_count,
-            out,
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainPhase {

@@ -7,7 +7,7 @@
 use eframe::egui::{self, Color32, Key, KeyboardShortcut, Modifiers};
 use egui_plot::{Line, Plot, PlotPoints};
 
-use super::command_handling::{Command, DialogKind};
+use super::commands::{Command, DialogKind};
 use super::jobs::JobKind;
 use super::logic;
 use super::{RelievoApp, Severity, Tab, WeightsState, inspector, training, viewport};

@@ -10,7 +10,7 @@ use std::time::Instant;
 use eframe::egui::{self, Color32, Pos2, Rect, Vec2};
 
 use super::camera::{OrbitCamera, nice_step};
-use super::command_handling::Command;
+use super::commands::Command;
 use super::logic::{self, light_direction};
 use super::render::{self, FrameInputs, Shading};
 use super::{JobKind, RelievoApp};

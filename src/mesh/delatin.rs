@@ -417,7 +417,7 @@ mod tests {
         assert!(in_circle([0, 0], [2, 0], [0, 2], [1, 1]) && !in_circle([0, 0], [2, 0], [0, 2], [2, 2]));
         let z = noise(37, 23);
         let mut tin = Tin::new(&z);
-        tin.run(0.3);
+        tin.run(0.3, &Cancel::default()).unwrap();
         let area: i64 = (0..tin.error.len() as u32)
             .map(|t| {
                 let [a, b, c] = tin.triangle_pixels(t);

@@ -1,0 +1,74 @@
+//! What the user (or a test) can ask the app to do. Widgets, menus, shortcuts, dropped
+//! files and finished file dialogs only queue a [`Command`]; `command_handling` applies
+//! them in one place. This module names only plain data (settings, job kinds, relief
+//! parameters), so every widget module can send commands without importing the code
+//! that applies them.
+
+use std::path::PathBuf;
+
+use super::jobs::JobKind;
+use super::settings::{Tab, TrainSettings, ViewSettings};
+use crate::relief::ReliefParams;
+
+/// A native file dialog the app can show (on a worker thread, so the UI keeps drawing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogKind {
+    OpenPhoto,
+    OpenDepth,
+    ExportStl,
+    /// OBJ textured with the photo, or PLY with its colours.
+    ExportTextured,
+    ExportLayers,
+    ExportDepth,
+    WeightsFolder,
+    DatasetFolder,
+    TrainOutput,
+    SaveTrainedWeights,
+}
+
+/// Everything the user (or a test) can ask the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Open a file: a depth map if its name says so (`…depth…`, `…height…`), else a photo.
+    OpenPath(PathBuf),
+    OpenPhoto(PathBuf),
+    OpenDepth(PathBuf),
+    ShowDialog(DialogKind),
+    ClearRecent,
+    /// STL, OBJ or PLY, by the path's extension.
+    ExportMesh(PathBuf),
+    ExportLayers(PathBuf),
+    ExportDepthPng(PathBuf),
+    SetRelief(ReliefParams),
+    ApplyPreset(usize),
+    /// Light direction in the 3D view (degrees).
+    SetLight {
+        azimuth_deg: f32,
+        elevation_deg: f32,
+    },
+    /// Estimate the photo's light from the photo and the depth and use it in the 3D view.
+    MatchPhotoLight,
+    FitView,
+    SetView(Box<ViewSettings>),
+    ToggleFrameOverlay,
+    /// Run the network on the open photo again.
+    RunNetwork,
+    LoadWeights(PathBuf),
+    /// Go back to the shipped weights.
+    UseShippedWeights,
+    CancelJob(JobKind),
+    SetTab(Tab),
+    SetDatasetFolder(Option<PathBuf>),
+    SetTrainOutput(PathBuf),
+    SetTrainSettings(Box<TrainSettings>),
+    TrainStart,
+    TrainPause(bool),
+    TrainStop,
+    TrainResume,
+    /// Predict the held-back image with the run's best weights so far.
+    TrainPreview,
+    /// Copy the run's best weights into a folder.
+    SaveTrainedWeights(PathBuf),
+    /// Switch the main view to the run's best weights.
+    UseTrainedWeights,
+}

@@ -1,0 +1,142 @@
+//! The persisted preferences that commands carry (the tab, the 3D view's settings, the
+//! training form): plain data that imports nothing else from the app, so that
+//! `commands` can name them without a cycle.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::render::Shading;
+use crate::net::{EdgeMode, LossConfig, MultiTaskConfig};
+use crate::train::TrainConfig;
+
+/// The central area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    Layers,
+    Relief3d,
+    #[default]
+    Split,
+    Training,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Layers, Tab::Relief3d, Tab::Split, Tab::Training];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Layers => "Layers",
+            Tab::Relief3d => "3D relief",
+            Tab::Split => "Layers + 3D",
+            Tab::Training => "Training",
+        }
+    }
+}
+
+/// The 3D view's preferences.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    /// Light direction: counter-clockwise from +x (the relief's right edge), degrees.
+    pub light_azimuth_deg: f32,
+    /// Light height above the relief's plane, degrees (low = raking).
+    pub light_elevation_deg: f32,
+    /// Share of ambient light, 0..1.
+    pub ambient: f32,
+    pub shading: Shading,
+    pub curvature_gain: f32,
+    pub show_axes: bool,
+    pub show_scale: bool,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        Self {
+            light_azimuth_deg: 135.0,
+            light_elevation_deg: 25.0,
+            ambient: 0.25,
+            shading: Shading::Stone,
+            curvature_gain: 60.0,
+            show_axes: true,
+            show_scale: true,
+        }
+    }
+}
+
+/// The training form (persisted). Defaults are `TrainConfig::default()`: the recipe of the shipped model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainSettings {
+    pub data: Option<PathBuf>,
+    pub synthetic: bool,
+    pub synthetic_fraction: f32,
+    pub synthetic_size_px: usize,
+    /// Fine-tune the weights in use instead of starting from random ones.
+    pub from_shipped: bool,
+    pub epochs: usize,
+    pub steps_per_epoch: usize,
+    pub batch: usize,
+    pub crop_px: usize,
+    pub lr: f64,
+    pub pct_start: f64,
+    pub seed: u64,
+    pub checkpoint_every: usize,
+    pub val_count: usize,
+    pub edge_mode: EdgeMode,
+    pub loss: LossConfig,
+    /// Where the run writes checkpoints and its best weights; `None` = the app's data folder.
+    pub out: Option<PathBuf>,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        let c = TrainConfig::default();
+        Self {
+            data: c.data,
+            synthetic: c.synthetic,
+            synthetic_fraction: c.synthetic_fraction,
+            synthetic_size_px: c.synthetic_size_px,
+            from_shipped: true,
+            epochs: c.epochs,
+            steps_per_epoch: c.steps_per_epoch,
+            batch: c.batch,
+            crop_px: c.crop_px,
+            lr: c.lr,
+            pct_start: c.pct_start,
+            seed: c.seed,
+            checkpoint_every: c.checkpoint_every,
+            val_count: c.val_count,
+            edge_mode: c.model.edge_mode,
+            loss: LossConfig::default(),
+            out: None,
+        }
+    }
+}
+
+impl TrainSettings {
+    /// The library's configuration for a run starting from `init` and writing into `out`.
+    pub fn to_config(&self, init: Option<PathBuf>, out: PathBuf) -> TrainConfig {
+        TrainConfig {
+            model: MultiTaskConfig {
+                edge_mode: self.edge_mode,
+                loss: self.loss.clone(),
+                ..MultiTaskConfig::new()
+            },
+            data: self.data.clone(),
+            synthetic: self.synthetic,
+            synthetic_fraction: self.synthetic_fraction,
+            synthetic_size_px: self.synthetic_size_px,
+            init,
+            epochs: self.epochs,
+            steps_per_epoch: self.steps_per_epoch,
+            batch: self.batch,
+            crop_px: self.crop_px,
+            lr: self.lr,
+            pct_start: self.pct_start,
+            seed: self.seed,
+            checkpoint_every: self.checkpoint_every,
+            val_count: self.val_count,
+            out,
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! Compare the reconstruction with a present-day scan of the same panel: align the scan to
+//! the reconstruction (in-plane rotation, zoom and translation, then the scan's height
+//! scale and offset), and measure what was lost or added since the old photo as a signed
+//! difference in millimetres with its areas and volumes.
+//!
+//! The scan is assumed to frame roughly the same area as the photo (within ±15 % in
+//! position and zoom and ±12° in rotation). Alignment is a coarse-to-fine search: an
+//! exhaustive grid at ~48 px, then local refinement at each finer level up to 512 px.
+//! For every candidate the height scale and offset follow in closed form (least
+//! squares), so a candidate is scored by the share of the reconstruction's height
+//! variance it leaves unexplained. The last fit leaves out the pixels that differ most
+//! (damage is exactly what must not pull the fit), so a missing block shows as a loss
+//! instead of tilting the whole panel.
+
+use crate::grid::Grid;
+
+/// Why two height maps cannot be compared.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompareError {
+    #[error("the {which} is {width}×{height} px; comparing needs at least 8×8")]
+    TooSmall {
+        which: &'static str,
+        width: usize,
+        height: usize,
+    },
+    #[error("the scan and the reconstruction do not overlap in any placement tried (±12°, ±15 %)")]
+    NoOverlap,
+    #[error("the {which} is flat: there is no relief to align")]
+    Flat { which: &'static str },
+}
+
+/// How the scan was placed onto the reconstruction.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Alignment {
+    /// In-plane rotation of the scan, degrees counter-clockwise as seen on screen.
+    pub rotation_deg: f32,
+    /// In-plane zoom of the scan relative to "same framing" (1 = the same area).
+    pub zoom: f32,
+    /// Where the scan's centre lands relative to the reconstruction's, in reconstruction
+    /// pixels (x right, y down).
+    pub shift_px: [f32; 2],
+    /// Scan height units → millimetres.
+    pub height_scale: f32,
+    /// Added after scaling, mm.
+    pub height_offset_mm: f32,
+    /// Rms of the difference over the pixels counted as unchanged, mm.
+    pub residual_mm: f32,
+}
+
+/// What was lost and added, over the pixels the scan covers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct DifferenceStats {
+    /// Differences within ± this are counted as unchanged, mm.
+    pub tolerance_mm: f32,
+    pub area_lost_mm2: f64,
+    pub volume_lost_mm3: f64,
+    pub area_added_mm2: f64,
+    pub volume_added_mm3: f64,
+    /// Deepest loss (positive), mm; 0 if nothing was lost.
+    pub max_loss_mm: f32,
+    /// Highest gain, mm; 0 if nothing was added.
+    pub max_gain_mm: f32,
+    /// Share of the reconstruction's pixels the aligned scan covers.
+    pub covered_fraction: f32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    pub alignment: Alignment,
+    /// Scan − reconstruction in mm on the reconstruction's pixels (negative = material
+    /// lost since the photo); NaN where the scan does not reach.
+    pub difference_mm: Grid<f32>,
+    pub stats: DifferenceStats,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareOptions {
+    /// Differences within ± this count as unchanged; `None` = three times the alignment
+    /// residual, and at least 2 % of the reconstruction's height range (resampling a
+    /// steep carved edge leaves differences of that order where nothing changed).
+    pub tolerance_mm: Option<f32>,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        Self { tolerance_mm: None }
+    }
+}
+
+const MAX_ROTATION_DEG: f32 = 12.0;
+const MAX_SHIFT: f32 = 0.15;
+const MAX_ZOOM: f32 = 1.15;
+const COARSE_SIDE: usize = 48;
+const FINE_SIDE: usize = 512;
+/// Share of covered pixels a placement needs to be considered.
+const MIN_COVER: f64 = 0.5;
+/// The last fit keeps the pixels whose difference is within this many times the median
+/// absolute difference.
+const TRIM: f64 = 3.0;
+
+/// In-plane placement searched over: recon pixel p → scan position
+/// `c_s + k ⊙ (zoom · R(θ) · (p − c_r − shift))`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Pose {
+    theta: f32,
+    zoom: f32,
+    shift: [f32; 2],
+}
+
+/// Both maps at one pyramid level.
+struct Level {
+    recon: Grid<f32>,
+    scan: Grid<f32>,
+}
+
+fn shrink(g: &Grid<f32>, side: usize) -> Grid<f32> {
+    let f = g.width.max(g.height) as f32 / side as f32;
+    if f <= 1.0 {
+        return g.clone();
+    }
+    let w = ((g.width as f32 / f).round() as usize).max(2);
+    let h = ((g.height as f32 / f).round() as usize).max(2);
+    // NaN (no scan) stays NaN near holes; the blur only softens covered parts.
+    let covered = g.map(|v| if v.is_nan() { 0.0 } else { 1.0 });
+    let filled = g.map(|v| if v.is_nan() { 0.0 } else { v });
+    let sigma = ((f * f - 1.0).max(0.0) / 6.0).sqrt();
+    let (filled, covered) = if sigma > 0.3 {
+        (
+            crate::filter::blur(&filled, sigma),
+            crate::filter::blur(&covered, sigma),
+        )
+    } else {
+        (filled, covered)
+    };
+    let (filled, covered) = (filled.resized(w, h), covered.resized(w, h));
+    Grid::from_fn(w, h, |x, y| {
+        let c = covered.get(x, y);
+        if c > 0.99 { filled.get(x, y) / c } else { f32::NAN }
+    })
+}
+
+/// Bilinear sample that is NaN outside the grid or next to a NaN.
+fn sample(g: &Grid<f32>, x: f32, y: f32) -> f32 {
+    if !(x >= 0.0 && y >= 0.0 && x <= (g.width - 1) as f32 && y <= (g.height - 1) as f32) {
+        return f32::NAN;
+    }
+    g.sample_bilinear(x, y)
+}
+
+/// Scan positions of every reconstruction pixel under `pose`, visited with the recon value.
+fn for_each_pair(level: &Level, pose: Pose, mut f: impl FnMut(usize, f64, f64)) {
+    let (r, s) = (&level.recon, &level.scan);
+    let cr = [(r.width - 1) as f32 / 2.0, (r.height - 1) as f32 / 2.0];
+    let cs = [(s.width - 1) as f32 / 2.0, (s.height - 1) as f32 / 2.0];
+    let k = [
+        (s.width - 1) as f32 / (r.width - 1) as f32,
+        (s.height - 1) as f32 / (r.height - 1) as f32,
+    ];
+    let (sin, cos) = pose.theta.sin_cos();
+    // The shift is kept in units of the reconstruction's longest side, so it means the
+    // same at every level.
+    let unit = r.width.max(r.height) as f32;
+    for y in 0..r.height {
+        for x in 0..r.width {
+            let px = x as f32 - cr[0] - pose.shift[0] * unit;
+            let py = y as f32 - cr[1] - pose.shift[1] * unit;
+            // Counter-clockwise on screen (y down) is clockwise in (x, y).
+            let qx = pose.zoom * (cos * px + sin * py);
+            let qy = pose.zoom * (-sin * px + cos * py);
+            let v = sample(s, cs[0] + k[0] * qx, cs[1] + k[1] * qy);
+            if v.is_finite() {
+                f(y * r.width + x, v as f64, r.data[y * r.width + x] as f64);
+            }
+        }
+    }
+}
+
+/// Least-squares `a·scan + b ≈ recon` over the pairs `keep` accepts; returns (a, b,
+/// unexplained share of the recon variance, covered share).
+fn fit(level: &Level, pose: Pose, keep: Option<&dyn Fn(usize, f64, f64) -> bool>) -> Option<(f64, f64, f64, f64)> {
+    let (mut n, mut ss, mut sr, mut sss, mut ssr, mut srr) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+    let mut covered = 0f64;
+    for_each_pair(level, pose, |i, s, r| {
+        covered += 1.0;
+        if keep.is_none_or(|k| k(i, s, r)) {
+            n += 1.0;
+            ss += s;
+            sr += r;
+            sss += s * s;
+            ssr += s * r;
+            srr += r * r;
+        }
+    });
+    let total = level.recon.len() as f64;
+    if covered < MIN_COVER * total || n < 16.0 {
+        return None;
+    }
+    let var_s = sss - ss * ss / n;
+    let var_r = srr - sr * sr / n;
+    let cov = ssr - ss * sr / n;
+    if var_s <= 1e-12 || var_r <= 1e-12 {
+        return None;
+    }
+    let a = cov / var_s;
+    if a <= 0.0 {
+        return None;
+    }
+    let b = (sr - a * ss) / n;
+    let unexplained = (1.0 - cov * cov / (var_s * var_r)).max(0.0);
+    Some((a, b, unexplained, covered / total))
+}
+
+/// Share of the reconstruction's height variance a pose leaves unexplained, counting
+/// every pixel the scan does not reach as wholly unexplained (so that a small chance
+/// overlap never beats the true, larger one).
+fn score(level: &Level, pose: Pose) -> f64 {
+    fit(level, pose, None).map_or(f64::INFINITY, |(_, _, u, covered)| u * covered + (1.0 - covered))
+}
+
+/// Aligns `scan` to `recon_mm` (heights in mm, `mm_per_px` apart) and returns the signed
+/// difference with its statistics. Scan heights may be in any unit (a 16-bit depth map,
+/// a float TIFF, a mesh projected to a heightfield); NaN marks pixels without data.
+pub fn compare(
+    recon_mm: &Grid<f32>,
+    mm_per_px: f32,
+    scan: &Grid<f32>,
+    opts: &CompareOptions,
+) -> Result<Comparison, CompareError> {
+    for (which, g) in [("reconstruction", recon_mm), ("scan", scan)] {
+        if g.width < 8 || g.height < 8 {
+            return Err(CompareError::TooSmall {
+                which,
+                width: g.width,
+                height: g.height,
+            });
+        }
+        let (lo, hi) = g
+            .data
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        if !(hi > lo) {
+            return Err(CompareError::Flat { which });
+        }
+    }
+
+    // Coarse: every pose on a grid at ~48 px.
+    let coarse = Level {
+        recon: shrink(recon_mm, COARSE_SIDE),
+        scan: shrink(
+            scan,
+            COARSE_SIDE * scan.width.max(scan.height) / recon_mm.width.max(recon_mm.height).max(1),
+        ),
+    };
+    let shift_step = 1.0 / coarse.recon.width.max(coarse.recon.height) as f32;
+    let steps = |max: f32, step: f32| {
+        let n = (max / step).round() as i32;
+        (-n..=n).map(move |i| i as f32 * step)
+    };
+    let mut best = (
+        f64::INFINITY,
+        Pose {
+            theta: 0.0,
+            zoom: 1.0,
+            shift: [0.0; 2],
+        },
+    );
+    for theta_deg in steps(MAX_ROTATION_DEG, 1.5) {
+        for zoom_log in steps(MAX_ZOOM.ln(), 0.03) {
+            for sx in steps(MAX_SHIFT, shift_step) {
+                for sy in steps(MAX_SHIFT, shift_step) {
+                    let pose = Pose {
+                        theta: theta_deg.to_radians(),
+                        zoom: zoom_log.exp(),
+                        shift: [sx, sy],
+                    };
+                    let s = score(&coarse, pose);
+                    if s < best.0 {
+                        best = (s, pose);
+                    }
+                }
+            }
+        }
+    }
+    if !best.0.is_finite() {
+        return Err(CompareError::NoOverlap);
+    }
+
+    // Fine: local search at each finer level, steps halving.
+    let mut pose = best.1;
+    let (mut d_theta, mut d_zoom, mut d_shift) = (0.75f32.to_radians(), 0.015f32, shift_step / 2.0);
+    let mut side = COARSE_SIDE * 2;
+    let recon_side = recon_mm.width.max(recon_mm.height);
+    loop {
+        let side_here = side.min(FINE_SIDE).min(recon_side);
+        let level = Level {
+            recon: shrink(recon_mm, side_here),
+            scan: shrink(scan, side_here * scan.width.max(scan.height) / recon_side.max(1)),
+        };
+        let mut current = score(&level, pose);
+        for _ in 0..2 {
+            let mut improved = true;
+            while improved {
+                improved = false;
+                for (dt, dz, dx, dy) in neighbours(d_theta, d_zoom, d_shift) {
+                    let candidate = Pose {
+                        theta: pose.theta + dt,
+                        zoom: pose.zoom * (1.0 + dz),
+                        shift: [pose.shift[0] + dx, pose.shift[1] + dy],
+                    };
+                    let s = score(&level, candidate);
+                    if s < current {
+                        (current, pose, improved) = (s, candidate, true);
+                    }
+                }
+            }
+            d_theta /= 2.0;
+            d_zoom /= 2.0;
+            d_shift /= 2.0;
+        }
+        if side_here >= FINE_SIDE.min(recon_side) {
+            break;
+        }
+        side *= 2;
+    }
+
+    // Full resolution: fit the heights, then again without the pixels that changed most.
+    let full = Level {
+        recon: recon_mm.clone(),
+        scan: scan.clone(),
+    };
+    let (a, b, _, _) = fit(&full, pose, None).ok_or(CompareError::NoOverlap)?;
+    let mut abs_diff = Vec::new();
+    for_each_pair(&full, pose, |_, s, r| abs_diff.push((a * s + b - r).abs()));
+    abs_diff.sort_by(f64::total_cmp);
+    let limit = (TRIM * abs_diff[abs_diff.len() / 2]).max(1e-9);
+    let keep = move |_: usize, s: f64, r: f64| (a * s + b - r).abs() <= limit;
+    let (a, b, _, covered) = fit(&full, pose, Some(&keep)).unwrap_or((a, b, 0.0, 1.0));
+
+    let mut difference = Grid::filled(recon_mm.width, recon_mm.height, f32::NAN);
+    for_each_pair(&full, pose, |i, s, r| difference.data[i] = (a * s + b - r) as f32);
+    let unchanged: Vec<f64> = difference
+        .data
+        .iter()
+        .filter(|d| d.is_finite() && (**d as f64).abs() <= limit)
+        .map(|&d| d as f64)
+        .collect();
+    let residual = (unchanged.iter().map(|d| d * d).sum::<f64>() / unchanged.len().max(1) as f64).sqrt() as f32;
+    let (lo, hi) = recon_mm.min_max();
+    let tolerance = opts.tolerance_mm.unwrap_or((3.0 * residual).max(0.02 * (hi - lo)));
+    let stats = statistics(&difference, mm_per_px, tolerance, covered as f32);
+    Ok(Comparison {
+        alignment: Alignment {
+            rotation_deg: pose.theta.to_degrees(),
+            zoom: pose.zoom,
+            shift_px: pose.shift.map(|s| s * recon_side as f32),
+            height_scale: a as f32,
+            height_offset_mm: b as f32,
+            residual_mm: residual,
+        },
+        difference_mm: difference,
+        stats,
+    })
+}
+
+/// The 80 moves of one step along any of the four pose axes (and their combinations).
+fn neighbours(dt: f32, dz: f32, ds: f32) -> impl Iterator<Item = (f32, f32, f32, f32)> {
+    let m = [-1.0f32, 0.0, 1.0];
+    m.into_iter().flat_map(move |a| {
+        m.into_iter().flat_map(move |b| {
+            m.into_iter().flat_map(move |c| {
+                m.into_iter()
+                    .filter(move |&d| (a, b, c, d) != (0.0, 0.0, 0.0, 0.0))
+                    .map(move |d| (a * dt, b * dz, c * ds, d * ds))
+            })
+        })
+    })
+}
+
+fn statistics(difference: &Grid<f32>, mm_per_px: f32, tolerance_mm: f32, covered_fraction: f32) -> DifferenceStats {
+    let pixel_mm2 = (mm_per_px as f64).powi(2);
+    let mut stats = DifferenceStats {
+        tolerance_mm,
+        area_lost_mm2: 0.0,
+        volume_lost_mm3: 0.0,
+        area_added_mm2: 0.0,
+        volume_added_mm3: 0.0,
+        max_loss_mm: 0.0,
+        max_gain_mm: 0.0,
+        covered_fraction,
+    };
+    for &d in difference.data.iter().filter(|d| d.is_finite()) {
+        if d < -tolerance_mm {
+            stats.area_lost_mm2 += pixel_mm2;
+            stats.volume_lost_mm3 += -d as f64 * pixel_mm2;
+            stats.max_loss_mm = stats.max_loss_mm.max(-d);
+        } else if d > tolerance_mm {
+            stats.area_added_mm2 += pixel_mm2;
+            stats.volume_added_mm3 += d as f64 * pixel_mm2;
+            stats.max_gain_mm = stats.max_gain_mm.max(d);
+        }
+    }
+    stats
+}
+
+/// The difference mapped to 0..1 for a 16-bit PNG ([`crate::export::write_png16`]):
+/// 0.5 (32768) = unchanged, 0 and 1 = ∓`range_mm`, and 0 also where the scan has no
+/// data. Returns the map and `range_mm`, the largest |difference|.
+pub fn difference_unit(difference: &Grid<f32>) -> (Grid<f32>, f32) {
+    let range = difference
+        .data
+        .iter()
+        .filter(|d| d.is_finite())
+        .fold(0f32, |m, d| m.max(d.abs()))
+        .max(1e-6);
+    let unit = difference.map(|d| if d.is_finite() { 0.5 + 0.5 * d / range } else { 0.0 });
+    (unit, range)
+}
+
+/// A scan mesh seen from above (+z up): the highest surface over each pixel of a grid
+/// spanning the mesh's x–y bounds, `longest_side_px` on its longer side (row 0 at the
+/// largest y, as a photo of the panel lying face up). NaN where no triangle covers a
+/// pixel centre.
+pub fn project_mesh(vertices: &[[f32; 3]], triangles: &[[usize; 3]], longest_side_px: usize) -> Grid<f32> {
+    let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
+    for v in vertices.iter().filter(|v| v.iter().all(|c| c.is_finite())) {
+        for k in 0..2 {
+            lo[k] = lo[k].min(v[k]);
+            hi[k] = hi[k].max(v[k]);
+        }
+    }
+    let extent = [(hi[0] - lo[0]).max(0.0), (hi[1] - lo[1]).max(0.0)];
+    let longest = extent[0].max(extent[1]);
+    if !(longest > 0.0) {
+        return Grid::filled(2, 2, f32::NAN);
+    }
+    let pitch = longest / (longest_side_px.max(2) - 1) as f32;
+    let w = ((extent[0] / pitch).round() as usize + 1).max(2);
+    let h = ((extent[1] / pitch).round() as usize + 1).max(2);
+    let mut grid = Grid::filled(w, h, f32::NAN);
+    // Pixel (x, y) sits at (lo.x + x·pitch, hi.y − y·pitch).
+    let to_px = |v: [f32; 3]| [(v[0] - lo[0]) / pitch, (hi[1] - v[1]) / pitch, v[2]];
+    for t in triangles {
+        let Some(&[a, b, c]) = t
+            .iter()
+            .map(|&i| vertices.get(i).copied().map(to_px))
+            .collect::<Option<Vec<_>>>()
+            .as_deref()
+        else {
+            continue;
+        };
+        let area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+        if !(area.abs() > 1e-12) {
+            continue; // walls seen edge-on, degenerate triangles
+        }
+        let x0 = a[0].min(b[0]).min(c[0]).ceil().max(0.0) as usize;
+        let x1 = (a[0].max(b[0]).max(c[0]).floor() as usize).min(w - 1);
+        let y0 = a[1].min(b[1]).min(c[1]).ceil().max(0.0) as usize;
+        let y1 = (a[1].max(b[1]).max(c[1]).floor() as usize).min(h - 1);
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                let (px, py) = (x as f32, y as f32);
+                let wa = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) / area;
+                let wb = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) / area;
+                let wc = 1.0 - wa - wb;
+                if wa >= -1e-5 && wb >= -1e-5 && wc >= -1e-5 {
+                    let z = wa * a[2] + wb * b[2] + wc * c[2];
+                    let cell = grid.get(x, y);
+                    if !(cell >= z) {
+                        grid.set(x, y, z);
+                    }
+                }
+            }
+        }
+    }
+    grid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panel(w: usize, h: usize) -> Grid<f32> {
+        // Two raised discs and a ridge on a gently tilted plane, in mm.
+        Grid::from_fn(w, h, |x, y| {
+            let (x, y) = (x as f32, y as f32);
+            let disc = |cx: f32, cy: f32, r: f32| {
+                let d = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+                (1.0 - (d / r).powi(2)).max(0.0).sqrt()
+            };
+            0.01 * x
+                + 3.0 * disc(60.0, 50.0, 25.0)
+                + 2.0 * disc(130.0, 80.0, 30.0)
+                + 1.5 * (-((y - 0.4 * x - 100.0) / 6.0).powi(2)).exp()
+        })
+    }
+
+    #[test]
+    fn an_identical_scan_aligns_at_rest_and_shows_no_change() {
+        let recon = panel(200, 150);
+        let scan = recon.map(|v| 1000.0 * v + 7.0);
+        let c = compare(&recon, 0.5, &scan, &CompareOptions::default()).unwrap();
+        let a = &c.alignment;
+        assert!(a.rotation_deg.abs() < 0.2 && (a.zoom - 1.0).abs() < 0.005, "{a:?}");
+        assert!(a.shift_px[0].abs() < 0.3 && a.shift_px[1].abs() < 0.3, "{a:?}");
+        assert!((a.height_scale - 0.001).abs() < 1e-5, "{a:?}");
+        assert!(
+            c.stats.area_lost_mm2 == 0.0 && c.stats.area_added_mm2 == 0.0,
+            "{:?}",
+            c.stats
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! Comparing a reconstruction with a scan: known placements and a known removed block
+//! are found, and a relievo STL projected from above gives back its heights.
+
+use relievo::compare::{CompareOptions, compare, difference_unit, project_mesh};
+use relievo::grid::Grid;
+use relievo::relief::{self, ReliefParams};
+
+/// A panel in mm at continuous pixel coordinates: two raised discs, a ridge, a tilt.
+fn panel(x: f32, y: f32) -> f32 {
+    let disc = |cx: f32, cy: f32, r: f32| {
+        let d = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+        (1.0 - (d / r).powi(2)).max(0.0).sqrt()
+    };
+    0.01 * x
+        + 3.0 * disc(70.0, 60.0, 28.0)
+        + 2.0 * disc(150.0, 95.0, 34.0)
+        + 1.5 * (-((y - 0.4 * x - 40.0) / 6.0).powi(2)).exp()
+}
+
+const W: usize = 220;
+const H: usize = 160;
+const MM_PER_PX: f32 = 0.5;
+
+/// The scan of the panel today: placed by `rotation_deg` (counter-clockwise on screen),
+/// `zoom` and `shift_px` as `compare` reports them, heights ×250 + 1000 (scanner units),
+/// with `lost` (a rectangle in reconstruction pixels) sunk by 1 mm.
+fn scan(rotation_deg: f32, zoom: f32, shift_px: [f32; 2], lost: Option<[usize; 4]>) -> Grid<f32> {
+    let (cr, cs) = (
+        [(W - 1) as f32 / 2.0, (H - 1) as f32 / 2.0],
+        [(W - 1) as f32 / 2.0, (H - 1) as f32 / 2.0],
+    );
+    let (sin, cos) = rotation_deg.to_radians().sin_cos();
+    Grid::from_fn(W, H, |qx, qy| {
+        // Inverse of q = cs + zoom·R(θ)·(p − cr − shift).
+        let (dx, dy) = ((qx as f32 - cs[0]) / zoom, (qy as f32 - cs[1]) / zoom);
+        let (px, py) = (cos * dx - sin * dy, sin * dx + cos * dy);
+        let (x, y) = (px + cr[0] + shift_px[0], py + cr[1] + shift_px[1]);
+        let sunk = lost.is_some_and(|[x0, y0, x1, y1]| {
+            (x0 as f32 - 0.5..x1 as f32 - 0.5).contains(&x) && (y0 as f32 - 0.5..y1 as f32 - 0.5).contains(&y)
+        });
+        250.0 * (panel(x, y) - if sunk { 1.0 } else { 0.0 }) + 1000.0
+    })
+}
+
+fn reconstruction() -> Grid<f32> {
+    Grid::from_fn(W, H, |x, y| panel(x as f32, y as f32))
+}
+
+#[test]
+fn a_turned_shifted_rescaled_scan_is_put_back_in_place() {
+    let c = compare(
+        &reconstruction(),
+        MM_PER_PX,
+        &scan(4.0, 1.05, [6.0, -4.0], None),
+        &CompareOptions::default(),
+    )
+    .unwrap();
+    let a = &c.alignment;
+    assert!((a.rotation_deg - 4.0).abs() < 0.2, "{a:?}");
+    assert!((a.zoom - 1.05).abs() < 0.005, "{a:?}");
+    assert!(
+        (a.shift_px[0] - 6.0).abs() < 0.5 && (a.shift_px[1] + 4.0).abs() < 0.5,
+        "{a:?}"
+    );
+    assert!((a.height_scale - 1.0 / 250.0).abs() < 1e-4, "{a:?}");
+    assert!(a.residual_mm < 0.05, "{a:?}");
+    assert!(
+        c.stats.volume_lost_mm3 < 5.0 && c.stats.volume_added_mm3 < 5.0,
+        "{:?}",
+        c.stats
+    );
+}
+
+#[test]
+fn a_removed_block_is_measured_as_lost_and_does_not_move_the_fit() {
+    // 30 × 20 px sunk by 1 mm: 600 px of 0.25 mm² = 150 mm², 150 mm³.
+    let lost = [30, 110, 60, 130];
+    let c = compare(
+        &reconstruction(),
+        MM_PER_PX,
+        &scan(-2.5, 1.0, [-3.0, 2.0], Some(lost)),
+        &CompareOptions::default(),
+    )
+    .unwrap();
+    let (a, st) = (&c.alignment, &c.stats);
+    assert!(
+        (a.rotation_deg + 2.5).abs() < 0.2 && (a.shift_px[0] + 3.0).abs() < 0.5,
+        "{a:?}"
+    );
+    // The area also counts the ring of pixels the block's resampled edge cuts through
+    // (its perimeter is 100 px, 25 mm²); the volume is exact up to resampling.
+    assert!((150.0..190.0).contains(&st.area_lost_mm2), "{st:?}");
+    assert!((st.volume_lost_mm3 - 150.0).abs() < 7.5, "{st:?}");
+    assert!((st.max_loss_mm - 1.0).abs() < 0.1, "{st:?}");
+    // Resampling the discs' vertical walls reads as small gains: under 5 % of the loss.
+    assert!(st.volume_added_mm3 < 7.5, "{st:?}");
+    // The hole's middle reads −1 mm in the difference map, the panel around it 0.
+    assert!((c.difference_mm.get(45, 120) + 1.0).abs() < 0.05);
+    assert!(c.difference_mm.get(150, 40).abs() < 0.05);
+    let (unit, range) = difference_unit(&c.difference_mm);
+    assert!((range - st.max_loss_mm.max(st.max_gain_mm)).abs() < 0.05 || range >= st.max_loss_mm);
+    assert!((unit.get(150, 40) - 0.5).abs() < 0.01 && unit.get(45, 120) < 0.1);
+}
+
+#[test]
+fn flat_or_tiny_inputs_give_an_error_not_a_guess() {
+    let flat = Grid::filled(50, 40, 3.0);
+    assert!(compare(&reconstruction(), MM_PER_PX, &flat, &CompareOptions::default()).is_err());
+    let tiny = Grid::filled(4, 4, 1.0);
+    let e = compare(&tiny, MM_PER_PX, &reconstruction(), &CompareOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("at least 8×8"), "{e}");
+}
+
+#[test]
+fn a_relievo_solid_seen_from_above_gives_back_its_heights() {
+    let depth = reconstruction();
+    let params = ReliefParams {
+        width_mm: (W - 1) as f32 * MM_PER_PX,
+        ..ReliefParams::default()
+    };
+    let hf = relief::build(&depth, &params).unwrap();
+    let solid = relievo::mesh::solid(&hf, 0.0);
+    let triangles: Vec<[usize; 3]> = solid.triangles.iter().map(|t| t.map(|i| i as usize)).collect();
+    let seen = project_mesh(&solid.vertices, &triangles, W);
+    assert_eq!((seen.width, seen.height), (W, H));
+    let worst = seen
+        .data
+        .iter()
+        .zip(&hf.z_mm.data)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-3, "{worst}");
+}
