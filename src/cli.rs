@@ -359,6 +359,7 @@ fn write_relief(
         source: Some(source),
         weights,
         relief: &params,
+        edited_px: 0,
     };
     let bytes = export::write_mesh_with_sidecar(&solid, out, format, texture, &provenance)?;
     println!(

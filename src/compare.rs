@@ -210,12 +210,22 @@ fn fit(level: &Level, pose: Pose, keep: Option<&dyn Fn(usize, f64, f64) -> bool>
     Some((a, b, unexplained, covered / total))
 }
 
-/// Share of the reconstruction's height variance a pose leaves unexplained, counting
-/// every pixel the scan does not reach as wholly unexplained (so that a small chance
-/// overlap never beats the true, larger one).
-fn score(level: &Level, pose: Pose) -> f64 {
-    fit(level, pose, None).map_or(f64::INFINITY, |(_, _, u, covered)| u * covered + (1.0 - covered))
+/// Share of the reconstruction's height variance a pose leaves unexplained. In the coarse
+/// search a tenth more for every pixel the scan does not reach, so that a small chance
+/// overlap does not beat the true, larger one; the refinement then scores the fit alone,
+/// so a scan framed a little tighter than the photo is not pulled to a wrong zoom to
+/// cover every pixel.
+fn score(level: &Level, pose: Pose, coarse: bool) -> f64 {
+    fit(level, pose, None).map_or(f64::INFINITY, |(_, _, u, covered)| {
+        if coarse {
+            u * covered + UNCOVERED_COST * (1.0 - covered)
+        } else {
+            u
+        }
+    })
 }
+
+const UNCOVERED_COST: f64 = 0.1;
 
 /// Aligns `scan` to `recon_mm` (heights in mm, `mm_per_px` apart) and returns the signed
 /// difference with its statistics. Scan heights may be in any unit (a 16-bit depth map,
@@ -276,7 +286,7 @@ pub fn compare(
                         zoom: zoom_log.exp(),
                         shift: [sx, sy],
                     };
-                    let s = score(&coarse, pose);
+                    let s = score(&coarse, pose, true);
                     if s < best.0 {
                         best = (s, pose);
                     }
@@ -299,8 +309,17 @@ pub fn compare(
             recon: shrink(recon_mm, side_here),
             scan: shrink(scan, side_here * scan.width.max(scan.height) / recon_side.max(1)),
         };
-        let mut current = score(&level, pose);
-        for _ in 0..2 {
+        // Two climbs per level: on every pixel, then only on the pixels the first left
+        // unchanged (within TRIM × the median difference), so damage does not pull the pose.
+        for pass in 0..2 {
+            let mask = if pass == 1 { unchanged_mask(&level, pose) } else { None };
+            let score = |pose: Pose| match &mask {
+                Some(mask) => {
+                    fit(&level, pose, Some(&|i: usize, _: f64, _: f64| mask[i])).map_or(f64::INFINITY, |f| f.2)
+                }
+                None => score(&level, pose, false),
+            };
+            let mut current = score(pose);
             let mut improved = true;
             while improved {
                 improved = false;
@@ -310,7 +329,7 @@ pub fn compare(
                         zoom: pose.zoom * (1.0 + dz),
                         shift: [pose.shift[0] + dx, pose.shift[1] + dy],
                     };
-                    let s = score(&level, candidate);
+                    let s = score(candidate);
                     if s < current {
                         (current, pose, improved) = (s, candidate, true);
                     }
@@ -363,6 +382,18 @@ pub fn compare(
         difference_mm: difference,
         stats,
     })
+}
+
+/// Per reconstruction pixel of `level`: whether the fitted scan stays within `TRIM` × the
+/// median absolute difference at `pose` (pixels the scan misses count as changed).
+fn unchanged_mask(level: &Level, pose: Pose) -> Option<Vec<bool>> {
+    let (a, b, _, _) = fit(level, pose, None)?;
+    let mut diff = vec![f64::NAN; level.recon.len()];
+    for_each_pair(level, pose, |i, s, r| diff[i] = (a * s + b - r).abs());
+    let mut sorted: Vec<f64> = diff.iter().copied().filter(|d| d.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let limit = (TRIM * sorted[sorted.len() / 2]).max(1e-9);
+    Some(diff.into_iter().map(|d| d <= limit).collect())
 }
 
 /// The 80 moves of one step along any of the four pose axes (and their combinations).

@@ -104,6 +104,8 @@ pub struct Provenance<'a> {
     /// The network weights folder, when the depth came from the network.
     pub weights: Option<&'a Path>,
     pub relief: &'a ReliefParams,
+    /// Depth pixels changed by hand (the restoration, as against what the photo shows).
+    pub edited_px: usize,
 }
 
 /// The file beside an export that records how it was made: `relief.stl` → `relief.relievo.json`.
@@ -127,6 +129,7 @@ pub fn write_mesh_with_sidecar(
         "source": provenance.source,
         "weights": provenance.weights,
         "relief": provenance.relief,
+        "edited_px": provenance.edited_px,
         "triangles": mesh.triangle_count(),
         "units": "mm",
     });

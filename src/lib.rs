@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cancel;
 pub mod compare;
+pub mod edit;
 pub mod export;
 pub mod filter;
 pub mod grid;

@@ -55,6 +55,11 @@ pub enum ReliefError {
         rule: &'static str,
         value: f32,
     },
+    #[error("the edit layer is {}×{} px but the depth map is {}×{} px", .edit.0, .edit.1, .depth.0, .depth.1)]
+    EditSize {
+        edit: (usize, usize),
+        depth: (usize, usize),
+    },
 }
 
 /// Top surface of the solid: `z_mm` per pixel (base included), with the pixel pitch.
@@ -103,6 +108,50 @@ fn check(name: &'static str, value: f32, positive: bool) -> Result<(), ReliefErr
 
 /// Builds the heightfield of a relief from a depth map (any range; higher = more raised).
 pub fn build(depth: &Grid<f32>, params: &ReliefParams) -> Result<Heightfield, ReliefError> {
+    build_edited(depth, None, params)
+}
+
+/// The lowest an edit can bring the top: the solid keeps this much material above its
+/// bottom, so it stays closed.
+pub const MIN_TOP_MM: f32 = 0.1;
+
+/// [`build`] with hand edits (`edits_mm`, mm per depth pixel in the photo's orientation,
+/// [`crate::edit::EditLayer`]) added to the top, which never goes below [`MIN_TOP_MM`].
+pub fn build_edited(
+    depth: &Grid<f32>,
+    edits_mm: Option<&Grid<f32>>,
+    params: &ReliefParams,
+) -> Result<Heightfield, ReliefError> {
+    let mut z_mm = heights_mm(depth, params)?;
+    if let Some(edits) = edits_mm {
+        if (edits.width, edits.height) != (depth.width, depth.height) {
+            return Err(ReliefError::EditSize {
+                edit: (edits.width, edits.height),
+                depth: (depth.width, depth.height),
+            });
+        }
+        for (z, e) in z_mm.data.iter_mut().zip(&edits.data) {
+            *z = (*z + e).max(MIN_TOP_MM);
+        }
+    }
+    if params.mirror {
+        z_mm.mirror_x();
+    }
+    let width_mm = params.width_mm;
+    let height_mm = params
+        .height_mm
+        .unwrap_or(width_mm * (depth.height - 1) as f32 / (depth.width - 1) as f32);
+    Ok(Heightfield {
+        mm_per_px_x: width_mm / (depth.width - 1) as f32,
+        mm_per_px_y: height_mm / (depth.height - 1) as f32,
+        base_mm: params.base_mm,
+        z_mm,
+    })
+}
+
+/// The relief's top in mm per depth pixel, in the photo's orientation (not mirrored) and
+/// without edits: the lowest depth value on the base top, the highest `relief_mm` above it.
+pub fn heights_mm(depth: &Grid<f32>, params: &ReliefParams) -> Result<Grid<f32>, ReliefError> {
     if depth.width < 2 || depth.height < 2 {
         return Err(ReliefError::TooSmall(depth.width, depth.height));
     }
@@ -115,32 +164,19 @@ pub fn build(depth: &Grid<f32>, params: &ReliefParams) -> Result<Heightfield, Re
     check("smoothing_px", params.smoothing_px, false)?;
     check("max_error_mm", params.max_error_mm, false)?;
 
-    let mut d = if params.smoothing_px > 0.0 {
+    let d = if params.smoothing_px > 0.0 {
         crate::filter::blur(depth, params.smoothing_px)
     } else {
         depth.clone()
     };
-    if params.mirror {
-        d.mirror_x();
-    }
     let (lo, hi) = d.min_max();
     let range = hi - lo;
     let scale = if range > 0.0 { params.relief_mm / range } else { 0.0 };
     let base = params.base_mm;
-    let z_mm = d.map(|v| {
+    Ok(d.map(|v| {
         let t = if params.invert { hi - v } else { v - lo };
         base + t * scale
-    });
-    let width_mm = params.width_mm;
-    let height_mm = params
-        .height_mm
-        .unwrap_or(width_mm * (depth.height - 1) as f32 / (depth.width - 1) as f32);
-    Ok(Heightfield {
-        mm_per_px_x: width_mm / (depth.width - 1) as f32,
-        mm_per_px_y: height_mm / (depth.height - 1) as f32,
-        base_mm: base,
-        z_mm,
-    })
+    }))
 }
 
 #[cfg(test)]

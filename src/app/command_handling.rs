@@ -14,6 +14,7 @@ use super::jobs::{Finished, JobKind};
 use super::logic::{self, LightFit};
 use super::{Document, MeshResult, RelievoApp, Severity, WeightsState};
 use crate::cancel::Cancelled;
+use crate::edit::EditLayer;
 use crate::export::{self, MeshFormat, StlFormat, Texture};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
@@ -40,12 +41,15 @@ pub enum JobOutput {
         display: DisplayImages,
     },
     Preview {
-        key: (u64, u32),
+        key: super::PreviewKey,
         data: Box<super::render::PreviewData>,
+        /// The heights without edits, kept for the next dab's preview.
+        unedited: Arc<Grid<f32>>,
+        /// Time the work took (the job's own time, without waiting to be collected).
+        secs: f64,
     },
     Mesh {
-        doc_id: u64,
-        params: ReliefParams,
+        key: super::MeshKey,
         result: Result<Arc<Mesh>, String>,
     },
     Exported {
@@ -216,6 +220,30 @@ impl RelievoApp {
             Command::TrainStop => self.training.stop(),
             Command::TrainPreview => self.train_preview(),
             Command::SaveTrainedWeights(dir) => self.save_trained_weights(dir),
+            Command::SetEdit(edit) => self.settings.edit = edit,
+            Command::EditDab(at) => self.edit_dab(at),
+            Command::EndStroke => {
+                if let Some(edits) = self.doc.as_mut().and_then(|d| d.edits.as_mut()) {
+                    edits.end_stroke();
+                }
+            }
+            Command::Undo | Command::Redo | Command::ClearEdits => {
+                let Some(edits) = self.doc.as_mut().and_then(|d| d.edits.as_mut()) else {
+                    return;
+                };
+                let changed = match command {
+                    Command::Undo => edits.undo(),
+                    Command::Redo => edits.redo(),
+                    _ => {
+                        let had = !edits.is_empty();
+                        edits.clear();
+                        had
+                    }
+                };
+                if changed {
+                    self.edits_changed();
+                }
+            }
             Command::UseTrainedWeights => match self.training.best_dir.clone() {
                 Some(dir) => self.load_weights(dir),
                 None => self.message(Severity::Warning, "No trained weights yet: start a training run first."),
@@ -339,6 +367,8 @@ impl RelievoApp {
             depth: None,
             depth_range: (0.0, 1.0),
             layers_error: None,
+            edits: None,
+            relief_heights: None,
         };
         match opened {
             Opened::Photo(photo) => {
@@ -417,10 +447,47 @@ impl RelievoApp {
         }
     }
 
+    /// One brush dab: made on the unedited relief in mm (computed once per relief
+    /// parameters), then the 3D preview follows at once and the exact mesh after a pause.
+    fn edit_dab(&mut self, at: [f32; 2]) {
+        let params = self.settings.relief.clone();
+        let brush = self.settings.edit.brush;
+        let Some(doc) = self.doc.as_mut() else { return };
+        let Some(depth) = doc.depth.clone() else { return };
+        let stale = doc
+            .relief_heights
+            .as_ref()
+            .is_none_or(|(p, _)| !same_heights(p, &params));
+        if stale {
+            match relief::heights_mm(&depth, &params) {
+                Ok(z) => doc.relief_heights = Some((params, Arc::new(z))),
+                Err(e) => return self.message(Severity::Warning, format!("Cannot edit: {e}")),
+            }
+        }
+        let Some((_, heights)) = &doc.relief_heights else {
+            return;
+        };
+        doc.edits
+            .get_or_insert_with(|| EditLayer::new(depth.width, depth.height))
+            .dab(heights, at, &brush);
+        self.edits_changed();
+    }
+
+    /// The 3D view schedules its preview itself each frame (one job however many dabs a
+    /// frame brings); the exact mesh follows after a pause.
+    fn edits_changed(&mut self) {
+        if self.doc.as_ref().is_some_and(|d| d.depth.is_some()) {
+            self.jobs.cancel(JobKind::Mesh);
+            self.mesh_due = Some(Instant::now() + super::MESH_DEBOUNCE);
+        }
+    }
+
     /// The document's depth changed: new preview heights, new mesh, inspector textures.
     fn depth_changed(&mut self) {
         self.inspector.invalidate();
         self.mesh = None;
+        self.preview_key = None;
+        self.preview_unedited = None;
         self.schedule_preview();
         self.mesh_due = Some(Instant::now());
     }
@@ -428,20 +495,56 @@ impl RelievoApp {
     fn schedule_preview(&mut self) {
         let Some(doc) = &self.doc else { return };
         let Some(depth) = doc.depth.clone() else { return };
-        let smoothing = self.settings.relief.smoothing_px;
-        let key = (doc.id, smoothing.to_bits());
+        let params = &self.settings.relief;
+        let smoothing = params.smoothing_px;
+        let edits = doc.edits.as_ref().filter(|e| !e.is_empty() && params.relief_mm > 0.0);
+        let key = super::PreviewKey {
+            doc_id: doc.id,
+            smoothing_bits: smoothing.to_bits(),
+            edits_version: edits.map_or(0, |e| e.version()),
+            relief_bits: edits.map_or(0, |_| params.relief_mm.to_bits()),
+            invert: edits.is_some() && params.invert,
+        };
         if self.preview_key == Some(key) {
             return;
         }
+        // One preview job at a time for a document: while a brush or a slider moves, the
+        // next frame asks again once the running one is done (jobs wake the UI).
+        if self.jobs.is_running(JobKind::Preview) && self.preview_key.is_some_and(|k| k.doc_id == key.doc_id) {
+            return;
+        }
+        // mm → the preview's 0..1 of the relief; the shader inverts heights, not edits.
+        let edits = edits.map(|e| {
+            let sign = if params.invert { -1.0 } else { 1.0 };
+            (e.offset_mm().clone(), sign / params.relief_mm)
+        });
         let name = doc.name();
         self.preview_key = Some(key);
         self.jobs.cancel(JobKind::Preview);
         let current_grid = self.renderer.as_ref().and_then(|r| r.grid_size());
+        // The unedited heights are kept: a brush dab only adds its edits to them.
+        let unedited = self
+            .preview_unedited
+            .as_ref()
+            .filter(|(k, _)| (k.doc_id, k.smoothing_bits) == (key.doc_id, key.smoothing_bits))
+            .map(|(_, h)| h.clone());
         self.spawn(JobKind::Preview, name, move |_| {
-            let heights = logic::preview_heights(&depth, smoothing, logic::PREVIEW_MAX_SIDE_PX);
+            let started = Instant::now();
+            let unedited = unedited
+                .unwrap_or_else(|| Arc::new(logic::preview_heights(&depth, smoothing, logic::PREVIEW_MAX_SIDE_PX)));
+            let mut heights = (*unedited).clone();
+            if let Some((offset_mm, per_mm)) = edits {
+                let offset = logic::preview_grid(&offset_mm, logic::PREVIEW_MAX_SIDE_PX);
+                for (h, o) in heights.data.iter_mut().zip(&offset.data) {
+                    *h += o * per_mm;
+                }
+            }
+            let data = Box::new(super::render::prepare_preview(&heights, current_grid));
             JobOutput::Preview {
                 key,
-                data: Box::new(super::render::prepare_preview(&heights, current_grid)),
+                data,
+                unedited,
+                secs: started.elapsed().as_secs_f64(),
             }
         });
     }
@@ -467,31 +570,27 @@ impl RelievoApp {
     }
 
     pub(crate) fn start_mesh_job(&mut self) {
-        let Some(doc) = &self.doc else { return };
-        let Some(depth) = doc.depth.clone() else { return };
-        let params = self.settings.relief.clone();
-        if self
-            .mesh
-            .as_ref()
-            .is_some_and(|m| m.doc_id == doc.id && m.params == params)
-        {
+        if self.current_mesh().is_some() {
             return;
         }
-        let (doc_id, name) = (doc.id, doc.name());
+        let Some(key) = self.mesh_key() else { return };
+        let Some(doc) = &self.doc else { return };
+        let Some(depth) = doc.depth.clone() else { return };
+        let edits = edits_for_mesh(doc);
+        let name = doc.name();
         self.spawn(JobKind::Mesh, name, move |handle| {
             handle.set_status("building the heightfield");
-            let hf = match relief::build(&depth, &params) {
+            let hf = match relief::build_edited(&depth, edits.as_deref(), &key.params) {
                 Ok(hf) => hf,
                 Err(e) => {
                     let result = Err(e.to_string());
-                    return JobOutput::Mesh { doc_id, params, result };
+                    return JobOutput::Mesh { key, result };
                 }
             };
             handle.set_status("triangulating");
-            match mesh::solid_cancellable(&hf, params.max_error_mm, handle.cancel_flag()) {
+            match mesh::solid_cancellable(&hf, key.params.max_error_mm, handle.cancel_flag()) {
                 Ok(mesh) => JobOutput::Mesh {
-                    doc_id,
-                    params,
+                    key,
                     result: Ok(Arc::new(mesh)),
                 },
                 Err(Cancelled) => JobOutput::Cancelled,
@@ -520,11 +619,11 @@ impl RelievoApp {
             return;
         };
         let params = self.settings.relief.clone();
-        let cached = self
-            .mesh
+        let cached = self.current_mesh().map(|m| m.mesh.clone());
+        let edits = edits_for_mesh(doc);
+        let edited_px = edits
             .as_ref()
-            .filter(|m| m.doc_id == doc.id && m.params == params)
-            .map(|m| m.mesh.clone());
+            .map_or(0, |e| e.data.iter().filter(|&&v| v != 0.0).count());
         let source = doc.path.clone();
         let photo = doc.photo.clone();
         let weights = match &self.weights {
@@ -538,7 +637,7 @@ impl RelievoApp {
                     Some(mesh) => mesh,
                     None => {
                         handle.set_status("meshing");
-                        let hf = relief::build(&depth, &params).map_err(|e| e.to_string())?;
+                        let hf = relief::build_edited(&depth, edits.as_deref(), &params).map_err(|e| e.to_string())?;
                         let mesh = mesh::solid_cancellable(&hf, params.max_error_mm, handle.cancel_flag())
                             .map_err(|e| e.to_string())?;
                         Arc::new(mesh)
@@ -553,6 +652,7 @@ impl RelievoApp {
                     source: Some(&source),
                     weights: weights.as_deref(),
                     relief: &params,
+                    edited_px,
                 };
                 // `{:#}`: the error and its causes on one line, as the CLI prints them (the OS
                 // reason a write failed included).
@@ -823,34 +923,44 @@ impl RelievoApp {
                 doc.depth = Some(Arc::new(layers.depth.clone()));
                 doc.layers = Some(Arc::new(*layers));
                 doc.layers_error = None;
+                // Edits are in mm over the same pixels: they stay on the new depth.
+                doc.relief_heights = None;
+                let kept_edits = doc.edits.as_ref().is_some_and(|e| !e.is_empty());
                 let name = doc.name();
+                let kept = if kept_edits {
+                    "; your edits are kept over it"
+                } else {
+                    ""
+                };
                 self.message(
                     Severity::Info,
-                    format!("Layers of {name} ready ({}).", logic::format_secs(secs)),
+                    format!("Layers of {name} ready ({}){kept}.", logic::format_secs(secs)),
                 );
                 self.depth_changed();
                 self.inspector.accept(display);
             }
-            JobOutput::Preview { key, data } => {
+            JobOutput::Preview {
+                key,
+                data,
+                unedited,
+                secs: work_secs,
+            } => {
                 if self.preview_key == Some(key) {
-                    self.timings.preview_secs = Some(secs);
+                    self.timings.preview_secs = Some(work_secs);
                     self.preview_pending = Some(data);
+                    self.preview_unedited = Some((key, unedited));
                 }
             }
-            JobOutput::Mesh { doc_id, params, result } => {
-                if self.doc.as_ref().is_none_or(|d| d.id != doc_id) {
+            JobOutput::Mesh { key, result } => {
+                if self.doc.as_ref().is_none_or(|d| d.id != key.doc_id) {
                     return;
                 }
                 match result {
                     Ok(mesh) => {
                         self.timings.mesh_secs = Some(secs);
-                        self.mesh = Some(MeshResult {
-                            doc_id,
-                            params: params.clone(),
-                            mesh,
-                            secs,
-                        });
-                        if params != self.settings.relief && self.mesh_due.is_none() {
+                        let stale = self.mesh_key().as_ref() != Some(&key);
+                        self.mesh = Some(MeshResult { key, mesh, secs });
+                        if stale && self.mesh_due.is_none() {
                             self.mesh_due = Some(Instant::now());
                         }
                     }
@@ -936,4 +1046,19 @@ pub fn default_run_dir() -> PathBuf {
     eframe::storage_dir("relievo")
         .map(|d| d.join("runs").join("latest"))
         .unwrap_or_else(|| std::env::temp_dir().join("relievo-runs").join("latest"))
+}
+
+/// Whether two relief settings give the same unedited heights in mm (size, mirror and
+/// mesh error do not change them).
+fn same_heights(a: &ReliefParams, b: &ReliefParams) -> bool {
+    (a.relief_mm, a.base_mm, a.smoothing_px, a.invert) == (b.relief_mm, b.base_mm, b.smoothing_px, b.invert)
+}
+
+/// The document's edits for a mesh job (a copy: the brush goes on while it runs), or
+/// `None` without edits.
+fn edits_for_mesh(doc: &Document) -> Option<Arc<Grid<f32>>> {
+    doc.edits
+        .as_ref()
+        .filter(|e| !e.is_empty())
+        .map(|e| Arc::new(e.offset_mm().clone()))
 }

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use super::jobs::JobKind;
-use super::settings::{Tab, TrainSettings, ViewSettings};
+use super::settings::{EditSettings, Tab, TrainSettings, ViewSettings};
 use crate::relief::ReliefParams;
 
 /// A native file dialog the app can show (on a worker thread, so the UI keeps drawing).
@@ -71,4 +71,14 @@ pub enum Command {
     SaveTrainedWeights(PathBuf),
     /// Switch the main view to the run's best weights.
     UseTrainedWeights,
+    /// Brush on or off, and its tool and size.
+    SetEdit(EditSettings),
+    /// One dab of the brush at a depth-map pixel (x right, y down); dabs until
+    /// `EndStroke` are one undo step.
+    EditDab([f32; 2]),
+    EndStroke,
+    Undo,
+    Redo,
+    /// Remove every edit (undoable).
+    ClearEdits,
 }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::RelievoApp;
 use super::commands::{Command, DialogKind};
 use super::logic::{self, Readout};
+use super::settings::EditSettings;
+use crate::edit::{EditLayer, Tool};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
 use crate::photo::Photo;
@@ -145,6 +147,8 @@ pub struct InspectorState {
     uploads: u64,
     /// What is under the cursor (this frame).
     pub hover: Option<Readout>,
+    /// Where the brush last dabbed in the stroke under way (depth pixels).
+    last_dab_px: Option<[f32; 2]>,
 }
 
 impl Default for InspectorState {
@@ -156,6 +160,7 @@ impl Default for InspectorState {
             textures: Textures::default(),
             uploads: 0,
             hover: None,
+            last_dab_px: None,
         }
     }
 }
@@ -286,6 +291,14 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let mut commands = Vec::new();
     let mut settings = app.settings.inspector.clone();
     toolbar_ui(ui, &mut settings, app.layers().is_some());
+    let can_edit = app.doc.as_ref().is_some_and(|d| d.depth.is_some());
+    let edits = app.doc.as_ref().and_then(|d| d.edits.as_ref());
+    let history = (
+        edits.is_some_and(EditLayer::can_undo),
+        edits.is_some_and(EditLayer::can_redo),
+        edits.is_some_and(|e| !e.is_empty()),
+    );
+    edit_toolbar_ui(ui, &app.settings.edit, can_edit, history, &mut commands);
     ui.separator();
 
     let Some(doc) = &app.doc else {
@@ -334,12 +347,32 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let response = ui.allocate_rect(area, egui::Sense::click_and_drag());
     let pointer = response.hover_pos();
     let state = &mut app.inspector;
+    let painting = app.settings.edit.active && depth.is_some();
+    let brush = app.settings.edit.brush;
 
     // Interaction, in whichever cell the pointer is.
     if let Some((cell, _)) = pointer.and_then(|p| cells.iter().find(|(r, _)| r.contains(p))) {
         let view = View::new(*cell, size_px, state.zoom, state.center_px);
         let pos = pointer.unwrap_or(cell.center());
-        if response.dragged() {
+        let primary = response.dragged_by(egui::PointerButton::Primary) || response.clicked();
+        if painting && primary {
+            // Pixel centres sit at integers for the edit layer.
+            let [x, y] = view.to_px(pos);
+            let at = [x - 0.5, y - 0.5];
+            // Dabs a quarter of the radius apart along the way since the last one.
+            let from = state.last_dab_px.unwrap_or(at);
+            let gap = (brush.radius_px / 4.0).max(0.5);
+            let steps = ((at[0] - from[0]).hypot(at[1] - from[1]) / gap).ceil().max(1.0) as usize;
+            let first = usize::from(state.last_dab_px.is_some());
+            for i in first..=steps {
+                let t = i as f32 / steps as f32;
+                commands.push(Command::EditDab([
+                    from[0] + t * (at[0] - from[0]),
+                    from[1] + t * (at[1] - from[1]),
+                ]));
+            }
+            state.last_dab_px = Some(at);
+        } else if response.dragged() {
             let d = response.drag_delta() / view.scale;
             state.center_px = Some([view.center_px[0] - d.x, view.center_px[1] - d.y]);
         }
@@ -353,10 +386,14 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             state.zoom = zoom;
             state.center_px = Some([under[0] - d.x, under[1] - d.y]);
         }
-        if response.double_clicked() {
+        if response.double_clicked() && !painting {
             state.zoom = 1.0;
             state.center_px = None;
         }
+    }
+    if state.last_dab_px.is_some() && (response.drag_stopped() || response.clicked() || !response.dragged()) {
+        state.last_dab_px = None;
+        commands.push(Command::EndStroke);
     }
 
     let painter = ui.painter_at(area);
@@ -445,6 +482,20 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             painter.line_segment([p - Vec2::new(0.0, 8.0), p + Vec2::new(0.0, 8.0)], stroke);
         }
     }
+    // The brush's reach, in every view.
+    if painting && let Some(p) = pointer.filter(|p| area.contains(*p)) {
+        if let Some((cell, _)) = cells.iter().find(|(r, _)| r.contains(p)) {
+            let here = View::new(*cell, size_px, state.zoom, state.center_px).to_px(p);
+            for (cell, _) in &cells {
+                let view = View::new(*cell, size_px, state.zoom, state.center_px);
+                let centre = view.to_screen(here);
+                let outline = egui::Stroke::new(1.5, Color32::from_rgb(255, 210, 60));
+                painter
+                    .with_clip_rect(*cell)
+                    .circle_stroke(centre, brush.radius_px * view.scale, outline);
+            }
+        }
+    }
     let readout_rect = Rect::from_min_max(
         Pos2::new(area.min.x, area.max.y),
         Pos2::new(area.max.x, area.max.y + readout_height),
@@ -503,6 +554,60 @@ fn toolbar_ui(ui: &mut egui::Ui, settings: &mut super::InspectorSettings, has_la
         ui.selectable_value(&mut settings.depth_colours, DepthColours::Viridis, "colour");
         ui.selectable_value(&mut settings.depth_colours, DepthColours::Grey, "grey");
     });
+}
+
+/// The brush: on/off, tool, size, strength, hardness; undo, redo, clear.
+fn edit_toolbar_ui(
+    ui: &mut egui::Ui,
+    current: &EditSettings,
+    can_edit: bool,
+    (can_undo, can_redo, has_edits): (bool, bool, bool),
+    commands: &mut Vec<Command>,
+) {
+    let mut edit = current.clone();
+    ui.horizontal_wrapped(|ui| {
+        ui.add_enabled(can_edit, egui::Checkbox::new(&mut edit.active, "Edit relief"))
+            .on_hover_text("Drag on the layers to paint height changes (mm) over the prediction; right-drag pans.");
+        if edit.active && can_edit {
+            for tool in Tool::ALL {
+                ui.selectable_value(&mut edit.brush.tool, tool, tool.label());
+            }
+        }
+        if can_undo && ui.button("Undo").on_hover_text("Ctrl+Z").clicked() {
+            commands.push(Command::Undo);
+        }
+        if can_redo && ui.button("Redo").on_hover_text("Ctrl+Shift+Z").clicked() {
+            commands.push(Command::Redo);
+        }
+        if has_edits && ui.button("Clear edits").clicked() {
+            commands.push(Command::ClearEdits);
+        }
+    });
+    if edit.active && can_edit {
+        ui.horizontal_wrapped(|ui| {
+            let b = &mut edit.brush;
+            ui.add(
+                egui::Slider::new(&mut b.radius_px, 1.0..=400.0)
+                    .logarithmic(true)
+                    .text("radius px"),
+            );
+            if b.tool.strength_in_mm() {
+                b.strength = b.strength.clamp(0.001, 2.0);
+                ui.add(
+                    egui::Slider::new(&mut b.strength, 0.001..=2.0)
+                        .logarithmic(true)
+                        .text("mm per dab"),
+                );
+            } else {
+                b.strength = b.strength.clamp(0.0, 1.0);
+                ui.add(egui::Slider::new(&mut b.strength, 0.0..=1.0).text("strength"));
+            }
+            ui.add(egui::Slider::new(&mut b.hardness, 0.0..=1.0).text("hardness"));
+        });
+    }
+    if edit != *current {
+        commands.push(Command::SetEdit(edit));
+    }
 }
 
 fn empty_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>, opening: bool) {

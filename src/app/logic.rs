@@ -306,12 +306,8 @@ pub const PREVIEW_MAX_TRIANGLES: usize = 1_000_000;
 /// `max_side_px` on its longer side, smoothed with the same Gaussian (its σ scaled to the smaller
 /// grid), then stretched to 0..1. Invert, mirror and the mm sizes are applied by the shader.
 pub fn preview_heights(depth: &Grid<f32>, smoothing_px: f32, max_side_px: usize) -> Grid<f32> {
-    let factor = depth.width.max(depth.height).div_ceil(max_side_px.max(2)).max(1);
-    let small = if factor > 1 {
-        box_downsample(depth, factor)
-    } else {
-        depth.clone()
-    };
+    let factor = preview_factor(depth, max_side_px);
+    let small = preview_grid(depth, max_side_px);
     let sigma = smoothing_px / factor as f32;
     let smooth = if sigma > 0.05 {
         crate::filter::blur(&small, sigma)
@@ -319,6 +315,21 @@ pub fn preview_heights(depth: &Grid<f32>, smoothing_px: f32, max_side_px: usize)
         small
     };
     smooth.stretched()
+}
+
+fn preview_factor(grid: &Grid<f32>, max_side_px: usize) -> usize {
+    grid.width.max(grid.height).div_ceil(max_side_px.max(2)).max(1)
+}
+
+/// `grid` area-averaged down to the preview's grid (at most `max_side_px` on its longer
+/// side), pixel for pixel where [`preview_heights`] puts the depth.
+pub fn preview_grid(grid: &Grid<f32>, max_side_px: usize) -> Grid<f32> {
+    let factor = preview_factor(grid, max_side_px);
+    if factor > 1 {
+        box_downsample(grid, factor)
+    } else {
+        grid.clone()
+    }
 }
 
 /// Averages `factor × factor` blocks (partial blocks at the right and bottom edges too).

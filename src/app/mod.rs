@@ -35,6 +35,7 @@ use eframe::egui;
 use eframe::egui_wgpu;
 use serde::{Deserialize, Serialize};
 
+use crate::edit::EditLayer;
 use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::mesh::Mesh;
@@ -46,7 +47,7 @@ pub use commands::{Command, DialogKind};
 pub use inspector::{DepthColours, InspectorLayout, LayerKind};
 pub use jobs::JobKind;
 pub use render::Shading;
-pub use settings::{Tab, TrainSettings, ViewSettings};
+pub use settings::{EditSettings, Tab, TrainSettings, ViewSettings};
 pub use training::TrainPhase;
 
 use camera::OrbitCamera;
@@ -209,6 +210,7 @@ pub struct Settings {
     /// Weights the user switched to (e.g. fine-tuned); `None` = the shipped ones.
     pub weights_dir: Option<PathBuf>,
     pub train: TrainSettings,
+    pub edit: EditSettings,
 }
 
 impl Default for Settings {
@@ -224,6 +226,7 @@ impl Default for Settings {
             show_frame_overlay: false,
             weights_dir: None,
             train: TrainSettings::default(),
+            edit: EditSettings::default(),
         }
     }
 }
@@ -249,6 +252,11 @@ pub struct Document {
     pub depth_range: (f32, f32),
     /// Why there are no layers (no weights, or inference failed).
     pub layers_error: Option<String>,
+    /// Hand edits over `depth` (created by the first brush dab).
+    pub edits: Option<EditLayer>,
+    /// The unedited relief in mm per depth pixel, for the brushes, and the parameters it
+    /// was made with.
+    relief_heights: Option<(ReliefParams, Arc<Grid<f32>>)>,
 }
 
 impl Document {
@@ -282,13 +290,32 @@ pub struct Message {
     pub at: Instant,
 }
 
-/// What the exact-mesh job computed, for the current document and parameters.
-#[derive(Clone)]
-pub struct MeshResult {
+/// What a mesh is made from: the document, the relief parameters and the edits' version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeshKey {
     pub doc_id: u64,
     pub params: ReliefParams,
+    pub edits_version: u64,
+}
+
+/// What the exact-mesh job computed, and from what.
+#[derive(Clone)]
+pub struct MeshResult {
+    pub key: MeshKey,
     pub mesh: Arc<Mesh>,
     pub secs: f64,
+}
+
+/// What the 3D preview's heights were made from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PreviewKey {
+    doc_id: u64,
+    smoothing_bits: u32,
+    edits_version: u64,
+    /// Edits are stored in mm and the preview in 0..1 of the relief: with edits, the
+    /// relief height and inversion shape the heights too.
+    relief_bits: u32,
+    invert: bool,
 }
 
 /// Durations of the last runs of each step, for the status bar.
@@ -322,7 +349,9 @@ pub struct RelievoApp {
     mesh_due: Option<Instant>,
     /// Heights waiting to be uploaded to the 3D view, and what they were made from.
     preview_pending: Option<Box<render::PreviewData>>,
-    preview_key: Option<(u64, u32)>,
+    preview_key: Option<PreviewKey>,
+    /// The preview's heights without edits, and what they were made from.
+    preview_unedited: Option<(PreviewKey, Arc<Grid<f32>>)>,
     /// Size of the preview heights last uploaded.
     pub preview_size: Option<[usize; 2]>,
     renderer: Option<render::ReliefRenderer>,
@@ -381,6 +410,7 @@ impl RelievoApp {
             mesh_due: None,
             preview_pending: None,
             preview_key: None,
+            preview_unedited: None,
             preview_size: None,
             renderer: match (&render_state, options.read_back_3d) {
                 (Some(state), false) => Some(render::ReliefRenderer::new(state)),
@@ -458,6 +488,22 @@ impl RelievoApp {
     /// Layers of the current document, when the network has produced them.
     pub fn layers(&self) -> Option<&Arc<Layers>> {
         self.doc.as_ref().and_then(|d| d.layers.as_ref())
+    }
+
+    /// What the mesh of the current document and settings is made from.
+    pub fn mesh_key(&self) -> Option<MeshKey> {
+        let doc = self.doc.as_ref()?;
+        Some(MeshKey {
+            doc_id: doc.id,
+            params: self.settings.relief.clone(),
+            edits_version: doc.edits.as_ref().map_or(0, EditLayer::version),
+        })
+    }
+
+    /// The exact mesh, if it matches the current document, settings and edits.
+    pub fn current_mesh(&self) -> Option<&MeshResult> {
+        let key = self.mesh_key()?;
+        self.mesh.as_ref().filter(|m| m.key == key)
     }
 
     /// The first half of a frame: results of jobs, dropped files, timers, commands.

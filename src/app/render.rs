@@ -36,6 +36,7 @@ use eframe::wgpu::util::DeviceExt;
 use super::logic;
 use crate::grid::Grid;
 use half::f16;
+use rayon::prelude::*;
 
 const SHADER: &str = include_str!("../../shaders/relief.wgsl");
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -825,19 +826,22 @@ pub struct PreviewData {
 pub fn prepare_preview(heights: &Grid<f32>, current_grid: Option<[usize; 2]>) -> PreviewData {
     let (w, h) = (heights.width, heights.height);
     let f16_bytes = |v: f32| f16::from_f32(v).to_bits().to_le_bytes();
-    let mut gradient_bytes = Vec::with_capacity(8 * w * h);
-    for y in 0..h as isize {
-        for x in 0..w as isize {
+    // Rows in parallel: this runs again for every frame of brush strokes.
+    let mut gradient_bytes = vec![0u8; 8 * w * h];
+    gradient_bytes.par_chunks_mut(8 * w).enumerate().for_each(|(y, row)| {
+        let y = y as isize;
+        for (x, texel) in row.chunks_exact_mut(8).enumerate() {
+            let x = x as isize;
             let at = |dx: isize, dy: isize| heights.get_clamped(x + dx, y + dy);
             let centre = at(0, 0);
             let slope_x = 0.5 * (at(1, 0) - at(-1, 0));
             let slope_y = 0.5 * (at(0, 1) - at(0, -1));
             let laplacian = at(1, 0) + at(-1, 0) + at(0, 1) + at(0, -1) - 4.0 * centre;
-            for v in [slope_x, slope_y, laplacian, 0.0] {
-                gradient_bytes.extend(f16_bytes(v));
+            for (k, v) in [slope_x, slope_y, laplacian, 0.0].into_iter().enumerate() {
+                texel[2 * k..2 * k + 2].copy_from_slice(&f16_bytes(v));
             }
         }
-    }
+    });
     let grid = logic::preview_grid_size(w, h, logic::PREVIEW_MAX_TRIANGLES).map(|n| n.max(2));
     PreviewData {
         size: [w, h],

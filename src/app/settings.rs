@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::render::Shading;
+use crate::edit::Brush;
 use crate::net::{EdgeMode, LossConfig, MultiTaskConfig};
 use crate::train::TrainConfig;
 
@@ -139,4 +140,13 @@ impl TrainSettings {
             out,
         }
     }
+}
+
+/// Hand editing of the relief in the layers view.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EditSettings {
+    /// Dragging on the layers paints with `brush` (otherwise it pans).
+    pub active: bool,
+    pub brush: Brush,
 }

@@ -54,13 +54,25 @@ pub fn window_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
 fn shortcuts(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
     let export = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
-    let (open, export, overlay) = ui.input_mut(|i| {
+    // Redo first: Ctrl+Z would also match Ctrl+Shift+Z.
+    let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    let redo_y = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+    let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+    let (open, export, overlay, redo, undo) = ui.input_mut(|i| {
         (
             i.consume_shortcut(&open),
             i.consume_shortcut(&export),
             i.consume_key(Modifiers::NONE, Key::F12),
+            i.consume_shortcut(&redo) || i.consume_shortcut(&redo_y),
+            i.consume_shortcut(&undo),
         )
     });
+    if redo {
+        app.send(Command::Redo);
+    }
+    if undo {
+        app.send(Command::Undo);
+    }
     if open {
         app.send(Command::ShowDialog(DialogKind::OpenPhoto));
     }
@@ -394,10 +406,7 @@ fn mesh_stats_ui(app: &RelievoApp, ui: &mut egui::Ui) {
         ui.weak("Waiting for the depth…");
         return;
     }
-    let current = app
-        .mesh
-        .as_ref()
-        .filter(|m| m.doc_id == doc.id && m.params == app.settings.relief);
+    let current = app.current_mesh();
     let meshing = app.jobs.is_running(JobKind::Mesh);
     match (current, &app.mesh) {
         (Some(m), _) => {
@@ -409,7 +418,7 @@ fn mesh_stats_ui(app: &RelievoApp, ui: &mut egui::Ui) {
             ));
             ui.weak(format!("exact mesh in {}", logic::format_secs(m.secs)));
         }
-        (None, Some(old)) if old.doc_id == doc.id => {
+        (None, Some(old)) if old.key.doc_id == doc.id => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.weak(format!(
