@@ -360,6 +360,7 @@ fn write_relief(
         weights,
         relief: &params,
         edited_px: 0,
+        restored_px: 0,
     };
     let bytes = export::write_mesh_with_sidecar(&solid, out, format, texture, &provenance)?;
     println!(

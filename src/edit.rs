@@ -1,7 +1,10 @@
 //! Hand edits over the predicted relief: a layer of height changes in millimetres, kept
 //! apart from the depth map, so that new weights, a new inference or new relief parameters
 //! keep them ([`crate::relief::build_edited`] adds them to the relief's heights). Brushes
-//! (raise, lower, smooth, flatten, restore) change the layer dab by dab. A stroke is one
+//! (raise, lower, smooth, flatten, restore) change the layer dab by dab; the damage brush
+//! marks pixels that a repair then fills from the relief around them
+//! ([`crate::repair::fill`]), and the filled pixels stay marked as restored, so that the
+//! restoration can be told apart from what the photo shows. A stroke or a repair is one
 //! undo step, stored as the 64-px tiles it touched, before and after: undo and redo give
 //! back the exact bits, at the cost of the touched area only.
 
@@ -28,12 +31,22 @@ pub enum Tool {
     /// Moves the surface `strength` (0..1) of the way to the height under the stroke's
     /// first dab.
     Flatten,
-    /// Takes `strength` (0..1) of the edits away: back towards the prediction.
+    /// Takes `strength` (0..1) of the edits away: back towards the prediction; where it
+    /// acts at least half, damage and restoration marks go too.
     Restore,
+    /// Marks pixels as damaged, for a repair to fill.
+    Damage,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 5] = [Tool::Raise, Tool::Lower, Tool::Smooth, Tool::Flatten, Tool::Restore];
+    pub const ALL: [Tool; 6] = [
+        Tool::Raise,
+        Tool::Lower,
+        Tool::Smooth,
+        Tool::Flatten,
+        Tool::Restore,
+        Tool::Damage,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -42,6 +55,7 @@ impl Tool {
             Tool::Smooth => "Smooth",
             Tool::Flatten => "Flatten",
             Tool::Restore => "Restore",
+            Tool::Damage => "Mark damage",
         }
     }
 
@@ -111,6 +125,10 @@ struct Stroke {
 /// The edit layer with its undo history.
 pub struct EditLayer {
     offset_mm: Grid<f32>,
+    /// 1 where marked as damaged (waiting for a repair), else 0.
+    damage: Grid<f32>,
+    /// 1 where a repair filled the height (the restoration), else 0.
+    restored: Grid<f32>,
     undo: Vec<Vec<TilePatch>>,
     redo: Vec<Vec<TilePatch>>,
     stroke: Option<Stroke>,
@@ -125,7 +143,10 @@ impl EditLayer {
 
     /// A layer holding `offset_mm` (e.g. read from a project), with no history.
     pub fn from_offsets(offset_mm: Grid<f32>) -> Self {
+        let none = Grid::filled(offset_mm.width, offset_mm.height, 0.0);
         Self {
+            damage: none.clone(),
+            restored: none,
             offset_mm,
             undo: Vec::new(),
             redo: Vec::new(),
@@ -139,9 +160,73 @@ impl EditLayer {
         &self.offset_mm
     }
 
-    /// Whether any pixel is edited.
+    /// 1 where marked as damaged, else 0.
+    pub fn damage(&self) -> &Grid<f32> {
+        &self.damage
+    }
+
+    /// 1 where a repair filled the height, else 0.
+    pub fn restored(&self) -> &Grid<f32> {
+        &self.restored
+    }
+
+    /// Whether any pixel is edited, marked or restored.
     pub fn is_empty(&self) -> bool {
-        self.offset_mm.data.iter().all(|&v| v == 0.0)
+        [&self.offset_mm, &self.damage, &self.restored]
+            .iter()
+            .all(|g| g.data.iter().all(|&v| v == 0.0))
+    }
+
+    /// Whether any pixel is marked as damaged.
+    pub fn has_damage(&self) -> bool {
+        self.damage.data.iter().any(|&v| v > 0.0)
+    }
+
+    /// The relief's heights with the edits: `relief_mm` + offsets.
+    pub fn edited_heights(&self, relief_mm: &Grid<f32>) -> Grid<f32> {
+        Grid::from_fn(relief_mm.width, relief_mm.height, |x, y| {
+            relief_mm.get(x, y) + self.offset_mm.get(x, y)
+        })
+    }
+
+    /// The marked pixels.
+    pub fn damage_mask(&self) -> Grid<bool> {
+        self.damage.map(|v| v > 0.0)
+    }
+
+    /// Takes a repair's result: inside `mask` the edited heights become `filled` (mm, as
+    /// [`Self::edited_heights`] with the hole filled), those pixels are marked restored and
+    /// their damage marks go. One undo step.
+    pub fn accept_fill(&mut self, relief_mm: &Grid<f32>, filled: &Grid<f32>, mask: &Grid<bool>) {
+        self.end_stroke();
+        let size = (self.offset_mm.width, self.offset_mm.height);
+        if [
+            (relief_mm.width, relief_mm.height),
+            (filled.width, filled.height),
+            (mask.width, mask.height),
+        ]
+        .iter()
+        .any(|&s| s != size)
+        {
+            return;
+        }
+        let mut stroke = Stroke::default();
+        for y in 0..size.1 {
+            for x in 0..size.0 {
+                if mask.get(x, y) {
+                    let tile = (x / TILE_PX, y / TILE_PX);
+                    if !stroke.before.contains_key(&tile) {
+                        stroke.before.insert(tile, self.read_tile(tile.0, tile.1));
+                    }
+                    self.offset_mm.set(x, y, filled.get(x, y) - relief_mm.get(x, y));
+                    self.restored.set(x, y, 1.0);
+                    self.damage.set(x, y, 0.0);
+                }
+            }
+        }
+        self.stroke = Some(stroke);
+        self.end_stroke();
+        self.version += 1;
     }
 
     /// Changes with every edit, undo and redo (for caches of what depends on the layer).
@@ -190,10 +275,10 @@ impl EditLayer {
         // Keep each touched tile's values from before the stroke.
         for ty in y0 / TILE_PX..=y1 / TILE_PX {
             for tx in x0 / TILE_PX..=x1 / TILE_PX {
-                stroke
-                    .before
-                    .entry((tx, ty))
-                    .or_insert_with(|| read_tile(&self.offset_mm, tx, ty));
+                if !stroke.before.contains_key(&(tx, ty)) {
+                    let values = read_tiles([&self.offset_mm, &self.damage, &self.restored], tx, ty);
+                    stroke.before.insert((tx, ty), values);
+                }
             }
         }
         // Smoothing target: the surface blurred over a third of the radius, read from a
@@ -227,7 +312,17 @@ impl EditLayer {
                         offset + (blurred.get(x - wx0, y - wy0) - z) * (s * k).clamp(0.0, 1.0)
                     }
                     Tool::Flatten => offset + (level.unwrap_or(z) - z) * (s * k).clamp(0.0, 1.0),
-                    Tool::Restore => offset * (1.0 - (s * k).clamp(0.0, 1.0)),
+                    Tool::Restore => {
+                        if s * k >= 0.5 {
+                            self.damage.set(x, y, 0.0);
+                            self.restored.set(x, y, 0.0);
+                        }
+                        offset * (1.0 - (s * k).clamp(0.0, 1.0))
+                    }
+                    Tool::Damage => {
+                        self.damage.set(x, y, 1.0);
+                        offset
+                    }
                 };
                 self.offset_mm.set(x, y, new);
             }
@@ -246,7 +341,7 @@ impl EditLayer {
             .into_iter()
             .map(|(tile, before)| TilePatch {
                 tile,
-                after: read_tile(&self.offset_mm, tile.0, tile.1),
+                after: self.read_tile(tile.0, tile.1),
                 before,
             })
             .filter(|p| p.before != p.after)
@@ -269,10 +364,12 @@ impl EditLayer {
         let mut stroke = Stroke::default();
         for ty in 0..h.div_ceil(TILE_PX) {
             for tx in 0..w.div_ceil(TILE_PX) {
-                stroke.before.insert((tx, ty), read_tile(&self.offset_mm, tx, ty));
+                stroke.before.insert((tx, ty), self.read_tile(tx, ty));
             }
         }
-        self.offset_mm.data.fill(0.0);
+        for g in [&mut self.offset_mm, &mut self.damage, &mut self.restored] {
+            g.data.fill(0.0);
+        }
         self.stroke = Some(stroke);
         self.end_stroke();
         self.version += 1;
@@ -283,7 +380,7 @@ impl EditLayer {
         self.end_stroke();
         let Some(step) = self.undo.pop() else { return false };
         for p in &step {
-            write_tile(&mut self.offset_mm, p.tile, &p.before);
+            self.write_tile(p.tile, &p.before);
         }
         self.redo.push(step);
         self.version += 1;
@@ -295,11 +392,26 @@ impl EditLayer {
         self.end_stroke();
         let Some(step) = self.redo.pop() else { return false };
         for p in &step {
-            write_tile(&mut self.offset_mm, p.tile, &p.after);
+            self.write_tile(p.tile, &p.after);
         }
         self.undo.push(step);
         self.version += 1;
         true
+    }
+
+    /// One tile of the three layers (offsets, damage, restored), one after the other.
+    fn read_tile(&self, tx: usize, ty: usize) -> Vec<f32> {
+        read_tiles([&self.offset_mm, &self.damage, &self.restored], tx, ty)
+    }
+
+    fn write_tile(&mut self, tile: (usize, usize), values: &[f32]) {
+        let n = values.len() / 3;
+        for (k, g) in [&mut self.offset_mm, &mut self.damage, &mut self.restored]
+            .into_iter()
+            .enumerate()
+        {
+            write_tile(g, tile, &values[k * n..(k + 1) * n]);
+        }
     }
 
     /// Bytes the undo and redo history hold.
@@ -318,11 +430,11 @@ fn tile_rect(grid: &Grid<f32>, tx: usize, ty: usize) -> (usize, usize, usize, us
     (x0, y0, (x0 + TILE_PX).min(grid.width), (y0 + TILE_PX).min(grid.height))
 }
 
-fn read_tile(grid: &Grid<f32>, tx: usize, ty: usize) -> Vec<f32> {
-    let (x0, y0, x1, y1) = tile_rect(grid, tx, ty);
-    (y0..y1)
-        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
-        .map(|(x, y)| grid.get(x, y))
+fn read_tiles(grids: [&Grid<f32>; 3], tx: usize, ty: usize) -> Vec<f32> {
+    let (x0, y0, x1, y1) = tile_rect(grids[0], tx, ty);
+    grids
+        .iter()
+        .flat_map(|g| (y0..y1).flat_map(move |y| (x0..x1).map(move |x| g.get(x, y))))
         .collect()
 }
 
@@ -368,16 +480,23 @@ mod tests {
     fn undo_and_redo_give_back_the_exact_bits_for_200_strokes() {
         let relief = ramp(300, 200);
         let mut layer = EditLayer::new(300, 200);
-        let mut states = vec![layer.offset_mm().clone()];
+        let snapshot = |l: &EditLayer| (l.offset_mm().clone(), l.damage().clone(), l.restored().clone());
+        let mut states = vec![snapshot(&layer)];
         for i in 0..200 {
-            let tool = Tool::ALL[i % 5];
+            let tool = Tool::ALL[i % Tool::ALL.len()];
             let strength = if tool.strength_in_mm() { 0.1 } else { 0.5 };
             for k in 0..4 {
                 let at = [((i * 37 + k * 5) % 300) as f32, ((i * 53 + k * 3) % 200) as f32];
                 layer.dab(&relief, at, &brush(tool, strength));
             }
             layer.end_stroke();
-            states.push(layer.offset_mm().clone());
+            if i % 50 == 49 {
+                // A repair now and then, as its own step.
+                let mask = layer.damage_mask();
+                let filled = layer.edited_heights(&relief).map(|z| z + 0.25);
+                layer.accept_fill(&relief, &filled, &mask);
+            }
+            states.push(snapshot(&layer));
         }
         // Strokes that changed nothing (restore over nothing) make no step.
         let steps = layer.undo_steps();
@@ -387,15 +506,52 @@ mod tests {
             undone += 1;
         }
         assert_eq!(undone, steps);
-        assert_eq!(layer.offset_mm(), &states[0], "undo to the start is exact");
+        assert!(snapshot(&layer) == states[0], "undo to the start is exact");
         while layer.redo() {}
-        assert_eq!(layer.offset_mm(), states.last().unwrap(), "redo to the end is exact");
-        // Only touched tiles are stored: far less than 200 copies of the layer.
+        assert!(snapshot(&layer) == *states.last().unwrap(), "redo to the end is exact");
+        // Only touched tiles are stored: a quarter or less of keeping the three layers
+        // whole before and after each step (a stroke covers a tenth of this small layer;
+        // of a photo-sized one, far less).
+        let whole = 200 * 2 * 300 * 200 * 12;
         assert!(
-            layer.history_bytes() < 200 * 300 * 200 * 4 / 4,
-            "{}",
+            layer.history_bytes() < whole / 4,
+            "{} of {whole}",
             layer.history_bytes()
         );
+    }
+
+    #[test]
+    fn a_repair_fills_the_marked_hole_and_keeps_it_marked_restored() {
+        // A plane with a dent lowered by hand; the dent is marked damaged and repaired.
+        let relief = ramp(120, 90);
+        let mut layer = EditLayer::new(120, 90);
+        let dent = Brush {
+            radius_px: 8.0,
+            hardness: 1.0,
+            ..brush(Tool::Lower, 1.0)
+        };
+        layer.dab(&relief, [60.0, 45.0], &dent);
+        layer.end_stroke();
+        let mark = Brush {
+            radius_px: 10.0,
+            ..brush(Tool::Damage, 1.0)
+        };
+        layer.dab(&relief, [60.0, 45.0], &mark);
+        layer.end_stroke();
+        let mask = layer.damage_mask();
+        assert!(layer.has_damage());
+        let filled = crate::repair::fill(&layer.edited_heights(&relief), &mask, None).unwrap();
+        layer.accept_fill(&relief, &filled, &mask);
+        // The plane comes back: the fill continues it across the hole.
+        for (x, y) in [(60, 45), (55, 48), (66, 41)] {
+            let offset = layer.offset_mm().get(x, y);
+            assert!(offset.abs() < 1e-3, "({x}, {y}): {offset}");
+            assert_eq!(layer.restored().get(x, y), 1.0);
+        }
+        assert!(!layer.has_damage());
+        assert_eq!(layer.restored().get(10, 10), 0.0);
+        layer.undo();
+        assert!(layer.has_damage() && layer.offset_mm().get(60, 45) == -1.0);
     }
 
     #[test]

@@ -104,8 +104,10 @@ pub struct Provenance<'a> {
     /// The network weights folder, when the depth came from the network.
     pub weights: Option<&'a Path>,
     pub relief: &'a ReliefParams,
-    /// Depth pixels changed by hand (the restoration, as against what the photo shows).
+    /// Depth pixels changed by hand, and of those filled by a damage repair (the
+    /// restoration, as against what the photo shows).
     pub edited_px: usize,
+    pub restored_px: usize,
 }
 
 /// The file beside an export that records how it was made: `relief.stl` → `relief.relievo.json`.
@@ -130,6 +132,7 @@ pub fn write_mesh_with_sidecar(
         "weights": provenance.weights,
         "relief": provenance.relief,
         "edited_px": provenance.edited_px,
+        "restored_px": provenance.restored_px,
         "triangles": mesh.triangle_count(),
         "units": "mm",
     });

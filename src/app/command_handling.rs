@@ -79,6 +79,14 @@ pub enum JobOutput {
     TrainingEnded(Result<(), String>),
     /// The job saw its cancel flag and stopped early (its result is dropped anyway).
     Cancelled,
+    /// A damage repair: the filled heights for `mask`, made from the edits at `version`.
+    Repaired {
+        doc_id: u64,
+        version: u64,
+        mask: Grid<bool>,
+        relief: Arc<Grid<f32>>,
+        filled: Result<Grid<f32>, String>,
+    },
 }
 
 pub enum Opened {
@@ -244,6 +252,7 @@ impl RelievoApp {
                     self.edits_changed();
                 }
             }
+            Command::RepairDamage => self.repair_damage(),
             Command::UseTrainedWeights => match self.training.best_dir.clone() {
                 Some(dir) => self.load_weights(dir),
                 None => self.message(Severity::Warning, "No trained weights yet: start a training run first."),
@@ -473,6 +482,55 @@ impl RelievoApp {
         self.edits_changed();
     }
 
+    /// Fills the marked damage in a background job (a large hole takes seconds); the result
+    /// becomes one undo step if the edits have not changed meanwhile.
+    fn repair_damage(&mut self) {
+        let params = self.settings.relief.clone();
+        let guided = self.settings.edit.repair_guided;
+        let Some(doc) = self.doc.as_mut() else { return };
+        let Some(depth) = doc.depth.clone() else { return };
+        let Some(edits) = doc.edits.as_mut().filter(|e| e.has_damage()) else {
+            return self.message(
+                Severity::Warning,
+                "Nothing to repair: mark the damage with the Mark damage brush first.",
+            );
+        };
+        edits.end_stroke();
+        let stale = doc
+            .relief_heights
+            .as_ref()
+            .is_none_or(|(p, _)| !same_heights(p, &params));
+        if stale {
+            match relief::heights_mm(&depth, &params) {
+                Ok(z) => doc.relief_heights = Some((params, Arc::new(z))),
+                Err(e) => return self.message(Severity::Warning, format!("Cannot repair: {e}")),
+            }
+        }
+        let Some((_, relief)) = doc.relief_heights.clone() else {
+            return;
+        };
+        let Some(edits) = doc.edits.as_ref() else { return };
+        let (heights, mask, version, doc_id) = (
+            edits.edited_heights(&relief),
+            edits.damage_mask(),
+            edits.version(),
+            doc.id,
+        );
+        let name = doc.name();
+        self.spawn(JobKind::Repair, name, move |handle| {
+            handle.set_status("filling the damage");
+            let guide = guided.then_some(relief.as_ref());
+            let filled = crate::repair::fill(&heights, &mask, guide).map_err(|e| e.to_string());
+            JobOutput::Repaired {
+                doc_id,
+                version,
+                mask,
+                relief,
+                filled,
+            }
+        });
+    }
+
     /// The 3D view schedules its preview itself each frame (one job however many dabs a
     /// frame brings); the exact mesh follows after a pause.
     fn edits_changed(&mut self) {
@@ -624,6 +682,10 @@ impl RelievoApp {
         let edited_px = edits
             .as_ref()
             .map_or(0, |e| e.data.iter().filter(|&&v| v != 0.0).count());
+        let restored_px = doc
+            .edits
+            .as_ref()
+            .map_or(0, |e| e.restored().data.iter().filter(|&&v| v > 0.0).count());
         let source = doc.path.clone();
         let photo = doc.photo.clone();
         let weights = match &self.weights {
@@ -653,6 +715,7 @@ impl RelievoApp {
                     weights: weights.as_deref(),
                     relief: &params,
                     edited_px,
+                    restored_px,
                 };
                 // `{:#}`: the error and its causes on one line, as the CLI prints them (the OS
                 // reason a write failed included).
@@ -1027,6 +1090,38 @@ impl RelievoApp {
             },
             JobOutput::Picked { kind, path, quick } => self.on_picked(kind, path, quick),
             JobOutput::Cancelled => {}
+            JobOutput::Repaired {
+                doc_id,
+                version,
+                mask,
+                relief,
+                filled,
+            } => {
+                let Some(edits) = self
+                    .doc
+                    .as_mut()
+                    .filter(|d| d.id == doc_id)
+                    .and_then(|d| d.edits.as_mut())
+                else {
+                    return;
+                };
+                match filled {
+                    Err(e) => self.message(Severity::Error, format!("Repair failed: {e}")),
+                    Ok(_) if edits.version() != version => self.message(
+                        Severity::Warning,
+                        "The edits changed while the repair ran; run Repair damage again.",
+                    ),
+                    Ok(filled) => {
+                        edits.accept_fill(&relief, &filled, &mask);
+                        let n = mask.data.iter().filter(|&&m| m).count();
+                        self.message(
+                            Severity::Info,
+                            format!("Repaired {n} px in {} (undo: Ctrl+Z).", logic::format_secs(secs)),
+                        );
+                        self.edits_changed();
+                    }
+                }
+            }
         }
     }
 

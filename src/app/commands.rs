@@ -81,4 +81,6 @@ pub enum Command {
     Redo,
     /// Remove every edit (undoable).
     ClearEdits,
+    /// Fill the pixels marked as damaged from the relief around them.
+    RepairDamage,
 }

@@ -149,6 +149,8 @@ pub struct InspectorState {
     pub hover: Option<Readout>,
     /// Where the brush last dabbed in the stroke under way (depth pixels).
     last_dab_px: Option<[f32; 2]>,
+    /// Damage marks (red) and restored pixels (blue) for the edits at a version.
+    restoration: Option<(u64, egui::TextureHandle)>,
 }
 
 impl Default for InspectorState {
@@ -161,6 +163,7 @@ impl Default for InspectorState {
             uploads: 0,
             hover: None,
             last_dab_px: None,
+            restoration: None,
         }
     }
 }
@@ -298,7 +301,27 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         edits.is_some_and(EditLayer::can_redo),
         edits.is_some_and(|e| !e.is_empty()),
     );
-    edit_toolbar_ui(ui, &app.settings.edit, can_edit, history, &mut commands);
+    let restoration = RestorationState {
+        has_damage: edits.is_some_and(EditLayer::has_damage),
+        has_restored: edits.is_some_and(|e| e.restored().data.iter().any(|&v| v > 0.0)),
+        repairing: app.jobs.is_running(super::JobKind::Repair),
+    };
+    edit_toolbar_ui(ui, &app.settings.edit, can_edit, history, restoration, &mut commands);
+    // The restoration overlay follows the edits' version.
+    let show_restoration = app.settings.edit.show_restoration && (restoration.has_damage || restoration.has_restored);
+    if let Some(edits) = edits.filter(|_| show_restoration) {
+        let current = app.inspector.restoration.as_ref().map(|(v, _)| *v);
+        if current != Some(edits.version()) {
+            let image = restoration_image(edits);
+            let texture = ui
+                .ctx()
+                .load_texture("restoration", image, egui::TextureOptions::NEAREST);
+            app.inspector.restoration = Some((edits.version(), texture));
+        }
+    } else {
+        app.inspector.restoration = None;
+    }
+    let restoration_alpha = (app.settings.edit.restoration_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
     ui.separator();
 
     let Some(doc) = &app.doc else {
@@ -430,6 +453,14 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             let alpha = (settings.overlay_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
             painter.image(texture.id(), image_rect, uv, Color32::from_white_alpha(alpha));
         }
+        if let Some((_, texture)) = &state.restoration {
+            painter.image(
+                texture.id(),
+                image_rect,
+                uv,
+                Color32::from_white_alpha(restoration_alpha),
+            );
+        }
         let shown = if single_overlay { settings.overlay_layer } else { *kind };
         if state.texture(shown, settings.depth_colours).is_some() {
             legend_ui(&painter, *cell, shown, settings.depth_colours);
@@ -556,12 +587,41 @@ fn toolbar_ui(ui: &mut egui::Ui, settings: &mut super::InspectorSettings, has_la
     });
 }
 
-/// The brush: on/off, tool, size, strength, hardness; undo, redo, clear.
+#[derive(Clone, Copy)]
+struct RestorationState {
+    has_damage: bool,
+    has_restored: bool,
+    repairing: bool,
+}
+
+/// Damage marks in red and restored pixels in blue, transparent elsewhere.
+fn restoration_image(edits: &EditLayer) -> ColorImage {
+    let (damage, restored) = (edits.damage(), edits.restored());
+    let pixels = damage
+        .data
+        .iter()
+        .zip(&restored.data)
+        .map(|(&d, &r)| {
+            if d > 0.0 {
+                Color32::from_rgb(230, 40, 40)
+            } else if r > 0.0 {
+                Color32::from_rgb(40, 170, 255)
+            } else {
+                Color32::TRANSPARENT
+            }
+        })
+        .collect();
+    ColorImage::new([damage.width, damage.height], pixels)
+}
+
+/// The brush: on/off, tool, size, strength, hardness; undo, redo, clear; repair of the
+/// marked damage and how the restoration is shown.
 fn edit_toolbar_ui(
     ui: &mut egui::Ui,
     current: &EditSettings,
     can_edit: bool,
     (can_undo, can_redo, has_edits): (bool, bool, bool),
+    restoration: RestorationState,
     commands: &mut Vec<Command>,
 ) {
     let mut edit = current.clone();
@@ -583,6 +643,24 @@ fn edit_toolbar_ui(
             commands.push(Command::ClearEdits);
         }
     });
+    if restoration.has_damage || restoration.has_restored {
+        ui.horizontal_wrapped(|ui| {
+            if restoration.has_damage {
+                let repair = ui
+                    .add_enabled(!restoration.repairing, egui::Button::new("Repair damage"))
+                    .on_hover_text("Fill the pixels marked in red from the relief around them.");
+                if repair.clicked() {
+                    commands.push(Command::RepairDamage);
+                }
+                ui.checkbox(&mut edit.repair_guided, "follow the prediction inside")
+                    .on_hover_text("Off: heights and slopes continue smoothly across the hole. On: the network's relief fills it, bridged to the edges.");
+            }
+            ui.checkbox(&mut edit.show_restoration, "show damage and restoration");
+            if edit.show_restoration {
+                ui.add(egui::Slider::new(&mut edit.restoration_opacity, 0.0..=1.0).text("opacity"));
+            }
+        });
+    }
     if edit.active && can_edit {
         ui.horizontal_wrapped(|ui| {
             let b = &mut edit.brush;

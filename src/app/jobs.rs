@@ -30,6 +30,7 @@ pub enum JobKind {
     TrainPreview,
     SaveWeights,
     FileDialog,
+    Repair,
 }
 
 impl JobKind {
@@ -50,6 +51,7 @@ impl JobKind {
             JobKind::TrainPreview => "training preview",
             JobKind::SaveWeights => "weights saving",
             JobKind::FileDialog => "file dialog",
+            JobKind::Repair => "damage repair",
         }
     }
 

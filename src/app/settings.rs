@@ -143,10 +143,28 @@ impl TrainSettings {
 }
 
 /// Hand editing of the relief in the layers view.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EditSettings {
     /// Dragging on the layers paints with `brush` (otherwise it pans).
     pub active: bool,
     pub brush: Brush,
+    /// A repair follows the network's relief inside the hole (else it continues the
+    /// surroundings smoothly).
+    pub repair_guided: bool,
+    /// Draw the damage marks and the restored pixels over the layers.
+    pub show_restoration: bool,
+    pub restoration_opacity: f32,
+}
+
+impl Default for EditSettings {
+    fn default() -> Self {
+        Self {
+            active: false,
+            brush: Brush::default(),
+            repair_guided: false,
+            show_restoration: true,
+            restoration_opacity: 0.5,
+        }
+    }
 }
