@@ -155,6 +155,20 @@ impl EditLayer {
         }
     }
 
+    /// A layer holding the three grids of a saved project (same sizes), with no history;
+    /// `None` if their sizes differ.
+    pub fn from_grids(offset_mm: Grid<f32>, damage: Grid<f32>, restored: Grid<f32>) -> Option<Self> {
+        let size = (offset_mm.width, offset_mm.height);
+        if (damage.width, damage.height) != size || (restored.width, restored.height) != size {
+            return None;
+        }
+        Some(Self {
+            damage,
+            restored,
+            ..Self::from_offsets(offset_mm)
+        })
+    }
+
     /// Height change per depth pixel, mm.
     pub fn offset_mm(&self) -> &Grid<f32> {
         &self.offset_mm

@@ -16,6 +16,7 @@ pub mod mesh;
 pub mod metrics;
 pub mod net;
 pub mod photo;
+pub mod project;
 pub mod relief;
 pub mod repair;
 pub mod rng;

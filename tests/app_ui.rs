@@ -582,6 +582,97 @@ fn a_marked_dent_is_repaired_from_the_relief_around_it() {
 }
 
 #[test]
+fn a_saved_project_reopens_with_its_edits_relief_and_view() {
+    let dir = temp_dir("project");
+    let depth = dir.join("panel_depth.png");
+    write_depth(&depth, 240, 160);
+    let options = AppOptions {
+        weights_dir: dir.join("no-weights"),
+        ..Default::default()
+    };
+    let mut first = harness_with(options.clone(), Settings::default(), [1200.0, 800.0]);
+    first.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
+    step_until(&mut first, "the depth map", Duration::from_secs(60), |app| {
+        app.doc.as_ref().is_some_and(|d| d.depth.is_some())
+    });
+    let raise = Brush {
+        tool: Tool::Raise,
+        radius_px: 10.0,
+        strength: 0.7,
+        hardness: 0.4,
+    };
+    let mark = Brush {
+        tool: Tool::Damage,
+        ..raise
+    };
+    for (brush, at) in [(raise, [60.0, 50.0]), (mark, [180.0, 110.0])] {
+        let edit = EditSettings {
+            active: true,
+            brush,
+            ..EditSettings::default()
+        };
+        first.state_mut().send(Command::SetEdit(edit));
+        first.state_mut().send(Command::EditDab(at));
+        first.state_mut().send(Command::EndStroke);
+        first.step();
+    }
+    let mut params = first.state().settings.relief.clone();
+    params.relief_mm = 6.5;
+    params.invert = true;
+    first.state_mut().send(Command::SetRelief(params.clone()));
+    let mut view = first.state().settings.view.clone();
+    view.light_azimuth_deg = 250.0;
+    first.state_mut().send(Command::SetView(Box::new(view)));
+    let project = dir.join("panel.relievo");
+    first.state_mut().send(Command::SaveProject(project.clone()));
+    step_until(&mut first, "the project", Duration::from_secs(60), |app| {
+        app.last_export.is_some()
+    });
+    assert!(messages(first.state()).iter().any(|m| m.starts_with("Saved project")));
+    let saved = first.state().doc.as_ref().unwrap().edits.as_ref().unwrap();
+    let (offsets, damage) = (saved.offset_mm().clone(), saved.damage().clone());
+    step_until(&mut first, "the exact mesh", Duration::from_secs(60), |app| {
+        app.current_mesh().is_some()
+    });
+    let volume = volume_mm3(&first.state().current_mesh().unwrap().mesh);
+
+    // A fresh app with default settings opens the project by dropping it.
+    let mut second = harness_with(options, Settings::default(), [1200.0, 800.0]);
+    second.input_mut().dropped_files.push(Arc::new(DroppedPath(project)));
+    step_until(&mut second, "the project", Duration::from_secs(60), |app| {
+        app.doc.as_ref().is_some_and(|d| d.edits.is_some())
+    });
+    let app = second.state();
+    let edits = app.doc.as_ref().unwrap().edits.as_ref().unwrap();
+    assert!(
+        edits.offset_mm() == &offsets && edits.damage() == &damage,
+        "edits come back to the bit"
+    );
+    assert_eq!(app.settings.relief, params);
+    assert_eq!(app.settings.view.light_azimuth_deg, 250.0);
+    step_until(&mut second, "the exact mesh", Duration::from_secs(60), |app| {
+        app.current_mesh().is_some()
+    });
+    assert_eq!(volume_mm3(&second.state().current_mesh().unwrap().mesh), volume);
+
+    // A file that is not a project: one clear message, the document stays.
+    let bogus = dir.join("bogus.relievo");
+    std::fs::write(&bogus, b"hello").unwrap();
+    second.state_mut().send(Command::OpenPath(bogus));
+    second.step();
+    step_until(&mut second, "the error", Duration::from_secs(30), |app| {
+        !app.jobs.is_running(JobKind::OpenFile)
+    });
+    assert!(
+        messages(second.state())
+            .iter()
+            .any(|m| m.contains("is not a relievo project"))
+    );
+    assert!(second.state().doc.as_ref().unwrap().edits.is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn training_panel_starts_and_stops_a_tiny_run() {
     let dir = temp_dir("train");
     let weights = tiny_weights(&dir.join("models"));

@@ -233,6 +233,33 @@ fn depth_maps_never_panic_or_hang() {
 }
 
 #[test]
+fn project_files_never_panic_or_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.relievo");
+    let (w, h) = (24, 16);
+    let project = relievo::project::Project {
+        source: "panel.png".into(),
+        photo: None,
+        weights: None,
+        relief: relievo::relief::ReliefParams::default(),
+        app: serde_json::json!({"view": {"light_azimuth_deg": 135.0}}),
+        depth: relievo::grid::Grid::from_fn(w, h, |x, y| (x * y) as f32),
+        edges: Some(relievo::grid::Grid::filled(w, h, 2)),
+        semantics: Some(relievo::grid::Grid::filled(w, h, 1)),
+        edits: Some(relievo::project::EditGrids {
+            offset_mm: relievo::grid::Grid::filled(w, h, 0.5),
+            damage: relievo::grid::Grid::filled(w, h, 0.0),
+            restored: relievo::grid::Grid::filled(w, h, 1.0),
+        }),
+    };
+    relievo::project::save(&project, &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    fuzz("project", &[(bytes.clone(), false), (bytes, true)], |b| {
+        relievo::project::decode(b, std::path::Path::new("fuzz.relievo")).is_ok()
+    });
+}
+
+#[test]
 fn weights_folders_never_panic_or_hang() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good");

@@ -21,6 +21,7 @@ use crate::layers::{self, Layers};
 use crate::mesh::{self, Mesh};
 use crate::net::{self, ComputeDevice, DeviceChoice, InferOptions, Weights};
 use crate::photo::{self, LoadOptions, Photo};
+use crate::project::{self, EditGrids, PhotoRef, Project};
 use crate::relief::{self, ReliefParams};
 use crate::train::data::DatasetReport;
 
@@ -92,6 +93,59 @@ pub enum JobOutput {
 pub enum Opened {
     Photo(Photo),
     Depth(Grid<f32>),
+    Project(Box<OpenedProject>),
+}
+
+/// A project as read, with its photo if the file is still where it was and unchanged.
+pub struct OpenedProject {
+    project: Project,
+    photo: Option<Photo>,
+    /// Why the photo is missing, when the project names one.
+    photo_note: Option<String>,
+}
+
+/// Reads a project and its photo (on a worker thread).
+fn open_project(path: &Path) -> Result<(Opened, DisplayImages), String> {
+    let project = project::load(path).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+    let (photo, photo_note) = match &project.photo {
+        None => (None, None),
+        Some(r) => match std::fs::read(&r.path) {
+            Err(e) => (
+                None,
+                Some(format!("its photo {} cannot be read ({e})", r.path.display())),
+            ),
+            Ok(bytes) if project::hash_bytes(&bytes) != r.hash => {
+                (None, Some(format!("its photo {} has changed since", r.path.display())))
+            }
+            Ok(bytes) => match photo::decode_photo(&bytes, &r.path.display().to_string(), &LoadOptions::default()) {
+                Ok(photo) if [photo.width(), photo.height()] == [project.depth.width, project.depth.height] => {
+                    (Some(photo), None)
+                }
+                Ok(_) => (
+                    None,
+                    Some(format!("its photo {} has another size now", r.path.display())),
+                ),
+                Err(e) => (None, Some(e.to_string())),
+            },
+        },
+    };
+    let mut display = match (&project.edges, &project.semantics) {
+        (Some(edges), Some(semantics)) => DisplayImages::of_layers(&Layers {
+            depth: project.depth.clone(),
+            edges: edges.clone(),
+            semantics: semantics.clone(),
+        }),
+        _ => DisplayImages::of_depth(&project.depth),
+    };
+    if let Some(photo) = &photo {
+        display.photo = DisplayImages::of_photo(photo).photo;
+    }
+    let opened = OpenedProject {
+        project,
+        photo,
+        photo_note,
+    };
+    Ok((Opened::Project(Box::new(opened)), display))
 }
 
 fn file_name(path: &Path) -> String {
@@ -132,14 +186,18 @@ impl RelievoApp {
     fn apply(&mut self, command: Command) {
         match command {
             Command::OpenPath(path) => {
-                let command = if logic::looks_like_depth_map(&path) {
+                let command = if logic::is_project(&path) {
+                    Command::OpenProject(path)
+                } else if logic::looks_like_depth_map(&path) {
                     Command::OpenDepth(path)
                 } else {
                     Command::OpenPhoto(path)
                 };
                 self.apply(command);
             }
-            Command::OpenPhoto(path) | Command::OpenDepth(path) if self.jobs.is_running(JobKind::OpenFile) => {
+            Command::OpenPhoto(path) | Command::OpenDepth(path) | Command::OpenProject(path)
+                if self.jobs.is_running(JobKind::OpenFile) =>
+            {
                 self.message(
                     Severity::Warning,
                     format!("still opening a file; {} not opened", file_name(&path)),
@@ -169,6 +227,14 @@ impl RelievoApp {
                     path: p,
                 });
             }
+            Command::OpenProject(path) => {
+                let p = path.clone();
+                self.spawn(JobKind::OpenFile, file_name(&path), move |_| JobOutput::Opened {
+                    content: open_project(&p),
+                    path: p,
+                });
+            }
+            Command::SaveProject(path) => self.save_project(path),
             Command::ShowDialog(kind) => self.show_dialog(kind),
             Command::ClearRecent => self.settings.recent.clear(),
             Command::ExportMesh(path) => self.export_mesh(path),
@@ -298,6 +364,15 @@ impl RelievoApp {
                     .set_file_name(format!("{stem}_depth.png"))
                     .save_file(),
                 DialogKind::ExportLayers => dialog.set_title("Export layers into folder").pick_folder(),
+                DialogKind::OpenProject => dialog
+                    .set_title("Open project")
+                    .add_filter("relievo project", &[project::EXTENSION])
+                    .pick_file(),
+                DialogKind::SaveProject => dialog
+                    .set_title("Save project")
+                    .add_filter("relievo project", &[project::EXTENSION])
+                    .set_file_name(format!("{stem}.{}", project::EXTENSION))
+                    .save_file(),
                 DialogKind::WeightsFolder => dialog.set_title("Open weights folder").pick_folder(),
                 DialogKind::DatasetFolder => dialog.set_title("Choose dataset folder").pick_folder(),
                 DialogKind::TrainOutput => dialog.set_title("Training output folder").pick_folder(),
@@ -338,6 +413,8 @@ impl RelievoApp {
                 _ => with_extension(path, "obj"),
             }),
             DialogKind::ExportLayers => Command::ExportLayers(path),
+            DialogKind::OpenProject => Command::OpenProject(path),
+            DialogKind::SaveProject => Command::SaveProject(with_extension(path, project::EXTENSION)),
             DialogKind::ExportDepth => Command::ExportDepthPng(with_extension(path, "png")),
             DialogKind::WeightsFolder => Command::LoadWeights(path),
             DialogKind::DatasetFolder => Command::SetDatasetFolder(Some(path)),
@@ -367,6 +444,7 @@ impl RelievoApp {
         let id = self.next_doc_id;
         self.next_doc_id += 1;
         let is_depth = matches!(opened, Opened::Depth(_));
+        let is_photo = matches!(opened, Opened::Photo(_));
         self.remember_recent(&path, is_depth);
         let mut doc = Document {
             id,
@@ -396,6 +474,42 @@ impl RelievoApp {
                 doc.depth_range = depth.min_max();
                 doc.depth = Some(Arc::new(depth));
             }
+            Opened::Project(opened) => {
+                let OpenedProject {
+                    project,
+                    photo,
+                    photo_note,
+                } = *opened;
+                let (w, h) = (project.depth.width, project.depth.height);
+                let mut text = format!("Opened project {} ({w}×{h} px", doc.name());
+                doc.path = project.source.clone();
+                doc.photo = photo.map(Arc::new);
+                doc.depth_range = project.depth.min_max();
+                let depth = Arc::new(project.depth);
+                doc.layers = match (project.edges, project.semantics) {
+                    (Some(edges), Some(semantics)) => Some(Arc::new(Layers {
+                        depth: (*depth).clone(),
+                        edges,
+                        semantics,
+                    })),
+                    _ => {
+                        doc.layers_error = Some("the project holds no photo layers".into());
+                        None
+                    }
+                };
+                doc.depth = Some(depth);
+                if let Some(e) = project.edits {
+                    doc.edits = EditLayer::from_grids(e.offset_mm, e.damage, e.restored);
+                    text.push_str(", with your edits");
+                }
+                text.push(')');
+                if let Some(note) = photo_note {
+                    text.push_str(&format!("; shown without its photo: {note}"));
+                }
+                self.message(Severity::Info, format!("{text}."));
+                self.settings.relief = project.relief;
+                self.apply_project_view(&project.app);
+            }
         }
         self.doc = Some(doc);
         self.mesh = None;
@@ -407,11 +521,95 @@ impl RelievoApp {
         }
         self.preview_key = None;
         self.preview_size = None;
-        if is_depth {
-            self.depth_changed();
-        } else {
+        if is_photo {
             self.start_inference();
+        } else {
+            self.depth_changed();
         }
+    }
+
+    /// What a project records of the app besides the document: the view settings.
+    fn project_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "view": self.settings.view,
+            "inspector": self.settings.inspector,
+            "edit": self.settings.edit,
+        })
+    }
+
+    /// Takes a project's view settings back; any part missing or unreadable stays as it is.
+    fn apply_project_view(&mut self, app: &serde_json::Value) {
+        let part = |name: &str| app.get(name).cloned();
+        if let Some(view) = part("view").and_then(|v| serde_json::from_value(v).ok()) {
+            self.settings.view = view;
+        }
+        if let Some(inspector) = part("inspector").and_then(|v| serde_json::from_value(v).ok()) {
+            self.settings.inspector = inspector;
+        }
+        if let Some(edit) = part("edit").and_then(|v| serde_json::from_value(v).ok()) {
+            self.settings.edit = edit;
+        }
+    }
+
+    /// Writes the document as a project (in a background job: the photo is hashed).
+    fn save_project(&mut self, path: PathBuf) {
+        let Some(doc) = &self.doc else {
+            return self.message(Severity::Warning, "Nothing to save: open a photo or a depth map first.");
+        };
+        let Some(depth) = doc.depth.clone() else {
+            return self.message(
+                Severity::Warning,
+                "Nothing to save yet: the depth is still being computed.",
+            );
+        };
+        let edits = doc.edits.as_ref().map(|e| EditGrids {
+            offset_mm: e.offset_mm().clone(),
+            damage: e.damage().clone(),
+            restored: e.restored().clone(),
+        });
+        let layers = doc.layers.clone();
+        let photo_path = doc.photo.is_some().then(|| doc.path.clone());
+        let weights = match &self.weights {
+            WeightsState::Ready { dir, .. } if doc.layers.is_some() => Some(dir.clone()),
+            _ => None,
+        };
+        let (source, relief, app) = (doc.path.clone(), self.settings.relief.clone(), self.project_view());
+        let p = path.clone();
+        self.spawn(JobKind::SaveProject, file_name(&path), move |handle| {
+            let result = (|| {
+                handle.set_status("hashing the photo");
+                let photo = match photo_path {
+                    Some(path) => {
+                        let bytes = std::fs::read(&path)
+                            .map_err(|e| format!("cannot read the photo {}: {e}", path.display()))?;
+                        Some(PhotoRef {
+                            hash: project::hash_bytes(&bytes),
+                            path,
+                        })
+                    }
+                    None => None,
+                };
+                handle.set_status("writing");
+                let project = Project {
+                    source,
+                    photo,
+                    weights,
+                    relief,
+                    app,
+                    depth: (*depth).clone(),
+                    edges: layers.as_ref().map(|l| l.edges.clone()),
+                    semantics: layers.as_ref().map(|l| l.semantics.clone()),
+                    edits,
+                };
+                project::save(&project, &p).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+                Ok(format!("Saved project {}.", p.display()))
+            })();
+            JobOutput::Exported {
+                what: "project",
+                path: p,
+                result,
+            }
+        });
     }
 
     /// Starts the network on the current photo, if there is one and the weights are ready.

@@ -20,6 +20,8 @@ pub enum DialogKind {
     ExportTextured,
     ExportLayers,
     ExportDepth,
+    OpenProject,
+    SaveProject,
     WeightsFolder,
     DatasetFolder,
     TrainOutput,
@@ -29,10 +31,14 @@ pub enum DialogKind {
 /// Everything the user (or a test) can ask the app to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Open a file: a depth map if its name says so (`…depth…`, `…height…`), else a photo.
+    /// Open a file: a project by its extension, a depth map if its name says so
+    /// (`…depth…`, `…height…`), else a photo.
     OpenPath(PathBuf),
     OpenPhoto(PathBuf),
     OpenDepth(PathBuf),
+    /// A `.relievo` project: depth, layers, edits, relief and view as they were saved.
+    OpenProject(PathBuf),
+    SaveProject(PathBuf),
     ShowDialog(DialogKind),
     ClearRecent,
     /// STL, OBJ or PLY, by the path's extension.

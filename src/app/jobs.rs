@@ -31,6 +31,7 @@ pub enum JobKind {
     SaveWeights,
     FileDialog,
     Repair,
+    SaveProject,
 }
 
 impl JobKind {
@@ -52,6 +53,7 @@ impl JobKind {
             JobKind::SaveWeights => "weights saving",
             JobKind::FileDialog => "file dialog",
             JobKind::Repair => "damage repair",
+            JobKind::SaveProject => "project saving",
         }
     }
 

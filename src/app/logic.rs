@@ -568,6 +568,12 @@ pub fn looks_like_depth_map(path: &Path) -> bool {
     name.contains("depth") || name.contains("height")
 }
 
+/// Whether `path` names a relievo project (by its extension).
+pub fn is_project(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(crate::project::EXTENSION))
+}
+
 /// Recently opened files, most recent first, without duplicates, at most `max`.
 pub fn push_recent(recent: &mut Vec<std::path::PathBuf>, path: &Path, max: usize) {
     recent.retain(|p| p != path);

@@ -58,15 +58,20 @@ fn shortcuts(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
     let redo_y = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
     let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
-    let (open, export, overlay, redo, undo) = ui.input_mut(|i| {
+    let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+    let (open, export, save, overlay, redo, undo) = ui.input_mut(|i| {
         (
             i.consume_shortcut(&open),
             i.consume_shortcut(&export),
+            i.consume_shortcut(&save),
             i.consume_key(Modifiers::NONE, Key::F12),
             i.consume_shortcut(&redo) || i.consume_shortcut(&redo_y),
             i.consume_shortcut(&undo),
         )
     });
+    if save && app.doc.as_ref().is_some_and(|d| d.depth.is_some()) {
+        app.send(Command::ShowDialog(DialogKind::SaveProject));
+    }
     if redo {
         app.send(Command::Redo);
     }
@@ -100,6 +105,16 @@ fn menu_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             {
                 commands.push(Command::ShowDialog(DialogKind::OpenDepth));
             }
+            if ui.button("Open project…").clicked() {
+                commands.push(Command::ShowDialog(DialogKind::OpenProject));
+            }
+            if ui
+                .add_enabled(has_depth, egui::Button::new("Save project…"))
+                .on_hover_text("The depth, layers, edits, relief and view in one .relievo file (Ctrl+S)")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(DialogKind::SaveProject));
+            }
             ui.menu_button("Open recent", |ui| {
                 if app.settings.recent.is_empty() {
                     ui.weak("nothing yet");
@@ -112,6 +127,8 @@ fn menu_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                         .unwrap_or_default();
                     let label = if recent.depth_map {
                         format!("{name} (depth map)")
+                    } else if logic::is_project(&recent.path) {
+                        format!("{name} (project)")
                     } else {
                         name
                     };
@@ -123,7 +140,7 @@ fn menu_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                         commands.push(if recent.depth_map {
                             Command::OpenDepth(recent.path.clone())
                         } else {
-                            Command::OpenPhoto(recent.path.clone())
+                            Command::OpenPath(recent.path.clone())
                         });
                     }
                 }
