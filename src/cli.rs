@@ -407,19 +407,6 @@ fn repair_cmd(depth_path: &Path, mask_path: &Path, guide_path: Option<&Path>, ou
     Ok(())
 }
 
-/// A scan as heights: a depth map, or an STL seen from above at `side_px`.
-fn load_scan(path: &Path, side_px: usize) -> Result<relievo::grid::Grid<f32>> {
-    let is_stl = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("stl"));
-    if !is_stl {
-        return Ok(load_depth(path, &LoadOptions::default())?);
-    }
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mesh = stl_io::read_stl(&mut file).with_context(|| format!("{} is not a readable STL", path.display()))?;
-    let vertices: Vec<[f32; 3]> = mesh.vertices.iter().map(|v| [v[0], v[1], v[2]]).collect();
-    let triangles: Vec<[usize; 3]> = mesh.faces.iter().map(|f| f.vertices).collect();
-    Ok(compare::project_mesh(&vertices, &triangles, side_px))
-}
-
 fn compare_cmd(
     recon_path: &Path,
     scan_path: &Path,
@@ -436,7 +423,7 @@ fn compare_cmd(
     let t = Instant::now();
     let depth = load_depth(recon_path, &LoadOptions::default())?;
     let hf = relief::build(&depth, &relief.params())?;
-    let scan = load_scan(scan_path, depth.width.max(depth.height))?;
+    let scan = compare::load_scan(scan_path, depth.width.max(depth.height))?;
     say(format!(
         "load     {} ({}×{} px, {:.1} × {:.1} mm), scan {} ({}×{} px)   {}",
         recon_path.display(),

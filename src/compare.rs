@@ -450,6 +450,21 @@ pub fn difference_unit(difference: &Grid<f32>) -> (Grid<f32>, f32) {
     (unit, range)
 }
 
+/// A scan as heights: a depth map (PNG, TIFF, … 16-bit and float kept), or an STL seen
+/// from above at `side_px` on its longer side.
+pub fn load_scan(path: &std::path::Path, side_px: usize) -> anyhow::Result<Grid<f32>> {
+    use anyhow::Context as _;
+    let is_stl = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("stl"));
+    if !is_stl {
+        return Ok(crate::photo::load_depth(path, &crate::photo::LoadOptions::default())?);
+    }
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mesh = stl_io::read_stl(&mut file).with_context(|| format!("{} is not a readable STL", path.display()))?;
+    let vertices: Vec<[f32; 3]> = mesh.vertices.iter().map(|v| [v[0], v[1], v[2]]).collect();
+    let triangles: Vec<[usize; 3]> = mesh.faces.iter().map(|f| f.vertices).collect();
+    Ok(project_mesh(&vertices, &triangles, side_px))
+}
+
 /// A scan mesh seen from above (+z up): the highest surface over each pixel of a grid
 /// spanning the mesh's x–y bounds, `longest_side_px` on its longer side (row 0 at the
 /// largest y, as a photo of the panel lying face up). NaN where no triangle covers a

@@ -673,6 +673,52 @@ fn a_saved_project_reopens_with_its_edits_relief_and_view() {
 }
 
 #[test]
+fn a_scan_with_a_lost_block_is_compared_and_shown() {
+    let dir = temp_dir("compare");
+    let depth = dir.join("panel_depth.png");
+    write_depth(&depth, 240, 160);
+    // Today's scan: the same panel with a 20 × 20 px block knocked 0.2 of the relief deep,
+    // in scanner units (×3, offset).
+    let original = relievo::photo::load_depth(&depth, &Default::default()).unwrap();
+    let scan = Grid::from_fn(240, 160, |x, y| {
+        let knocked = (100..120).contains(&x) && (60..80).contains(&y);
+        (original.get(x, y) - if knocked { 0.2 } else { 0.0 }) * 0.3 + 0.25
+    });
+    let scan_path = dir.join("scan_today.png");
+    relievo::export::write_png16(&scan, &scan_path).unwrap();
+    let options = AppOptions {
+        weights_dir: dir.join("no-weights"),
+        ..Default::default()
+    };
+    let mut harness = harness_with(options, Settings::default(), [1200.0, 800.0]);
+    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
+    step_until(&mut harness, "the depth map", Duration::from_secs(60), |app| {
+        app.doc.as_ref().is_some_and(|d| d.depth.is_some())
+    });
+    harness.state_mut().send(Command::CompareScan(scan_path));
+    step_until(&mut harness, "the comparison", Duration::from_secs(60), |app| {
+        app.doc.as_ref().is_some_and(|d| d.comparison.is_some())
+    });
+    harness.step();
+    harness.get_by_label("Difference to scan_today.png (blue lost, red added):");
+    let app = harness.state();
+    let c = &app.doc.as_ref().unwrap().comparison.as_ref().unwrap().result;
+    let params = &app.settings.relief;
+    let (lo, hi) = original.min_max();
+    let pixel_mm2 = (params.width_mm / 239.0).powi(2) as f64;
+    let expected = 400.0 * pixel_mm2 * (0.2 / (hi - lo) * params.relief_mm) as f64;
+    assert!(
+        (c.stats.volume_lost_mm3 - expected).abs() < 0.1 * expected,
+        "lost {:.1} mm³, knocked off {expected:.1}: {:?}",
+        c.stats.volume_lost_mm3,
+        c.stats
+    );
+    assert!(c.stats.volume_added_mm3 < 0.05 * expected, "{:?}", c.stats);
+    assert!(messages(app).iter().any(|m| m.starts_with("scan_today.png aligned")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn training_panel_starts_and_stops_a_tiny_run() {
     let dir = temp_dir("train");
     let weights = tiny_weights(&dir.join("models"));

@@ -12,7 +12,7 @@ use super::commands::{Command, DialogKind};
 use super::inspector::DisplayImages;
 use super::jobs::{Finished, JobKind};
 use super::logic::{self, LightFit};
-use super::{Document, MeshResult, RelievoApp, Severity, WeightsState};
+use super::{Document, MeshResult, NoLayers, RelievoApp, Severity, WeightsState};
 use crate::cancel::Cancelled;
 use crate::edit::EditLayer;
 use crate::export::{self, MeshFormat, StlFormat, Texture};
@@ -80,6 +80,11 @@ pub enum JobOutput {
     TrainingEnded(Result<(), String>),
     /// The job saw its cancel flag and stopped early (its result is dropped anyway).
     Cancelled,
+    Compared {
+        doc_id: u64,
+        scan: PathBuf,
+        result: Result<crate::compare::Comparison, String>,
+    },
     /// A damage repair: the filled heights for `mask`, made from the edits at `version`.
     Repaired {
         doc_id: u64,
@@ -269,7 +274,7 @@ impl RelievoApp {
                     if kind == JobKind::Inference
                         && let Some(doc) = &mut self.doc
                     {
-                        doc.layers_error = Some("inference cancelled (Model › Run the network again)".into());
+                        doc.no_layers = Some(NoLayers::Cancelled);
                     }
                 }
             }
@@ -319,6 +324,12 @@ impl RelievoApp {
                 }
             }
             Command::RepairDamage => self.repair_damage(),
+            Command::CompareScan(path) => self.compare_scan(path),
+            Command::ClearComparison => {
+                if let Some(doc) = self.doc.as_mut() {
+                    doc.comparison = None;
+                }
+            }
             Command::UseTrainedWeights => match self.training.best_dir.clone() {
                 Some(dir) => self.load_weights(dir),
                 None => self.message(Severity::Warning, "No trained weights yet: start a training run first."),
@@ -364,6 +375,10 @@ impl RelievoApp {
                     .set_file_name(format!("{stem}_depth.png"))
                     .save_file(),
                 DialogKind::ExportLayers => dialog.set_title("Export layers into folder").pick_folder(),
+                DialogKind::CompareScan => dialog
+                    .set_title("Compare with a scan of the panel today")
+                    .add_filter("Depth map or STL", &["png", "tif", "tiff", "stl"])
+                    .pick_file(),
                 DialogKind::OpenProject => dialog
                     .set_title("Open project")
                     .add_filter("relievo project", &[project::EXTENSION])
@@ -414,6 +429,7 @@ impl RelievoApp {
             }),
             DialogKind::ExportLayers => Command::ExportLayers(path),
             DialogKind::OpenProject => Command::OpenProject(path),
+            DialogKind::CompareScan => Command::CompareScan(path),
             DialogKind::SaveProject => Command::SaveProject(with_extension(path, project::EXTENSION)),
             DialogKind::ExportDepth => Command::ExportDepthPng(with_extension(path, "png")),
             DialogKind::WeightsFolder => Command::LoadWeights(path),
@@ -453,8 +469,9 @@ impl RelievoApp {
             layers: None,
             depth: None,
             depth_range: (0.0, 1.0),
-            layers_error: None,
+            no_layers: None,
             edits: None,
+            comparison: None,
             relief_heights: None,
         };
         match opened {
@@ -470,7 +487,7 @@ impl RelievoApp {
                     Severity::Info,
                     format!("Opened depth map {} ({}×{} px).", doc.name(), depth.width, depth.height),
                 );
-                doc.layers_error = Some("a depth map has no photo layers".into());
+                doc.no_layers = Some(NoLayers::DepthMap);
                 doc.depth_range = depth.min_max();
                 doc.depth = Some(Arc::new(depth));
             }
@@ -493,7 +510,7 @@ impl RelievoApp {
                         semantics,
                     })),
                     _ => {
-                        doc.layers_error = Some("the project holds no photo layers".into());
+                        doc.no_layers = Some(NoLayers::NotInProject);
                         None
                     }
                 };
@@ -619,7 +636,7 @@ impl RelievoApp {
         match &self.weights {
             WeightsState::Loading => {}
             WeightsState::Missing { dir, reason } => {
-                doc.layers_error = Some(format!("no network weights ({reason})"));
+                doc.no_layers = Some(NoLayers::NoWeights(reason.clone()));
                 let text = format!(
                     "No trained weights in {}: layers are unavailable. Open a depth map (File › Open depth map…) to make a relief without the network.",
                     dir.display()
@@ -632,7 +649,7 @@ impl RelievoApp {
                 };
                 let weights = weights.clone();
                 let (doc_id, name) = (doc.id, doc.name());
-                doc.layers_error = None;
+                doc.no_layers = None;
                 self.jobs.cancel(JobKind::Inference);
                 self.spawn(JobKind::Inference, name, move |handle| {
                     handle.set_status("running the network");
@@ -678,6 +695,38 @@ impl RelievoApp {
             .get_or_insert_with(|| EditLayer::new(depth.width, depth.height))
             .dab(heights, at, &brush);
         self.edits_changed();
+    }
+
+    /// Aligns a scan to the relief as it is now (edits included, photo orientation) and
+    /// measures the difference, in a background job.
+    fn compare_scan(&mut self, path: PathBuf) {
+        let params = self.settings.relief.clone();
+        let Some(doc) = &self.doc else { return };
+        let Some(depth) = doc.depth.clone() else {
+            return self.message(
+                Severity::Warning,
+                "Comparing needs the relief: open a photo or a depth map first.",
+            );
+        };
+        let edits = edits_for_mesh(doc);
+        let doc_id = doc.id;
+        let scan = path.clone();
+        self.spawn(JobKind::Compare, file_name(&path), move |handle| {
+            let result = (|| {
+                handle.set_status("reading the scan");
+                let side = depth.width.max(depth.height);
+                let scan_heights = crate::compare::load_scan(&scan, side).map_err(|e| format!("{e:#}"))?;
+                let unmirrored = ReliefParams {
+                    mirror: false,
+                    ..params
+                };
+                let hf = relief::build_edited(&depth, edits.as_deref(), &unmirrored).map_err(|e| e.to_string())?;
+                handle.set_status("aligning");
+                crate::compare::compare(&hf.z_mm, hf.mm_per_px_x, &scan_heights, &Default::default())
+                    .map_err(|e| e.to_string())
+            })();
+            JobOutput::Compared { doc_id, scan, result }
+        });
     }
 
     /// Fills the marked damage in a background job (a large hole takes seconds); the result
@@ -868,9 +917,9 @@ impl RelievoApp {
         };
         let Some(depth) = doc.depth.clone() else {
             let why = doc
-                .layers_error
-                .clone()
-                .unwrap_or_else(|| "the layers are still being computed".into());
+                .no_layers
+                .as_ref()
+                .map_or_else(|| "the layers are still being computed".into(), NoLayers::describe);
             self.message(Severity::Warning, format!("No depth yet ({why}); the mesh needs one."));
             return;
         };
@@ -1131,7 +1180,7 @@ impl RelievoApp {
                 if finished.kind == JobKind::Inference
                     && let Some(doc) = &mut self.doc
                 {
-                    doc.layers_error = Some(panic.clone());
+                    doc.no_layers = Some(NoLayers::Failed(panic.clone()));
                 }
                 self.message(Severity::Error, panic);
                 return;
@@ -1158,7 +1207,7 @@ impl RelievoApp {
                 let needs_layers = self
                     .doc
                     .as_ref()
-                    .is_some_and(|d| d.photo.is_some() && d.layers.is_none() && d.layers_error.is_none());
+                    .is_some_and(|d| d.photo.is_some() && d.layers.is_none() && d.no_layers.is_none());
                 let switched = self.doc.as_ref().is_some_and(|d| d.photo.is_some());
                 if needs_layers || switched {
                     self.start_inference();
@@ -1183,7 +1232,7 @@ impl RelievoApp {
                 doc.depth_range = layers.depth.min_max();
                 doc.depth = Some(Arc::new(layers.depth.clone()));
                 doc.layers = Some(Arc::new(*layers));
-                doc.layers_error = None;
+                doc.no_layers = None;
                 // Edits are in mm over the same pixels: they stay on the new depth.
                 doc.relief_heights = None;
                 let kept_edits = doc.edits.as_ref().is_some_and(|e| !e.is_empty());
@@ -1288,6 +1337,37 @@ impl RelievoApp {
             },
             JobOutput::Picked { kind, path, quick } => self.on_picked(kind, path, quick),
             JobOutput::Cancelled => {}
+            JobOutput::Compared { doc_id, scan, result } => {
+                let serial = self.next_doc_id;
+                self.next_doc_id += 1;
+                let Some(doc) = self.doc.as_mut().filter(|d| d.id == doc_id) else {
+                    return;
+                };
+                match result {
+                    Err(e) => self.message(
+                        Severity::Error,
+                        format!("Comparison with {} failed: {e}", file_name(&scan)),
+                    ),
+                    Ok(result) => {
+                        let (a, st) = (&result.alignment, &result.stats);
+                        let text = format!(
+                            "{} aligned (rotation {:.1}°, zoom {:.3}, residual {:.3} mm): lost {:.0} mm² / {:.0} mm³ (deepest {:.2} mm), added {:.0} mm² / {:.0} mm³ beyond ±{:.2} mm.",
+                            file_name(&scan),
+                            a.rotation_deg,
+                            a.zoom,
+                            a.residual_mm,
+                            st.area_lost_mm2,
+                            st.volume_lost_mm3,
+                            st.max_loss_mm,
+                            st.area_added_mm2,
+                            st.volume_added_mm3,
+                            st.tolerance_mm
+                        );
+                        doc.comparison = Some(super::ScanComparison { scan, result, serial });
+                        self.message(Severity::Info, text);
+                    }
+                }
+            }
             JobOutput::Repaired {
                 doc_id,
                 version,

@@ -22,6 +22,7 @@ pub enum DialogKind {
     ExportDepth,
     OpenProject,
     SaveProject,
+    CompareScan,
     WeightsFolder,
     DatasetFolder,
     TrainOutput,
@@ -89,4 +90,8 @@ pub enum Command {
     ClearEdits,
     /// Fill the pixels marked as damaged from the relief around them.
     RepairDamage,
+    /// Align a present-day scan (depth map, or STL seen from above) to the relief and show
+    /// the signed difference.
+    CompareScan(PathBuf),
+    ClearComparison,
 }

@@ -151,6 +151,8 @@ pub struct InspectorState {
     last_dab_px: Option<[f32; 2]>,
     /// Damage marks (red) and restored pixels (blue) for the edits at a version.
     restoration: Option<(u64, egui::TextureHandle)>,
+    /// The difference to a scan (its comparison's serial, texture, largest |difference| mm).
+    difference: Option<(u64, egui::TextureHandle, f32)>,
 }
 
 impl Default for InspectorState {
@@ -164,6 +166,7 @@ impl Default for InspectorState {
             hover: None,
             last_dab_px: None,
             restoration: None,
+            difference: None,
         }
     }
 }
@@ -322,6 +325,41 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         app.inspector.restoration = None;
     }
     let restoration_alpha = (app.settings.edit.restoration_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
+    // The difference to a scan, drawn over every layer.
+    let comparison = app.doc.as_ref().and_then(|d| d.comparison.as_ref());
+    match comparison {
+        Some(c) if app.inspector.difference.as_ref().map(|d| d.0) != Some(c.serial) => {
+            let (image, range) = difference_image(&c.result);
+            let texture = ui
+                .ctx()
+                .load_texture("difference", image, egui::TextureOptions::NEAREST);
+            app.inspector.difference = Some((c.serial, texture, range));
+        }
+        Some(_) => {}
+        None => app.inspector.difference = None,
+    }
+    if let Some(c) = comparison {
+        ui.horizontal_wrapped(|ui| {
+            let name = c
+                .scan
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            ui.label(format!("Difference to {name} (blue lost, red added):"));
+            ui.add(egui::Slider::new(&mut settings.difference_opacity, 0.0..=1.0).text("opacity"));
+            if ui.button("Clear comparison").clicked() {
+                commands.push(Command::ClearComparison);
+            }
+        });
+    }
+    let difference_at = |x: usize, y: usize| {
+        comparison
+            .map(|c| &c.result.difference_mm)
+            .filter(|d| x < d.width && y < d.height)
+            .map(|d| d.get(x, y))
+            .filter(|v| v.is_finite())
+    };
+    let difference_alpha = (settings.difference_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
     ui.separator();
 
     let Some(doc) = &app.doc else {
@@ -340,9 +378,9 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let missing_reason = if app.jobs.is_running(super::JobKind::Inference) {
         "the network is working…".to_string()
     } else {
-        doc.layers_error
-            .clone()
-            .unwrap_or_else(|| "waiting for the network".into())
+        doc.no_layers
+            .as_ref()
+            .map_or_else(|| "waiting for the network".into(), super::NoLayers::describe)
     };
 
     let hover_text = app.inspector.hover.as_ref().map(Readout::describe);
@@ -461,6 +499,17 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 Color32::from_white_alpha(restoration_alpha),
             );
         }
+        if let Some((_, texture, range)) = &state.difference
+            && difference_alpha > 0
+        {
+            painter.image(
+                texture.id(),
+                image_rect,
+                uv,
+                Color32::from_white_alpha(difference_alpha),
+            );
+            difference_legend_ui(&painter, *cell, *range);
+        }
         let shown = if single_overlay { settings.overlay_layer } else { *kind };
         if state.texture(shown, settings.depth_colours).is_some() {
             legend_ui(&painter, *cell, shown, settings.depth_colours);
@@ -535,7 +584,10 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         .inspector
         .hover
         .as_ref()
-        .map(Readout::describe)
+        .map(|r| match difference_at(r.x_px, r.y_px) {
+            Some(d) => format!("{} · scan − relief {d:+.3} mm", r.describe()),
+            None => r.describe(),
+        })
         .or(hover_text)
         .unwrap_or_else(|| {
             format!(
@@ -585,6 +637,54 @@ fn toolbar_ui(ui: &mut egui::Ui, settings: &mut super::InspectorSettings, has_la
         ui.selectable_value(&mut settings.depth_colours, DepthColours::Viridis, "colour");
         ui.selectable_value(&mut settings.depth_colours, DepthColours::Grey, "grey");
     });
+}
+
+/// The signed difference in a diverging map: blue where material was lost since the
+/// photo, red where some was added, deeper with |difference| (up to the largest);
+/// transparent within the tolerance and where the scan has no data.
+fn difference_image(c: &crate::compare::Comparison) -> (ColorImage, f32) {
+    let d = &c.difference_mm;
+    let range = d
+        .data
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0f32, |m, v| m.max(v.abs()))
+        .max(1e-6);
+    let tolerance = c.stats.tolerance_mm;
+    let pixels = d
+        .data
+        .iter()
+        .map(|&v| {
+            if !v.is_finite() || v.abs() <= tolerance {
+                return Color32::TRANSPARENT;
+            }
+            let t = (v.abs() / range).clamp(0.0, 1.0);
+            let mix = |a: f32, b: f32| (a + (b - a) * (0.35 + 0.65 * t)) as u8;
+            if v < 0.0 {
+                Color32::from_rgb(mix(255.0, 30.0), mix(255.0, 80.0), mix(255.0, 220.0))
+            } else {
+                Color32::from_rgb(mix(255.0, 220.0), mix(255.0, 40.0), mix(255.0, 30.0))
+            }
+        })
+        .collect();
+    (ColorImage::new([d.width, d.height], pixels), range)
+}
+
+/// The difference's colour bar, bottom right of a cell.
+fn difference_legend_ui(painter: &egui::Painter, cell: Rect, range: f32) {
+    let font = egui::FontId::proportional(11.0);
+    let text = format!("−{range:.2} mm  lost · added  +{range:.2} mm");
+    let galley = painter.layout_no_wrap(text, font, Color32::WHITE);
+    let pos = Pos2::new(
+        cell.right() - galley.size().x - 10.0,
+        cell.bottom() - galley.size().y - 8.0,
+    );
+    painter.rect_filled(
+        Rect::from_min_size(pos, galley.size()).expand(4.0),
+        3.0,
+        Color32::from_black_alpha(160),
+    );
+    painter.galley(pos, galley, Color32::WHITE);
 }
 
 #[derive(Clone, Copy)]

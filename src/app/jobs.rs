@@ -32,6 +32,7 @@ pub enum JobKind {
     FileDialog,
     Repair,
     SaveProject,
+    Compare,
 }
 
 impl JobKind {
@@ -54,6 +55,7 @@ impl JobKind {
             JobKind::FileDialog => "file dialog",
             JobKind::Repair => "damage repair",
             JobKind::SaveProject => "project saving",
+            JobKind::Compare => "scan comparison",
         }
     }
 

@@ -178,6 +178,8 @@ pub struct InspectorSettings {
     pub overlay_layer: LayerKind,
     pub overlay_opacity: f32,
     pub depth_colours: DepthColours,
+    /// Opacity of the difference to a scan drawn over the layers (0 hides it).
+    pub difference_opacity: f32,
 }
 
 impl Default for InspectorSettings {
@@ -189,6 +191,7 @@ impl Default for InspectorSettings {
             overlay_layer: LayerKind::Semantics,
             overlay_opacity: 0.5,
             depth_colours: DepthColours::Viridis,
+            difference_opacity: 0.8,
         }
     }
 }
@@ -250,10 +253,12 @@ pub struct Document {
     pub depth: Option<Arc<Grid<f32>>>,
     /// (min, max) of `depth`.
     pub depth_range: (f32, f32),
-    /// Why there are no layers (no weights, or inference failed).
-    pub layers_error: Option<String>,
+    /// Why there are no layers, when the network will not bring them by itself.
+    pub no_layers: Option<NoLayers>,
     /// Hand edits over `depth` (created by the first brush dab).
     pub edits: Option<EditLayer>,
+    /// The last comparison with a present-day scan.
+    pub comparison: Option<ScanComparison>,
     /// The unedited relief in mm per depth pixel, for the brushes, and the parameters it
     /// was made with.
     relief_heights: Option<(ReliefParams, Arc<Grid<f32>>)>,
@@ -288,6 +293,42 @@ pub struct Message {
     pub severity: Severity,
     pub text: String,
     pub at: Instant,
+}
+
+/// Why a document has no layers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoLayers {
+    /// A depth map was opened: there is no photo to run the network on.
+    DepthMap,
+    /// The project was saved without layers.
+    NotInProject,
+    /// No network weights (the reason they could not be loaded).
+    NoWeights(String),
+    /// The user cancelled the inference.
+    Cancelled,
+    /// The inference failed (its message).
+    Failed(String),
+}
+
+impl NoLayers {
+    /// For "No soft edges: …" and "No depth yet (…)".
+    pub fn describe(&self) -> String {
+        match self {
+            NoLayers::DepthMap => "a depth map has no photo layers".into(),
+            NoLayers::NotInProject => "the project holds no photo layers".into(),
+            NoLayers::NoWeights(reason) => format!("no network weights ({reason})"),
+            NoLayers::Cancelled => "inference cancelled (Model › Run the network again)".into(),
+            NoLayers::Failed(e) => format!("the network failed: {e}"),
+        }
+    }
+}
+
+/// The reconstruction compared with a present-day scan of the panel.
+pub struct ScanComparison {
+    pub scan: PathBuf,
+    pub result: crate::compare::Comparison,
+    /// Increases with every comparison (the inspector's texture follows it).
+    pub serial: u64,
 }
 
 /// What a mesh is made from: the document, the relief parameters and the edits' version.

@@ -105,6 +105,13 @@ fn menu_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             {
                 commands.push(Command::ShowDialog(DialogKind::OpenDepth));
             }
+            if ui
+                .add_enabled(has_depth, egui::Button::new("Compare with a scan…"))
+                .on_hover_text("A present-day scan of the panel (depth map or STL): aligned, then the difference in mm")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(DialogKind::CompareScan));
+            }
             if ui.button("Open project…").clicked() {
                 commands.push(Command::ShowDialog(DialogKind::OpenProject));
             }
