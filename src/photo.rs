@@ -241,11 +241,24 @@ fn decode_image(bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Dynamic
 fn classify(path: &Path, error: ImageError, size: Option<(u32, u32, u64)>) -> PhotoError {
     let path = path.to_owned();
     match (error, size) {
-        (ImageError::Limits(_), Some((width, height, max_pixels))) => PhotoError::TooLarge {
+        (ImageError::Limits(_), Some((width, height, max_pixels)))
+            if u64::from(width) * u64::from(height) > max_pixels =>
+        {
+            PhotoError::TooLarge {
+                path,
+                width,
+                height,
+                max_pixels,
+            }
+        }
+        // Within the pixel limit, yet the decoder was asked for more memory than the image
+        // needs: a strip or chunk declaring gigabytes (a decompression bomb or damage).
+        (ImageError::Limits(e), Some((width, height, _))) => PhotoError::Corrupt {
             path,
-            width,
-            height,
-            max_pixels,
+            reason: format!(
+                "it asks for more memory than a {width}×{height} image needs ({})",
+                one_line(&e.to_string())
+            ),
         },
         (ImageError::Unsupported(e), _) => PhotoError::Unsupported {
             path,

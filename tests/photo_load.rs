@@ -432,3 +432,74 @@ fn dropped_bytes_report_the_given_name() {
     assert!(matches!(error, PhotoError::Empty { .. }));
     assert!(SUPPORTED_EXTENSIONS.contains(&"tiff") && SUPPORTED_EXTENSIONS.len() == 7);
 }
+
+/// Peak resident memory of this process so far, MB (Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A little-endian grey TIFF of `width × height` whose one strip declares `strip_bytes`
+/// bytes (compression 1 = none, 8 = deflate) but holds 16.
+fn tiff_with_strip(width: u32, height: u32, compression: u16, strip_bytes: u32) -> Vec<u8> {
+    let entries: [(u16, u16, u32); 9] = [
+        (256, 4, width),
+        (257, 4, height),
+        (258, 3, 8),
+        (259, 3, u32::from(compression)),
+        (262, 3, 1),
+        (273, 4, 8 + 2 + 9 * 12 + 4), // the strip right after the IFD
+        (277, 3, 1),
+        (278, 4, height),
+        (279, 4, strip_bytes),
+    ];
+    let mut t = b"II*\0".to_vec();
+    t.extend_from_slice(&8u32.to_le_bytes());
+    t.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        t.extend_from_slice(&tag.to_le_bytes());
+        t.extend_from_slice(&kind.to_le_bytes());
+        t.extend_from_slice(&1u32.to_le_bytes());
+        if kind == 3 {
+            t.extend_from_slice(&(value as u16).to_le_bytes());
+            t.extend_from_slice(&[0, 0]);
+        } else {
+            t.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    t.extend_from_slice(&0u32.to_le_bytes());
+    t.extend_from_slice(&[
+        0x78, 0x9C, 0x63, 0x60, 0x18, 0x05, 0xA3, 0x60, 0x14, 0x0C, 0x00, 0x00, 0, 0, 0, 0,
+    ]);
+    t
+}
+
+#[test]
+fn tiffs_declaring_huge_strips_fail_fast_without_the_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = peak_rss_mb();
+    for (name, width, height, compression, strip) in [
+        // A small image whose strip claims 4 GB.
+        ("strip_4gb_should_fail.tif", 100, 100, 1, 4_000_000_000u32),
+        // The same, deflated: the strip would inflate far past the image.
+        ("deflate_strip_4gb_should_fail.tif", 100, 100, 8, 4_000_000_000),
+        // An image within the pixel limit (60 M px) whose data is missing.
+        ("60mpx_with_16_bytes_should_fail.tif", 10_000, 6_000, 1, 60_000_000),
+    ] {
+        let path = write(dir.path(), name, &tiff_with_strip(width, height, compression, strip));
+        let started = std::time::Instant::now();
+        for error in [load_err(&path), load_depth(&path, &LoadOptions::default()).unwrap_err()] {
+            // Not "too large": the image is small, its data is what is wrong.
+            assert!(matches!(error, PhotoError::Corrupt { .. }), "{name}: {error}");
+            assert_one_line_naming(&error, &path);
+        }
+        assert!(started.elapsed().as_secs_f32() < 2.0, "{name}: {:?}", started.elapsed());
+    }
+    if let (Some(before), Some(after)) = (before, peak_rss_mb()) {
+        // The 60 M-pixel image may be allocated once (60 MB as 8-bit grey, 240 MB as f32);
+        // a 4 GB strip must not be.
+        assert!(after - before < 1500.0, "peak memory grew by {:.0} MB", after - before);
+    }
+}
