@@ -226,9 +226,9 @@ struct TrainArgs {
     /// Training crop side, px (a multiple of the network's size multiple, 32 by default).
     #[arg(long, default_value_t = TrainConfig::default().crop_px)]
     crop: usize,
-    /// OneCycle maximum learning rate.
-    #[arg(long, default_value_t = TrainConfig::default().lr)]
-    lr: f64,
+    /// OneCycle maximum learning rate (default: 0.002 from scratch, 0.0003 with --init).
+    #[arg(long)]
+    lr: Option<f64>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     #[arg(long, default_value_t = TrainConfig::default().checkpoint_every)]
@@ -578,12 +578,16 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         model,
         data: a.data.clone(),
         synthetic: a.synthetic || a.data.is_none(),
+        lr: a.lr.unwrap_or(if a.init.is_some() {
+            train::FINE_TUNE_MAX_LR
+        } else {
+            TrainConfig::default().lr
+        }),
         init: a.init,
         epochs: a.epochs,
         steps_per_epoch: a.steps_per_epoch,
         batch: a.batch,
         crop_px: a.crop,
-        lr: a.lr,
         seed: a.seed,
         checkpoint_every: a.checkpoint_every,
         val_count: a.val_count,

@@ -64,7 +64,9 @@ impl Default for ViewSettings {
     }
 }
 
-/// The training form (persisted). Defaults are `TrainConfig::default()`: the recipe of the shipped model.
+/// The training form (persisted). Defaults are `TrainConfig::default()` (the recipe of the
+/// shipped model), except the learning rate: the form starts from the shipped weights, so
+/// [`crate::train::FINE_TUNE_MAX_LR`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainSettings {
@@ -102,7 +104,8 @@ impl Default for TrainSettings {
             steps_per_epoch: c.steps_per_epoch,
             batch: c.batch,
             crop_px: c.crop_px,
-            lr: c.lr,
+            // Starts from the shipped weights, so the fine-tuning rate.
+            lr: crate::train::FINE_TUNE_MAX_LR,
             pct_start: c.pct_start,
             seed: c.seed,
             checkpoint_every: c.checkpoint_every,

@@ -455,12 +455,21 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             super::WeightsState::Ready { dir, .. } => Some(dir.display().to_string()),
             _ => None,
         };
-        ui.checkbox(&mut s.from_shipped, "Start from the shipped weights")
+        let toggled = ui
+            .checkbox(&mut s.from_shipped, "Start from the shipped weights")
             .on_hover_text(
                 shipped
                     .clone()
                     .unwrap_or_else(|| "no weights loaded: the run starts from random weights".into()),
-            );
+            )
+            .changed();
+        // The learning rate follows the start while it is still the default of the other one.
+        let (scratch, fine_tune) = (crate::train::TrainConfig::default().lr, crate::train::FINE_TUNE_MAX_LR);
+        if toggled && s.from_shipped && s.lr == scratch {
+            s.lr = fine_tune;
+        } else if toggled && !s.from_shipped && s.lr == fine_tune {
+            s.lr = scratch;
+        }
         if s.from_shipped && shipped.is_none() {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
