@@ -355,6 +355,20 @@ fn dropped_depth_map_without_weights_gives_a_watertight_stl_and_a_fast_3d_update
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The app without weights in a `size` window, with `depth` dropped on it and loaded.
+fn harness_with_depth(dir: &Path, depth: PathBuf, settings: Settings, size: [f32; 2]) -> Harness<'static, RelievoApp> {
+    let options = AppOptions {
+        weights_dir: dir.join("no-weights"),
+        ..Default::default()
+    };
+    let mut harness = harness_with(options, settings, size);
+    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
+    step_until(&mut harness, "the depth map", Duration::from_secs(60), |app| {
+        app.doc.as_ref().is_some_and(|d| d.depth.is_some())
+    });
+    harness
+}
+
 /// Volume enclosed by a closed triangle mesh (mm³), by the divergence theorem.
 fn volume_mm3(mesh: &relievo::mesh::Mesh) -> f64 {
     mesh.triangles
@@ -514,17 +528,9 @@ fn a_marked_dent_is_repaired_from_the_relief_around_it() {
     let dir = temp_dir("repair");
     let depth = dir.join("panel_depth.png");
     write_depth(&depth, 300, 200);
-    let options = AppOptions {
-        weights_dir: dir.join("no-weights"),
-        ..Default::default()
-    };
     let mut settings = Settings::default();
     settings.tab = Tab::Layers;
-    let mut harness = harness_with(options, settings, [1200.0, 800.0]);
-    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
-    step_until(&mut harness, "the depth map", Duration::from_secs(60), |app| {
-        app.doc.as_ref().is_some_and(|d| d.depth.is_some())
-    });
+    let mut harness = harness_with_depth(&dir, depth, settings, [1200.0, 800.0]);
     // A 1 mm dent, then the damage marked over it.
     let dent = Brush {
         tool: Tool::Lower,
@@ -586,15 +592,7 @@ fn a_saved_project_reopens_with_its_edits_relief_and_view() {
     let dir = temp_dir("project");
     let depth = dir.join("panel_depth.png");
     write_depth(&depth, 240, 160);
-    let options = AppOptions {
-        weights_dir: dir.join("no-weights"),
-        ..Default::default()
-    };
-    let mut first = harness_with(options.clone(), Settings::default(), [1200.0, 800.0]);
-    first.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
-    step_until(&mut first, "the depth map", Duration::from_secs(60), |app| {
-        app.doc.as_ref().is_some_and(|d| d.depth.is_some())
-    });
+    let mut first = harness_with_depth(&dir, depth, Settings::default(), [1200.0, 800.0]);
     let raise = Brush {
         tool: Tool::Raise,
         radius_px: 10.0,
@@ -637,6 +635,10 @@ fn a_saved_project_reopens_with_its_edits_relief_and_view() {
     let volume = volume_mm3(&first.state().current_mesh().unwrap().mesh);
 
     // A fresh app with default settings opens the project by dropping it.
+    let options = AppOptions {
+        weights_dir: dir.join("no-weights"),
+        ..Default::default()
+    };
     let mut second = harness_with(options, Settings::default(), [1200.0, 800.0]);
     second.input_mut().dropped_files.push(Arc::new(DroppedPath(project)));
     step_until(&mut second, "the project", Duration::from_secs(60), |app| {
@@ -686,15 +688,7 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
     });
     let scan_path = dir.join("scan_today.png");
     relievo::export::write_png16(&scan, &scan_path).unwrap();
-    let options = AppOptions {
-        weights_dir: dir.join("no-weights"),
-        ..Default::default()
-    };
-    let mut harness = harness_with(options, Settings::default(), [1200.0, 800.0]);
-    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
-    step_until(&mut harness, "the depth map", Duration::from_secs(60), |app| {
-        app.doc.as_ref().is_some_and(|d| d.depth.is_some())
-    });
+    let mut harness = harness_with_depth(&dir, depth, Settings::default(), [1200.0, 800.0]);
     harness.state_mut().send(Command::CompareScan(scan_path));
     step_until(&mut harness, "the comparison", Duration::from_secs(60), |app| {
         app.doc.as_ref().is_some_and(|d| d.comparison.is_some())

@@ -677,23 +677,14 @@ impl RelievoApp {
         let params = self.settings.relief.clone();
         let brush = self.settings.edit.brush;
         let Some(doc) = self.doc.as_mut() else { return };
-        let Some(depth) = doc.depth.clone() else { return };
-        let stale = doc
-            .relief_heights
-            .as_ref()
-            .is_none_or(|(p, _)| !same_heights(p, &params));
-        if stale {
-            match relief::heights_mm(&depth, &params) {
-                Ok(z) => doc.relief_heights = Some((params, Arc::new(z))),
-                Err(e) => return self.message(Severity::Warning, format!("Cannot edit: {e}")),
-            }
-        }
-        let Some((_, heights)) = &doc.relief_heights else {
-            return;
+        let heights = match doc.relief_heights_for(&params) {
+            None => return,
+            Some(Err(e)) => return self.message(Severity::Warning, format!("Cannot edit: {e}")),
+            Some(Ok(heights)) => heights,
         };
         doc.edits
-            .get_or_insert_with(|| EditLayer::new(depth.width, depth.height))
-            .dab(heights, at, &brush);
+            .get_or_insert_with(|| EditLayer::new(heights.width, heights.height))
+            .dab(&heights, at, &brush);
         self.edits_changed();
     }
 
@@ -735,7 +726,6 @@ impl RelievoApp {
         let params = self.settings.relief.clone();
         let guided = self.settings.edit.repair_guided;
         let Some(doc) = self.doc.as_mut() else { return };
-        let Some(depth) = doc.depth.clone() else { return };
         let Some(edits) = doc.edits.as_mut().filter(|e| e.has_damage()) else {
             return self.message(
                 Severity::Warning,
@@ -743,18 +733,10 @@ impl RelievoApp {
             );
         };
         edits.end_stroke();
-        let stale = doc
-            .relief_heights
-            .as_ref()
-            .is_none_or(|(p, _)| !same_heights(p, &params));
-        if stale {
-            match relief::heights_mm(&depth, &params) {
-                Ok(z) => doc.relief_heights = Some((params, Arc::new(z))),
-                Err(e) => return self.message(Severity::Warning, format!("Cannot repair: {e}")),
-            }
-        }
-        let Some((_, relief)) = doc.relief_heights.clone() else {
-            return;
+        let relief = match doc.relief_heights_for(&params) {
+            None => return,
+            Some(Err(e)) => return self.message(Severity::Warning, format!("Cannot repair: {e}")),
+            Some(Ok(heights)) => heights,
         };
         let Some(edits) = doc.edits.as_ref() else { return };
         let (heights, mask, version, doc_id) = (
@@ -1419,12 +1401,6 @@ pub fn default_run_dir() -> PathBuf {
     eframe::storage_dir("relievo")
         .map(|d| d.join("runs").join("latest"))
         .unwrap_or_else(|| std::env::temp_dir().join("relievo-runs").join("latest"))
-}
-
-/// Whether two relief settings give the same unedited heights in mm (size, mirror and
-/// mesh error do not change them).
-fn same_heights(a: &ReliefParams, b: &ReliefParams) -> bool {
-    (a.relief_mm, a.base_mm, a.smoothing_px, a.invert) == (b.relief_mm, b.base_mm, b.smoothing_px, b.invert)
 }
 
 /// The document's edits for a mesh job (a copy: the brush goes on while it runs), or

@@ -272,6 +272,29 @@ impl Document {
             .unwrap_or_else(|| "untitled".into())
     }
 
+    /// The unedited relief in mm per depth pixel for `params`, made again only when a
+    /// parameter that changes it did; `None` without a depth.
+    pub(crate) fn relief_heights_for(
+        &mut self,
+        params: &ReliefParams,
+    ) -> Option<Result<Arc<Grid<f32>>, crate::relief::ReliefError>> {
+        let depth = self.depth.clone()?;
+        let same = |p: &ReliefParams| {
+            (p.relief_mm, p.base_mm, p.smoothing_px, p.invert)
+                == (params.relief_mm, params.base_mm, params.smoothing_px, params.invert)
+        };
+        if let Some((p, heights)) = &self.relief_heights
+            && same(p)
+        {
+            return Some(Ok(heights.clone()));
+        }
+        Some(crate::relief::heights_mm(&depth, params).map(|z| {
+            let z = Arc::new(z);
+            self.relief_heights = Some((params.clone(), z.clone()));
+            z
+        }))
+    }
+
     /// Pixel size of what is shown.
     pub fn size_px(&self) -> Option<[usize; 2]> {
         self.photo
