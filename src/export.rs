@@ -374,8 +374,14 @@ fn write_png(
     })
 }
 
+/// A temporary file of [`atomic_write`] this much older than now belongs to a write that
+/// was killed (a write in progress is never this old): the next write there removes it.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Runs `write` on a buffered temporary file in `path`'s directory, then renames it to
 /// `path`. On any failure the temporary file is removed and `path` is left untouched.
+/// Afterwards, temporary files of writes killed in that directory ([`STALE_TEMP_AGE`])
+/// are removed.
 pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), ExportError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -407,7 +413,29 @@ pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Resul
     // On disk before the rename, so a crash cannot leave an empty file under the name.
     file.as_file().sync_all().map_err(|source| io_error(path, source))?;
     file.persist(path).map_err(|e| io_error(path, e.error))?;
+    remove_stale_temp_files(dir);
     Ok(())
+}
+
+/// Best effort: a directory that cannot be listed or a file that cannot go is left as is.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".relievo-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok());
+        if age.is_some_and(|a| a > STALE_TEMP_AGE) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn io_error(path: &Path, source: io::Error) -> ExportError {

@@ -520,3 +520,29 @@ fn cancelled_simplification_stops_within_a_second() {
         "stopped {after_cancel:?} after the cancel"
     );
 }
+
+#[test]
+fn a_write_clears_temp_files_left_by_killed_writes_but_not_fresh_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join(".relievo-killed.tmp");
+    let fresh = dir.path().join(".relievo-writing.tmp");
+    let other = dir.path().join("notes.tmp");
+    for p in [&stale, &fresh, &other] {
+        std::fs::write(p, b"partial").unwrap();
+    }
+    let old = std::time::SystemTime::now() - relievo::export::STALE_TEMP_AGE * 2;
+    for p in [&stale, &other] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    relievo::export::atomic_write(&dir.path().join("out.bin"), |w| w.write_all(b"whole")).unwrap();
+    assert!(!stale.exists(), "a killed write's temp file goes");
+    assert!(
+        fresh.exists() && other.exists(),
+        "a write in progress and other files stay"
+    );
+}
