@@ -80,6 +80,12 @@ pub enum JobOutput {
     TrainingEnded(Result<(), String>),
     /// The job saw its cancel flag and stopped early (its result is dropped anyway).
     Cancelled,
+    /// The depth layer's images with the edits at `version`.
+    DepthView {
+        doc_id: u64,
+        version: u64,
+        display: DisplayImages,
+    },
     Compared {
         doc_id: u64,
         scan: PathBuf,
@@ -302,8 +308,10 @@ impl RelievoApp {
             Command::SetEdit(edit) => self.settings.edit = edit,
             Command::EditDab(at) => self.edit_dab(at),
             Command::EndStroke => {
-                if let Some(edits) = self.doc.as_mut().and_then(|d| d.edits.as_mut()) {
-                    edits.end_stroke();
+                if let Some(edits) = self.doc.as_mut().and_then(|d| d.edits.as_mut())
+                    && edits.end_stroke()
+                {
+                    self.refresh_depth_view();
                 }
             }
             Command::Undo | Command::Redo | Command::ClearEdits => {
@@ -321,6 +329,7 @@ impl RelievoApp {
                 };
                 if changed {
                     self.edits_changed();
+                    self.refresh_depth_view();
                 }
             }
             Command::RepairDamage => self.repair_damage(),
@@ -542,6 +551,8 @@ impl RelievoApp {
             self.start_inference();
         } else {
             self.depth_changed();
+            // A project's edits show in the depth layer too.
+            self.refresh_depth_view();
         }
     }
 
@@ -756,6 +767,37 @@ impl RelievoApp {
                 mask,
                 relief,
                 filled,
+            }
+        });
+    }
+
+    /// Redraws the depth layer with the edits (after a stroke, an undo, a repair): the
+    /// depth plus the edits in its own units (`relief_mm` spans its range; inversion flips
+    /// them), coloured off the UI thread.
+    fn refresh_depth_view(&mut self) {
+        let params = &self.settings.relief;
+        let Some(doc) = &self.doc else { return };
+        let (Some(depth), Some(edits)) = (doc.depth.clone(), doc.edits.as_ref()) else {
+            return;
+        };
+        let (lo, hi) = doc.depth_range;
+        let per_mm = if params.relief_mm > 0.0 {
+            (hi - lo) / params.relief_mm
+        } else {
+            0.0
+        };
+        let per_mm = if params.invert { -per_mm } else { per_mm };
+        let offset = edits.offset_mm().clone();
+        let (doc_id, version) = (doc.id, edits.version());
+        self.jobs.cancel(JobKind::DepthView);
+        self.spawn(JobKind::DepthView, "", move |_| {
+            let edited = Grid::from_fn(depth.width, depth.height, |x, y| {
+                depth.get(x, y) + offset.get(x, y) * per_mm
+            });
+            JobOutput::DepthView {
+                doc_id,
+                version,
+                display: DisplayImages::of_depth(&edited),
             }
         });
     }
@@ -1230,6 +1272,9 @@ impl RelievoApp {
                 );
                 self.depth_changed();
                 self.inspector.accept(display);
+                if kept_edits {
+                    self.refresh_depth_view();
+                }
             }
             JobOutput::Preview {
                 key,
@@ -1319,6 +1364,21 @@ impl RelievoApp {
             },
             JobOutput::Picked { kind, path, quick } => self.on_picked(kind, path, quick),
             JobOutput::Cancelled => {}
+            JobOutput::DepthView {
+                doc_id,
+                version,
+                display,
+            } => {
+                let current = self
+                    .doc
+                    .as_ref()
+                    .filter(|d| d.id == doc_id)
+                    .and_then(|d| d.edits.as_ref())
+                    .is_some_and(|e| e.version() == version);
+                if current {
+                    self.inspector.accept(display);
+                }
+            }
             JobOutput::Compared { doc_id, scan, result } => {
                 let serial = self.next_doc_id;
                 self.next_doc_id += 1;
@@ -1379,6 +1439,7 @@ impl RelievoApp {
                             format!("Repaired {n} px in {} (undo: Ctrl+Z).", logic::format_secs(secs)),
                         );
                         self.edits_changed();
+                        self.refresh_depth_view();
                     }
                 }
             }

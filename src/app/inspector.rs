@@ -251,6 +251,11 @@ impl InspectorState {
         }
     }
 
+    /// How many batches of images have been uploaded (a new depth view is one).
+    pub fn uploads(&self) -> u64 {
+        self.uploads
+    }
+
     /// Whether the textures of every layer are uploaded (tests wait for this).
     pub fn layers_shown(&self) -> bool {
         self.textures.depth_colour.is_some() && self.textures.edges.is_some() && self.textures.semantics.is_some()

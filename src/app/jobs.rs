@@ -33,6 +33,7 @@ pub enum JobKind {
     Repair,
     SaveProject,
     Compare,
+    DepthView,
 }
 
 impl JobKind {
@@ -56,12 +57,16 @@ impl JobKind {
             JobKind::Repair => "damage repair",
             JobKind::SaveProject => "project saving",
             JobKind::Compare => "scan comparison",
+            JobKind::DepthView => "depth view update",
         }
     }
 
     /// Whether the UI offers a Cancel button for it (quick jobs do not need one).
     pub fn cancellable(self) -> bool {
-        !matches!(self, JobKind::Preview | JobKind::FileDialog | JobKind::LightEstimate)
+        !matches!(
+            self,
+            JobKind::Preview | JobKind::FileDialog | JobKind::LightEstimate | JobKind::DepthView
+        )
     }
 }
 
