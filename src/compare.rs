@@ -73,18 +73,12 @@ pub struct Comparison {
     pub stats: DifferenceStats,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompareOptions {
     /// Differences within ± this count as unchanged; `None` = three times the alignment
     /// residual, and at least 2 % of the reconstruction's height range (resampling a
     /// steep carved edge leaves differences of that order where nothing changed).
     pub tolerance_mm: Option<f32>,
-}
-
-impl Default for CompareOptions {
-    fn default() -> Self {
-        Self { tolerance_mm: None }
-    }
 }
 
 const MAX_ROTATION_DEG: f32 = 12.0;
@@ -259,10 +253,9 @@ pub fn compare(
     // Coarse: every pose on a grid at ~48 px.
     let coarse = Level {
         recon: shrink(recon_mm, COARSE_SIDE),
-        scan: shrink(
-            scan,
-            COARSE_SIDE * scan.width.max(scan.height) / recon_mm.width.max(recon_mm.height).max(1),
-        ),
+        // The scan at the same longest side (never enlarged): the pose maps pixels by the
+        // two grids' size ratio, so a scan coarser or finer than the photo works alike.
+        scan: shrink(scan, COARSE_SIDE),
     };
     let shift_step = 1.0 / coarse.recon.width.max(coarse.recon.height) as f32;
     let steps = |max: f32, step: f32| {
@@ -307,7 +300,7 @@ pub fn compare(
         let side_here = side.min(FINE_SIDE).min(recon_side);
         let level = Level {
             recon: shrink(recon_mm, side_here),
-            scan: shrink(scan, side_here * scan.width.max(scan.height) / recon_side.max(1)),
+            scan: shrink(scan, side_here),
         };
         // Two climbs per level: on every pixel, then only on the pixels the first left
         // unchanged (within TRIM × the median difference), so damage does not pull the pose.

@@ -131,3 +131,17 @@ fn a_relievo_solid_seen_from_above_gives_back_its_heights() {
         .fold(0f32, f32::max);
     assert!(worst < 1e-3, "{worst}");
 }
+
+#[test]
+fn a_coarser_scan_compares_as_well() {
+    // The same panel scanned at half the photo's resolution, a 30 × 20 px block (in photo
+    // pixels) sunk by 1 mm: 150 mm³.
+    let scan = Grid::from_fn(W / 2, H / 2, |qx, qy| {
+        let (x, y) = (2.0 * qx as f32 + 0.5, 2.0 * qy as f32 + 0.5);
+        let sunk = (30.0..60.0).contains(&x) && (110.0..130.0).contains(&y);
+        250.0 * (panel(x, y) - if sunk { 1.0 } else { 0.0 }) + 1000.0
+    });
+    let c = compare(&reconstruction(), MM_PER_PX, &scan, &CompareOptions::default()).unwrap();
+    assert!(c.alignment.rotation_deg.abs() < 0.3, "{:?}", c.alignment);
+    assert!((c.stats.volume_lost_mm3 - 150.0).abs() < 15.0, "{:?}", c.stats);
+}
