@@ -729,6 +729,42 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
 }
 
 #[test]
+fn settings_with_numbers_that_are_not_finite_do_not_break_the_window() {
+    // What a damaged settings file can still parse to (the settings fuzz target reads such
+    // files): the window draws, a depth map opens, no panic.
+    let dir = temp_dir("nan-settings");
+    let depth = dir.join("panel_depth.png");
+    write_depth(&depth, 120, 80);
+    let mut settings = Settings::default();
+    settings.relief.width_mm = f32::NAN;
+    settings.view.light_azimuth_deg = f32::INFINITY;
+    settings.view.ambient = f32::NAN;
+    settings.inspector.overlay_opacity = f32::NAN;
+    settings.inspector.difference_opacity = f32::NEG_INFINITY;
+    settings.edit.brush.radius_px = f32::NAN;
+    settings.edit.restoration_opacity = f32::NAN;
+    settings.tab = Tab::Split;
+    let mut harness = harness_with_depth(&dir, depth, settings, [1000.0, 640.0]);
+    // Either the relief panel takes the bad width back to a valid one and the mesh is
+    // made, or the mesh job says what is wrong.
+    step_until(
+        &mut harness,
+        "a mesh or the relief's complaint",
+        Duration::from_secs(30),
+        |app| app.current_mesh().is_some() || messages(app).iter().any(|m| m.contains("width_mm")),
+    );
+    eprintln!(
+        "width after: {} mm; mesh: {}",
+        harness.state().settings.relief.width_mm,
+        harness.state().current_mesh().is_some()
+    );
+    for _ in 0..5 {
+        harness.step();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn training_panel_starts_and_stops_a_tiny_run() {
     let dir = temp_dir("train");
     let weights = tiny_weights(&dir.join("models"));

@@ -1,6 +1,7 @@
 //! Mutation fuzzing of every parser that reads outside data: photos (PNG 8/16-bit,
 //! RGBA, JPEG, TIFF 8/16-bit, BMP, WebP), depth maps, weights folders (`config.json`,
-//! `meta.json`, `model.bpk`) and dataset folders (headers, then a pair loaded).
+//! `meta.json`, `model.bpk`), dataset folders (headers, then a pair loaded), project
+//! files and the app's persisted settings (RON, read through eframe's storage).
 //!
 //! Seeds are small valid files made here; each input is a seed with 1–4 mutations
 //! (bit flips, interesting bytes and 32-bit values, insertions, deletions, duplicated
@@ -229,6 +230,31 @@ fn depth_maps_never_panic_or_hang() {
     let opts = LoadOptions::default();
     fuzz("depth", &image_seeds(), |b| {
         photo::decode_depth(b, "fuzz", &opts).is_ok()
+    });
+}
+
+/// eframe's storage holding one string, as the app's settings file would.
+struct OneValue(String);
+
+impl eframe::Storage for OneValue {
+    fn get_string(&self, _key: &str) -> Option<String> {
+        Some(self.0.clone())
+    }
+    fn set_string(&mut self, _key: &str, value: String) {
+        self.0 = value;
+    }
+    fn remove_string(&mut self, _key: &str) {}
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn app_settings_never_panic_or_hang() {
+    let mut storage = OneValue(String::new());
+    eframe::set_value(&mut storage, eframe::APP_KEY, &relievo::app::Settings::default());
+    let seed = storage.0.into_bytes();
+    fuzz("settings", &[(seed.clone(), false), (seed, true)], |b| {
+        let storage = OneValue(String::from_utf8_lossy(b).into_owned());
+        eframe::get_value::<relievo::app::Settings>(&storage, eframe::APP_KEY).is_some()
     });
 }
 
