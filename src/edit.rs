@@ -122,8 +122,18 @@ struct Stroke {
     level_mm: Option<f32>,
 }
 
+/// How many pixels carry a height change, a damage mark, a restoration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub edited: usize,
+    pub damaged: usize,
+    pub restored: usize,
+}
+
 /// The edit layer with its undo history.
 pub struct EditLayer {
+    /// [`Self::counts`] at a version: the app asks every frame, the layer changes per dab.
+    counts: std::cell::Cell<Option<(u64, Counts)>>,
     offset_mm: Grid<f32>,
     /// 1 where marked as damaged (waiting for a repair), else 0.
     damage: Grid<f32>,
@@ -145,6 +155,7 @@ impl EditLayer {
     pub fn from_offsets(offset_mm: Grid<f32>) -> Self {
         let none = Grid::filled(offset_mm.width, offset_mm.height, 0.0);
         Self {
+            counts: std::cell::Cell::new(None),
             damage: none.clone(),
             restored: none,
             offset_mm,
@@ -186,14 +197,29 @@ impl EditLayer {
 
     /// Whether any pixel is edited, marked or restored.
     pub fn is_empty(&self) -> bool {
-        [&self.offset_mm, &self.damage, &self.restored]
-            .iter()
-            .all(|g| g.data.iter().all(|&v| v == 0.0))
+        self.counts() == Counts::default()
     }
 
     /// Whether any pixel is marked as damaged.
     pub fn has_damage(&self) -> bool {
-        self.damage.data.iter().any(|&v| v > 0.0)
+        self.counts().damaged > 0
+    }
+
+    /// Pixels edited, marked and restored (counted once per version of the layer).
+    pub fn counts(&self) -> Counts {
+        if let Some((version, counts)) = self.counts.get()
+            && version == self.version
+        {
+            return counts;
+        }
+        let count = |g: &Grid<f32>| g.data.iter().filter(|&&v| v != 0.0).count();
+        let counts = Counts {
+            edited: count(&self.offset_mm),
+            damaged: count(&self.damage),
+            restored: count(&self.restored),
+        };
+        self.counts.set(Some((self.version, counts)));
+        counts
     }
 
     /// The relief's heights with the edits: `relief_mm` + offsets.

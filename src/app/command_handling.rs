@@ -950,13 +950,8 @@ impl RelievoApp {
         let params = self.settings.relief.clone();
         let cached = self.current_mesh().map(|m| m.mesh.clone());
         let edits = edits_for_mesh(doc);
-        let edited_px = edits
-            .as_ref()
-            .map_or(0, |e| e.data.iter().filter(|&&v| v != 0.0).count());
-        let restored_px = doc
-            .edits
-            .as_ref()
-            .map_or(0, |e| e.restored().data.iter().filter(|&&v| v > 0.0).count());
+        let counts = doc.edits.as_ref().map(EditLayer::counts).unwrap_or_default();
+        let (edited_px, restored_px) = (counts.edited, counts.restored);
         let source = doc.path.clone();
         let photo = doc.photo.clone();
         let weights = match &self.weights {
