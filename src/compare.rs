@@ -429,16 +429,21 @@ fn statistics(difference: &Grid<f32>, mm_per_px: f32, tolerance_mm: f32, covered
     stats
 }
 
-/// The difference mapped to 0..1 for a 16-bit PNG ([`crate::export::write_png16`]):
-/// 0.5 (32768) = unchanged, 0 and 1 = ∓`range_mm`, and 0 also where the scan has no
-/// data. Returns the map and `range_mm`, the largest |difference|.
-pub fn difference_unit(difference: &Grid<f32>) -> (Grid<f32>, f32) {
-    let range = difference
+/// The largest |difference| where the scan has data, mm (at least 1e-6: a scale).
+pub fn largest_difference(difference: &Grid<f32>) -> f32 {
+    difference
         .data
         .iter()
         .filter(|d| d.is_finite())
         .fold(0f32, |m, d| m.max(d.abs()))
-        .max(1e-6);
+        .max(1e-6)
+}
+
+/// The difference mapped to 0..1 for a 16-bit PNG ([`crate::export::write_png16`]):
+/// 0.5 (32768) = unchanged, 0 and 1 = ∓`range_mm`, and 0 also where the scan has no
+/// data. Returns the map and `range_mm`, the largest |difference|.
+pub fn difference_unit(difference: &Grid<f32>) -> (Grid<f32>, f32) {
+    let range = largest_difference(difference);
     let unit = difference.map(|d| if d.is_finite() { 0.5 + 0.5 * d / range } else { 0.0 });
     (unit, range)
 }

@@ -311,7 +311,7 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     );
     let restoration = RestorationState {
         has_damage: edits.is_some_and(EditLayer::has_damage),
-        has_restored: edits.is_some_and(|e| e.restored().data.iter().any(|&v| v > 0.0)),
+        has_restored: edits.is_some_and(|e| e.counts().restored > 0),
         repairing: app.jobs.is_running(super::JobKind::Repair),
     };
     edit_toolbar_ui(ui, &app.settings.edit, can_edit, history, restoration, &mut commands);
@@ -649,12 +649,7 @@ fn toolbar_ui(ui: &mut egui::Ui, settings: &mut super::InspectorSettings, has_la
 /// transparent within the tolerance and where the scan has no data.
 fn difference_image(c: &crate::compare::Comparison) -> (ColorImage, f32) {
     let d = &c.difference_mm;
-    let range = d
-        .data
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold(0f32, |m, v| m.max(v.abs()))
-        .max(1e-6);
+    let range = crate::compare::largest_difference(d);
     let tolerance = c.stats.tolerance_mm;
     let pixels = d
         .data
