@@ -112,6 +112,15 @@ fn saved_tiny(dir: &std::path::Path) -> (relievo::net::MultiTaskNet, MultiTaskCo
     (model, config)
 }
 
+/// The tiny network saved and loaded back, as inference gets it (and the folder it is in).
+fn loaded_tiny() -> (tempfile::TempDir, weights::Weights, Device) {
+    let dir = tempfile::tempdir().unwrap();
+    saved_tiny(dir.path());
+    let device = Device::flex();
+    let w = weights::load(dir.path(), &device).unwrap();
+    (dir, w, device)
+}
+
 #[test]
 fn save_then_load_gives_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
@@ -135,10 +144,7 @@ fn save_then_load_gives_identical_outputs() {
 
 #[test]
 fn tiled_inference_matches_size_and_blends() {
-    let dir = tempfile::tempdir().unwrap();
-    saved_tiny(dir.path());
-    let device = Device::flex();
-    let w = weights::load(dir.path(), &device).unwrap();
+    let (_dir, w, device) = loaded_tiny();
     let photo = Photo {
         rgb: Grid::from_fn(150, 90, |x, y| [((x + y) % 17) as f32 / 17.0; 3]),
         was_grey: false,
@@ -158,10 +164,7 @@ fn tiled_inference_matches_size_and_blends() {
 fn mirror_averaging_makes_a_mirrored_photo_give_the_mirrored_layers() {
     // An untrained network is not mirror-symmetric; with the mirrored pass averaged in,
     // predict(mirror(photo)) must be mirror(predict(photo)), to float rounding.
-    let dir = tempfile::tempdir().unwrap();
-    saved_tiny(dir.path());
-    let device = Device::flex();
-    let w = weights::load(dir.path(), &device).unwrap();
+    let (_dir, w, device) = loaded_tiny();
     let rgb = Grid::from_fn(48, 32, |x, y| {
         [((x * 7 + y * 3) % 23) as f32 / 23.0, y as f32 / 32.0, 0.4]
     });
@@ -198,10 +201,7 @@ fn mirror_averaging_makes_a_mirrored_photo_give_the_mirrored_layers() {
 
 #[test]
 fn cancelled_inference_stops_within_a_second() {
-    let dir = tempfile::tempdir().unwrap();
-    saved_tiny(dir.path());
-    let device = Device::flex();
-    let w = weights::load(dir.path(), &device).unwrap();
+    let (_dir, w, device) = loaded_tiny();
     let photo = Photo {
         rgb: Grid::from_fn(1024, 1024, |x, y| [((x ^ y) % 29) as f32 / 29.0; 3]),
         was_grey: false,
