@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of the README: installs what a fresh Debian/Ubuntu machine lacks
 # for the GPU/GUI tests (Xvfb, Mesa's software Vulkan), then runs every test with
-# `cargo test --release` under a virtual display, in the same target directory as
+# `cargo test --release --workspace` under a virtual display, in the same target directory as
 # `cargo run --release`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +23,4 @@ fi
 # clone): the app command (`cargo run --release`) then reuses this build and vice versa.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 # Two test threads at most: the network tests are CPU-heavy on small machines.
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test --release -- --test-threads 2
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test --release --workspace -- --test-threads 2

@@ -8,6 +8,9 @@
 //! grainy, scratched, JPEG-compressed print. [`write_dataset`] writes samples in the
 //! dataset folder layout (`images/`, `depth/`, `semantics/`, `edges/`).
 
+// The core modules under the paths the code names them by (`crate::grid`, …).
+use relievo_core::{filter, grid, labels, rng};
+
 pub mod carve;
 pub mod degrade;
 pub mod layout;
@@ -23,7 +26,6 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::grid::Grid;
-use crate::labels;
 use crate::rng::Rng;
 use noise::RngExt;
 

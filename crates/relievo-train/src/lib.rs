@@ -4,6 +4,11 @@
 //! Progress is reported as [`TrainEvent`]s (CLI progress bar, GUI panel); a
 //! [`TrainControl`] pauses or stops the run cleanly with a checkpoint.
 
+// The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
+use relievo_core::{export, grid, labels, metrics, photo, rng};
+use relievo_net as net;
+use relievo_synth as synth;
+
 pub mod bench;
 pub mod data;
 pub mod eval;

@@ -13,6 +13,11 @@
 //! wgpu drawing of the relief and why, shader in `shaders/relief.wgsl`), `camera.rs` (orbit camera maths),
 //! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic).
 
+// The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
+use relievo_core::{cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair};
+use relievo_net as net;
+use relievo_train as train;
+
 pub mod camera;
 mod command_handling;
 mod commands;
@@ -121,7 +126,7 @@ fn window_renderer() -> eframe::Renderer {
 
 /// The window icon (assets/icon.png, made by assets/make_icon.py).
 fn icon() -> egui::IconData {
-    let decoded = image::load_from_memory(include_bytes!("../../assets/icon.png")).map(|i| i.to_rgba8());
+    let decoded = image::load_from_memory(include_bytes!("../../../assets/icon.png")).map(|i| i.to_rgba8());
     match decoded {
         Ok(rgba) => egui::IconData {
             width: rgba.width(),

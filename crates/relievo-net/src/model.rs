@@ -492,7 +492,7 @@ impl MultiTaskConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::loss::edge_detector_loss;
+    use crate::loss::edge_detector_loss;
     use burn::optim::GradientsParams;
     use burn::tensor::TensorData;
 

@@ -38,7 +38,7 @@ use crate::grid::Grid;
 use half::f16;
 use rayon::prelude::*;
 
-const SHADER: &str = include_str!("../../shaders/relief.wgsl");
+const SHADER: &str = include_str!("../../../shaders/relief.wgsl");
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 /// Samples per pixel of the final (idle) image; fast images use one.

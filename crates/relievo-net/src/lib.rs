@@ -1,6 +1,9 @@
 //! The multi-task relief network of seed 000 in burn: model, losses, device choice,
 //! weights on disk and inference. Tensors never leave this module and `train`.
 
+// The core modules under the paths the code names them by (`crate::grid`, …).
+use relievo_core::{cancel, export, filter, grid, labels, layers, photo};
+
 pub mod config;
 pub mod device;
 pub mod infer;

@@ -1692,8 +1692,8 @@ pub fn glyph(m: &mut Motif, strokes: &[Vec<V2>], origin: V2, size_px: V2, angle:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::carve::Canvas;
     use crate::grid::Grid;
-    use crate::synth::carve::Canvas;
 
     #[test]
     fn every_builder_raises_its_own_class_inside_a_small_canvas() {

@@ -230,7 +230,12 @@ pub fn default_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("RELIEVO_MODELS") {
         return PathBuf::from(dir).join("default");
     }
-    let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    // This crate lives in `crates/relievo-net` of the workspace.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap_or(Path::new("."));
+    let source_tree = workspace.join("models/default");
     let beside_bin = std::env::current_exe()
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.join("share/relievo/models/default")));
