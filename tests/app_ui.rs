@@ -690,6 +690,92 @@ fn a_saved_project_reopens_with_its_edits_relief_and_view() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// One raise dab through the edit commands.
+fn dab(harness: &mut Harness<'static, RelievoApp>, at: [f32; 2]) {
+    let edit = EditSettings {
+        active: true,
+        ..EditSettings::default()
+    };
+    harness.state_mut().send(Command::SetEdit(edit));
+    harness.state_mut().send(Command::EditDab(at));
+    harness.state_mut().send(Command::EndStroke);
+    harness.step();
+}
+
+#[test]
+fn unsaved_hand_edits_are_not_dropped_by_an_open_or_a_close() {
+    let dir = temp_dir("unsaved");
+    let depth = dir.join("panel_depth.png");
+    write_depth(&depth, 240, 160);
+    let other = dir.join("other_depth.png");
+    write_depth(&other, 120, 80);
+    let mut harness = harness_with_depth(&dir, depth, Settings::default(), [1200.0, 800.0]);
+    let first = harness.state().doc.as_ref().unwrap().id;
+    assert!(!harness.state().has_unsaved_edits(), "nothing edited yet");
+    dab(&mut harness, [60.0, 50.0]);
+    assert!(harness.state().has_unsaved_edits());
+
+    // Opening another file asks first; Cancel keeps the document and its edits.
+    harness.state_mut().send(Command::OpenPath(other.clone()));
+    // The modal sizes itself in its first frame and shows in the next.
+    harness.step();
+    harness.step();
+    assert!(harness.state().is_asking_about_unsaved_edits());
+    assert!(
+        !harness.state().jobs.is_running(JobKind::OpenFile),
+        "nothing opened while asking"
+    );
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    harness.step();
+    assert!(!harness.state().is_asking_about_unsaved_edits());
+    assert_eq!(harness.state().doc.as_ref().unwrap().id, first);
+    assert!(harness.state().has_unsaved_edits());
+
+    // A saved project holds the edits; the next edit is unsaved again.
+    harness
+        .state_mut()
+        .send(Command::SaveProject(dir.join("panel.relievo")));
+    step_until(&mut harness, "the project", Duration::from_secs(60), |app| {
+        app.last_export.is_some()
+    });
+    assert!(!harness.state().has_unsaved_edits(), "saved in the project");
+    dab(&mut harness, [120.0, 80.0]);
+    assert!(harness.state().has_unsaved_edits());
+
+    // Closing the window asks too: the close is cancelled until the user answers.
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    harness.step();
+    assert!(harness.state().is_asking_about_unsaved_edits());
+    let commands = &harness.output().viewport_output[&egui::ViewportId::ROOT].commands;
+    assert!(
+        commands.contains(&egui::ViewportCommand::CancelClose),
+        "close cancelled: {commands:?}"
+    );
+    harness
+        .state_mut()
+        .send(Command::ResolveUnsaved(relievo::app::UnsavedChoice::Cancel));
+    harness.step();
+
+    // "Discard edits" lets the open go ahead.
+    harness.state_mut().send(Command::OpenPath(other));
+    harness.step();
+    harness.step();
+    harness.get_by_label("Discard edits").click();
+    step_until(&mut harness, "the other depth map", Duration::from_secs(60), |app| {
+        app.doc.as_ref().is_some_and(|d| d.id != first && d.depth.is_some())
+    });
+    assert!(!harness.state().is_asking_about_unsaved_edits());
+    assert!(!harness.state().has_unsaved_edits());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_scan_with_a_lost_block_is_compared_and_shown() {
     let dir = temp_dir("compare");

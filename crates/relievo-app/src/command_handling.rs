@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::commands::{Command, DialogKind};
+use super::commands::{Command, DialogKind, UnsavedChoice};
 use super::inspector::DisplayImages;
 use super::jobs::{Finished, JobKind};
 use super::logic::{self, LightFit};
+use super::unsaved::Pending;
 use super::{Document, MeshResult, NoLayers, RelievoApp, Severity, WeightsState};
 use crate::cancel::Cancelled;
 use crate::edit::EditLayer;
@@ -205,6 +206,24 @@ impl RelievoApp {
                     Command::OpenPhoto(path)
                 };
                 self.apply(command);
+            }
+            open @ (Command::OpenPhoto(_) | Command::OpenDepth(_) | Command::OpenProject(_))
+                if self.must_ask_before_replacing() =>
+            {
+                self.unsaved.prompt = Some(Pending::Open(open));
+            }
+            Command::ResolveUnsaved(choice) => {
+                let Some(pending) = self.unsaved.prompt.take() else {
+                    return;
+                };
+                match choice {
+                    UnsavedChoice::Cancel => {}
+                    UnsavedChoice::Discard => self.go_ahead(pending),
+                    UnsavedChoice::Save => {
+                        self.unsaved.after_save = Some(pending);
+                        self.apply(Command::ShowDialog(DialogKind::SaveProject));
+                    }
+                }
             }
             Command::OpenPhoto(path) | Command::OpenDepth(path) | Command::OpenProject(path)
                 if self.jobs.is_running(JobKind::OpenFile) =>
@@ -410,7 +429,27 @@ impl RelievoApp {
         });
     }
 
+    /// Whether opening a file now would drop unsaved hand edits (unless the user has
+    /// just agreed to that).
+    fn must_ask_before_replacing(&mut self) -> bool {
+        !std::mem::take(&mut self.unsaved.discard_confirmed) && self.has_unsaved_edits()
+    }
+
+    /// Does what the unsaved-edits prompt held back, edits or not.
+    fn go_ahead(&mut self, pending: Pending) {
+        self.unsaved.discard_confirmed = true;
+        match pending {
+            Pending::Open(command) => self.apply(command),
+            Pending::Close => self.egui_ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+
     fn on_picked(&mut self, kind: DialogKind, path: Option<PathBuf>, quick: bool) {
+        if path.is_none() && kind == DialogKind::SaveProject {
+            // "Save project…" in the unsaved-edits prompt, then no file chosen: nothing
+            // is opened or closed.
+            self.unsaved.after_save = None;
+        }
         let Some(path) = path else {
             if quick {
                 self.message(
@@ -482,6 +521,7 @@ impl RelievoApp {
             edits: None,
             comparison: None,
             relief_heights: None,
+            saved_edits_version: 0,
         };
         match opened {
             Opened::Photo(photo) => {
@@ -602,8 +642,9 @@ impl RelievoApp {
             _ => None,
         };
         let (source, relief, app) = (doc.path.clone(), self.settings.relief.clone(), self.project_view());
+        let saving = (doc.id, doc.edits.as_ref().map_or(0, EditLayer::version));
         let p = path.clone();
-        self.spawn(JobKind::SaveProject, file_name(&path), move |handle| {
+        let started = self.spawn(JobKind::SaveProject, file_name(&path), move |handle| {
             let result = (|| {
                 handle.set_status("hashing the photo");
                 let photo = match photo_path {
@@ -638,6 +679,9 @@ impl RelievoApp {
                 result,
             }
         });
+        if started {
+            self.unsaved.saving = Some(saving);
+        }
     }
 
     /// Starts the network on the current photo, if there is one and the weights are ready.
@@ -1305,14 +1349,30 @@ impl RelievoApp {
                     self.training.fail(e);
                 }
             }
-            JobOutput::Exported { what, path, result } => match result {
-                Ok(text) => {
-                    self.timings.export_secs = Some(secs);
-                    self.message(Severity::Info, text);
-                    self.last_export = Some(path);
+            JobOutput::Exported { what, path, result } => {
+                let saved = (what == "project").then(|| self.unsaved.saving.take()).flatten();
+                match result {
+                    Ok(text) => {
+                        self.timings.export_secs = Some(secs);
+                        self.message(Severity::Info, text);
+                        self.last_export = Some(path);
+                        if let Some((id, version)) = saved
+                            && let Some(doc) = self.doc.as_mut().filter(|d| d.id == id)
+                        {
+                            doc.saved_edits_version = version;
+                        }
+                        if let Some(pending) = self.unsaved.after_save.take() {
+                            self.go_ahead(pending);
+                        }
+                    }
+                    Err(e) => {
+                        if saved.is_some() {
+                            self.unsaved.after_save = None;
+                        }
+                        self.message(Severity::Error, format!("{what} export failed: {e}"));
+                    }
                 }
-                Err(e) => self.message(Severity::Error, format!("{what} export failed: {e}")),
-            },
+            }
             JobOutput::Light { mirror, fit } => match fit {
                 Some(fit) => {
                     // Mirroring the relief mirrors the light across the y axis.

@@ -29,6 +29,14 @@ pub enum DialogKind {
     SaveTrainedWeights,
 }
 
+/// The answer to "unsaved hand edits": save the project first, discard them, or stay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnsavedChoice {
+    Save,
+    Discard,
+    Cancel,
+}
+
 /// Everything the user (or a test) can ask the app to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -78,6 +86,8 @@ pub enum Command {
     SaveTrainedWeights(PathBuf),
     /// Switch the main view to the run's best weights.
     UseTrainedWeights,
+    /// The answer to the unsaved-edits prompt shown before an open or a close.
+    ResolveUnsaved(UnsavedChoice),
     /// Brush on or off, and its tool and size.
     SetEdit(EditSettings),
     /// One dab of the brush at a depth-map pixel (x right, y down); dabs until

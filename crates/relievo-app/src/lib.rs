@@ -28,6 +28,7 @@ pub mod render;
 mod settings;
 mod training;
 mod ui;
+mod unsaved;
 mod viewport;
 
 use std::collections::VecDeque;
@@ -48,7 +49,7 @@ use crate::net::{ComputeDevice, Weights};
 use crate::photo::Photo;
 use crate::relief::ReliefParams;
 
-pub use commands::{Command, DialogKind};
+pub use commands::{Command, DialogKind, UnsavedChoice};
 pub use inspector::{DepthColours, InspectorLayout, LayerKind};
 pub use jobs::JobKind;
 pub use render::Shading;
@@ -267,6 +268,8 @@ pub struct Document {
     /// The unedited relief in mm per depth pixel, for the brushes, and the parameters it
     /// was made with.
     relief_heights: Option<(ReliefParams, Arc<Grid<f32>>)>,
+    /// The edit layer's version when it was last saved in (or opened from) a project.
+    pub saved_edits_version: u64,
 }
 
 impl Document {
@@ -298,6 +301,14 @@ impl Document {
             self.relief_heights = Some((params.clone(), z.clone()));
             z
         }))
+    }
+
+    /// Hand edits (or marks) that no project holds: changed since the last save or
+    /// open, and not all cleared.
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.edits
+            .as_ref()
+            .is_some_and(|e| e.version() != self.saved_edits_version && !e.is_empty())
     }
 
     /// Pixel size of what is shown.
@@ -447,6 +458,8 @@ pub struct RelievoApp {
     pub last_export: Option<PathBuf>,
     /// Time the 3D view took to encode and submit its last redraw (ms).
     pub last_render_ms: Option<f32>,
+    /// The unsaved-edits prompt before an open or a close.
+    unsaved: unsaved::UnsavedState,
 }
 
 /// Most entries in Open recent.
@@ -505,6 +518,7 @@ impl RelievoApp {
             frame_log,
             last_export: None,
             last_render_ms: None,
+            unsaved: unsaved::UnsavedState::default(),
             options,
         };
         if app.renderer.is_none() {
@@ -593,6 +607,9 @@ impl RelievoApp {
             self.on_job_finished(finished);
         }
         self.training.poll(&mut self.commands);
+        if ctx.input(|i| i.viewport().close_requested()) && !self.may_close() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+        }
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if let Some(path) = dropped.into_iter().find(|p| !p.as_os_str().is_empty()) {
             self.send(Command::OpenPath(path));
@@ -609,6 +626,26 @@ impl RelievoApp {
             // Spinners, elapsed times and progress bars move.
             ctx.request_repaint_after(Duration::from_millis(100));
         }
+    }
+
+    /// Whether unsaved hand edits are open (the window asks before it closes or opens
+    /// another file).
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.doc.as_ref().is_some_and(Document::has_unsaved_edits)
+    }
+
+    /// Whether the unsaved-edits prompt is up.
+    pub fn is_asking_about_unsaved_edits(&self) -> bool {
+        self.unsaved.prompt.is_some()
+    }
+
+    /// On a close request: `true` lets the window close; `false` keeps it and asks.
+    fn may_close(&mut self) -> bool {
+        if std::mem::take(&mut self.unsaved.discard_confirmed) || !self.has_unsaved_edits() {
+            return true;
+        }
+        self.unsaved.prompt = Some(unsaved::Pending::Close);
+        false
     }
 
     /// The second half of a frame: the whole window.

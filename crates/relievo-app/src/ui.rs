@@ -49,6 +49,8 @@ pub fn window_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         frame_overlay_ui(app, ui.ctx());
     }
     drop_hint_ui(ui.ctx());
+    let name = app.doc.as_ref().map_or_else(String::new, |d| d.name());
+    app.unsaved.ui(ui.ctx(), &name, &mut app.commands);
 }
 
 fn shortcuts(app: &mut RelievoApp, ui: &mut egui::Ui) {
