@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use relievo::export::{self, MeshFormat, StlFormat, Texture};
 use relievo::net::device::{self, ComputeDevice, DeviceChoice};
 use relievo::net::{self, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTaskConfig, Weights};
-use relievo::photo::{LoadOptions, load_depth, load_photo};
+use relievo::photo::{self, LoadOptions, load_depth, load_photo};
 use relievo::relief::{self, ReliefParams};
 use relievo::train::{self, TrainConfig, TrainControl, TrainEvent};
 use relievo::{compare, layers, mesh, repair, synth};
@@ -70,8 +70,11 @@ enum Command {
         #[command(flatten)]
         relief: ReliefArgs,
     },
-    /// Photo → depth.png, edges.png, semantics.png and colour previews.
+    /// Photo → depth.png, edges.png, semantics.png and colour previews. Given a folder,
+    /// every photo in it goes into OUT_DIR/NAME/; files that cannot be read are
+    /// skipped with one line each, and the exit status is non-zero at the end.
     Layers {
+        /// A photo, or a folder of photos.
         photo: PathBuf,
         #[arg(long)]
         out_dir: PathBuf,
@@ -520,6 +523,9 @@ fn load_photo_timed(path: &Path) -> Result<relievo::photo::Photo> {
 }
 
 fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
+    if photo_path.is_dir() {
+        return layers_batch(photo_path, out_dir, net);
+    }
     let photo = load_photo_timed(photo_path)?;
     let t = Instant::now();
     let (weights, dev) = load_weights(net)?;
@@ -537,6 +543,107 @@ fn layers_cmd(photo_path: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
         secs(t)
     );
     Ok(())
+}
+
+/// `relievo layers FOLDER --out-dir OUT`: the weights are loaded once and one photo is
+/// in memory at a time. A photo that cannot be read is skipped with one line on
+/// stderr; a layer that cannot be written stops the batch (the disk will not take the
+/// next one either).
+fn layers_batch(dir: &Path, out_dir: &Path, net: &NetArgs) -> Result<()> {
+    let (photos, ignored) = photo_files(dir)?;
+    if photos.is_empty() {
+        bail!(
+            "{}: no photos in this folder ({})",
+            dir.display(),
+            photo::SUPPORTED_EXTENSIONS.join(", ")
+        );
+    }
+    let (weights, dev) = load_weights(net)?;
+    println!("device   {}", dev.label);
+    println!(
+        "batch    {} photos in {} → {}{}",
+        photos.len(),
+        dir.display(),
+        out_dir.display(),
+        if ignored > 0 {
+            format!(" ({ignored} other files ignored)")
+        } else {
+            String::new()
+        }
+    );
+    let options = infer_options(net);
+    let started = Instant::now();
+    let mut skipped = 0;
+    for (i, (path, name)) in photos.iter().zip(output_names(&photos)).enumerate() {
+        let t = Instant::now();
+        let photo = match load_photo(path, &LoadOptions::default()) {
+            Ok(photo) => photo,
+            Err(e) => {
+                skipped += 1;
+                eprintln!("skipped  {e}");
+                continue;
+            }
+        };
+        let layers = net::predict(&weights, &photo, &dev.device, &options);
+        layers::write_layers(&layers, &out_dir.join(&name))?;
+        println!(
+            "[{}/{}] {} ({}×{} px) → {name}/   {}",
+            i + 1,
+            photos.len(),
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            photo.width(),
+            photo.height(),
+            secs(t)
+        );
+    }
+    let n = photos.len();
+    println!("done     {} of {n} photos   {}", n - skipped, secs(started));
+    if skipped > 0 {
+        bail!("{skipped} of {n} photos could not be read (each named above)");
+    }
+    Ok(())
+}
+
+/// The photos directly in `dir` (by extension, sorted by name) and how many other
+/// files were left out.
+fn photo_files(dir: &Path) -> Result<(Vec<PathBuf>, usize)> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read the folder {}", dir.display()))?;
+    let (mut photos, mut ignored) = (Vec::new(), 0);
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot read the folder {}", dir.display()))?
+            .path();
+        if !path.is_file() {
+            continue;
+        }
+        let is_photo = path
+            .extension()
+            .is_some_and(|e| photo::SUPPORTED_EXTENSIONS.iter().any(|s| e.eq_ignore_ascii_case(s)));
+        if is_photo {
+            photos.push(path);
+        } else {
+            ignored += 1;
+        }
+    }
+    photos.sort();
+    Ok((photos, ignored))
+}
+
+/// One output folder name per photo: its stem, or its whole file name (dot as `_`)
+/// where two photos share a stem (`a.png`, `a.jpg` → `a_png`, `a_jpg`).
+fn output_names(photos: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &PathBuf| p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let mut uses = std::collections::HashMap::new();
+    for p in photos {
+        *uses.entry(stem(p)).or_insert(0) += 1;
+    }
+    photos
+        .iter()
+        .map(|p| match uses[&stem(p)] {
+            1 => stem(p),
+            _ => p.file_name().unwrap_or_default().to_string_lossy().replace('.', "_"),
+        })
+        .collect()
 }
 
 fn reconstruct_cmd(photo_path: &Path, out: &Path, relief: &ReliefArgs, net: &NetArgs) -> Result<()> {

@@ -212,6 +212,56 @@ fn reconstruct_picks_the_mesh_format_from_the_extension() {
 }
 
 #[test]
+fn layers_of_a_folder_skip_bad_files_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (photos, out) = (dir.path().join("photos"), dir.path().join("layers"));
+    std::fs::create_dir(&photos).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    for (name, w) in [("a.png", 40), ("a.jpg", 36), ("b.png", 32)] {
+        image::ImageBuffer::from_fn(w, 28, |x, y| image::Rgb([(x * 5) as u8, (y * 7) as u8, 80u8]))
+            .save(photos.join(name))
+            .unwrap();
+    }
+    std::fs::write(photos.join("broken.png"), b"not a picture").unwrap();
+    std::fs::write(photos.join("notes.txt"), b"field notes").unwrap();
+
+    let (ok, stdout, stderr) = relievo(&["layers", &s(&photos), "--out-dir", &s(&out), "--device", "cpu"]);
+    assert!(!ok, "a skipped photo makes the exit status non-zero");
+    let skipped: Vec<&str> = stderr.lines().filter(|l| l.starts_with("skipped")).collect();
+    assert!(skipped.len() == 1 && skipped[0].contains("broken.png"), "{stderr}");
+    assert!(stderr.contains("1 of 4 photos could not be read"), "{stderr}");
+    assert!(
+        stdout.contains("1 other files ignored") && stdout.contains("3 of 4 photos"),
+        "{stdout}"
+    );
+    // Two photos with one stem keep apart; every layer has its photo's size.
+    for (name, w) in [("a_png", 40), ("a_jpg", 36), ("b", 32)] {
+        let depth = image::open(out.join(name).join("depth.png")).unwrap();
+        assert_eq!((depth.width(), depth.height()), (w, 28), "{name}");
+        assert!(out.join(name).join("semantics.png").is_file());
+    }
+    assert!(!out.join("broken").exists() && !out.join("notes").exists());
+
+    std::fs::remove_file(photos.join("broken.png")).unwrap();
+    let (ok, _, stderr) = relievo(&["layers", &s(&photos), "--out-dir", &s(&out), "--device", "cpu"]);
+    assert!(ok, "{stderr}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_fails_cleanly(
+        &[
+            "layers",
+            &s(&empty),
+            "--out-dir",
+            &s(&dir.path().join("none")),
+            "--device",
+            "cpu",
+        ],
+        &dir.path().join("none"),
+        "no photos in this folder",
+    );
+}
+
+#[test]
 fn eval_json_is_pure_json_with_the_benchmark_scores() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("set");
