@@ -777,6 +777,78 @@ fn unsaved_hand_edits_are_not_dropped_by_an_open_or_a_close() {
 }
 
 #[test]
+fn twenty_photos_dropped_in_a_burst_end_on_the_last_one_and_a_resize_mid_mesh() {
+    let dir = temp_dir("burst");
+    let weights = tiny_weights(&dir.join("models"));
+    // Twenty photos of twenty sizes: layers of the wrong photo would show in their size.
+    let photos: Vec<PathBuf> = (0..20)
+        .map(|i| {
+            let path = dir.join(format!("panel_{i:02}.png"));
+            write_photo(&path, 200 + 8 * i, 150 + 4 * i);
+            path
+        })
+        .collect();
+    let options = AppOptions {
+        photo: Some(photos[0].clone()),
+        weights_dir: weights,
+        ..Default::default()
+    };
+    let mut settings = Settings::default();
+    settings.tab = Tab::Split;
+    let mut harness = harness_with(options, settings, [1200.0, 800.0]);
+    step_until(
+        &mut harness,
+        "inference on the first photo",
+        Duration::from_secs(120),
+        |app| app.jobs.is_running(JobKind::Inference),
+    );
+    for photo in &photos[1..] {
+        harness
+            .input_mut()
+            .dropped_files
+            .push(Arc::new(DroppedPath(photo.clone())));
+        harness.step();
+    }
+    let last = photos.last().unwrap().clone();
+    step_until(
+        &mut harness,
+        "the last photo's layers",
+        Duration::from_secs(180),
+        |app| app.doc.as_ref().is_some_and(|d| d.path == last) && app.layers().is_some(),
+    );
+    let layers = harness.state().layers().unwrap().clone();
+    assert_eq!((layers.depth.width, layers.depth.height), (200 + 8 * 19, 150 + 4 * 19));
+
+    // The window resized while the mesh job runs: the mesh that lands is this photo's.
+    step_until(&mut harness, "the mesh job", Duration::from_secs(60), |app| {
+        app.jobs.is_running(JobKind::Mesh) || app.current_mesh().is_some()
+    });
+    for size in [[900.0, 600.0], [1400.0, 900.0], [700.0, 500.0], [1200.0, 800.0]] {
+        harness.set_size(egui::vec2(size[0], size[1]));
+        harness.step();
+    }
+    step_until(&mut harness, "the mesh", Duration::from_secs(120), |app| {
+        app.current_mesh().is_some()
+    });
+    let app = harness.state();
+    assert_eq!(app.doc.as_ref().unwrap().path, last);
+    assert!(
+        !messages(app)
+            .iter()
+            .any(|m| m.contains("failed") || m.contains("not opened")),
+        "{:?}",
+        messages(app)
+    );
+    let work = app.frames.work(None);
+    eprintln!(
+        "UI frame work over the burst: {} frames, mean {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        work.frames, work.mean_ms, work.p95_ms, work.max_ms
+    );
+    assert!(work.p95_ms < FRAME_BUDGET_MS, "{work:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_scan_with_a_lost_block_is_compared_and_shown() {
     let dir = temp_dir("compare");
     let depth = dir.join("panel_depth.png");

@@ -225,13 +225,12 @@ impl RelievoApp {
                     }
                 }
             }
-            Command::OpenPhoto(path) | Command::OpenDepth(path) | Command::OpenProject(path)
+            open @ (Command::OpenPhoto(_) | Command::OpenDepth(_) | Command::OpenProject(_))
                 if self.jobs.is_running(JobKind::OpenFile) =>
             {
-                self.message(
-                    Severity::Warning,
-                    format!("still opening a file; {} not opened", file_name(&path)),
-                );
+                // The file asked for last is the one the user wants: it opens when the
+                // running open finishes (whose result is then dropped unseen).
+                self.open_next = Some(open);
             }
             Command::OpenPhoto(path) => {
                 let p = path.clone();
@@ -1282,7 +1281,10 @@ impl RelievoApp {
                     self.message(Severity::Warning, text);
                 }
             }
-            JobOutput::Opened { path, content } => self.on_opened(path, content),
+            JobOutput::Opened { path, content } => match self.open_next.take() {
+                Some(next) => self.apply(next),
+                None => self.on_opened(path, content),
+            },
             JobOutput::Layers {
                 doc_id,
                 layers,

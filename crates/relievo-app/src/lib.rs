@@ -458,6 +458,8 @@ pub struct RelievoApp {
     pub last_export: Option<PathBuf>,
     /// Time the 3D view took to encode and submit its last redraw (ms).
     pub last_render_ms: Option<f32>,
+    /// The file to open when the running open finishes (the latest asked for).
+    open_next: Option<Command>,
     /// The unsaved-edits prompt before an open or a close.
     unsaved: unsaved::UnsavedState,
 }
@@ -518,6 +520,7 @@ impl RelievoApp {
             frame_log,
             last_export: None,
             last_render_ms: None,
+            open_next: None,
             unsaved: unsaved::UnsavedState::default(),
             options,
         };
