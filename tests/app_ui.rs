@@ -953,6 +953,26 @@ fn training_panel_starts_and_stops_a_tiny_run() {
     step_until(&mut harness, "a few training steps", Duration::from_secs(180), |app| {
         app.training.history.len() >= 3
     });
+    // A depth map opened and exported while the run trains.
+    let depth = dir.join("panel_depth.png");
+    write_depth(&depth, 120, 80);
+    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(depth)));
+    step_until(&mut harness, "the depth map", Duration::from_secs(60), |app| {
+        app.doc.as_ref().is_some_and(|d| d.depth.is_some())
+    });
+    let stl = dir.join("during_training.stl");
+    harness.state_mut().send(Command::ExportMesh(stl.clone()));
+    step_until(&mut harness, "the export", Duration::from_secs(120), |app| {
+        app.last_export.as_deref() == Some(stl.as_path())
+    });
+    assert_watertight(&stl);
+    assert!(
+        harness.state().training.is_active(),
+        "the run kept going: {:?}",
+        harness.state().training.phase
+    );
+    harness.state_mut().send(Command::SetTab(Tab::Training));
+    harness.step();
     harness.get_by_label("Stop").click();
     step_until(&mut harness, "the run to stop", Duration::from_secs(120), |app| {
         matches!(app.training.phase, TrainPhase::Finished { stopped: true, .. })
