@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::grid::Grid;
+use crate::selection::{Selection, SelectionOp};
 
 /// Side of the square tiles an undo step stores, px.
 pub const TILE_PX: usize = 64;
@@ -267,6 +268,81 @@ impl EditLayer {
         self.stroke = Some(stroke);
         self.end_stroke();
         self.version += 1;
+    }
+
+    /// Applies `op` to the edited surface inside `selection` (weighted by its mask), as
+    /// one undo step. Returns whether anything changed.
+    pub fn apply_selection(&mut self, relief_mm: &Grid<f32>, selection: &Selection, op: &SelectionOp) -> bool {
+        self.end_stroke();
+        let (w, h) = (self.offset_mm.width, self.offset_mm.height);
+        let mask = &selection.mask;
+        if (relief_mm.width, relief_mm.height) != (w, h) || (mask.width, mask.height) != (w, h) {
+            return false;
+        }
+        let surface = self.edited_heights(relief_mm);
+        let selected = || {
+            (0..h)
+                .flat_map(move |y| (0..w).map(move |x| (x, y)))
+                .filter(|&(x, y)| mask.get(x, y) > 0.0)
+        };
+        if selected().next().is_none() {
+            return false;
+        }
+        // The height change each op asks for at a pixel of surface height z; the mask
+        // weighs it.
+        let change: Box<dyn Fn(usize, usize, f32) -> f32> = match *op {
+            SelectionOp::Offset { mm } => Box::new(move |_, _, _| mm),
+            SelectionOp::ScaleHeight { factor } => {
+                let low = selected().map(|(x, y)| surface.get(x, y)).fold(f32::INFINITY, f32::min);
+                Box::new(move |_, _, z| (z - low) * (factor - 1.0))
+            }
+            SelectionOp::Flatten => {
+                let (sum, weight) = selected().fold((0.0f64, 0.0f64), |(s, k), (x, y)| {
+                    let m = f64::from(mask.get(x, y));
+                    (s + m * f64::from(surface.get(x, y)), k + m)
+                });
+                let level = (sum / weight.max(1e-12)) as f32;
+                Box::new(move |_, _, z| level - z)
+            }
+            SelectionOp::Smooth { radius_px } => {
+                let blurred = crate::filter::blur(&surface, (radius_px / 3.0).max(0.7));
+                Box::new(move |x, y, z| blurred.get(x, y) - z)
+            }
+            SelectionOp::Inflate {
+                height_mm,
+                width_px,
+                profile,
+            } => {
+                let depth = selection.depth_from_outline();
+                let width = width_px.max(0.5);
+                Box::new(move |x, y, _| height_mm * profile.eval(depth.get(x, y) / width))
+            }
+            SelectionOp::Clear => Box::new(|_, _, _| 0.0),
+        };
+        let mut stroke = Stroke::default();
+        for (x, y) in selected() {
+            let tile = (x / TILE_PX, y / TILE_PX);
+            if !stroke.before.contains_key(&tile) {
+                stroke.before.insert(tile, self.read_tile(tile.0, tile.1));
+            }
+            let k = mask.get(x, y).clamp(0.0, 1.0);
+            let z = surface.get(x, y);
+            let old = self.offset_mm.get(x, y);
+            if *op == SelectionOp::Clear {
+                // Exactly the unedited relief where fully selected.
+                self.offset_mm.set(x, y, old * (1.0 - k));
+                if k >= 0.5 {
+                    self.damage.set(x, y, 0.0);
+                    self.restored.set(x, y, 0.0);
+                }
+            } else {
+                self.offset_mm.set(x, y, old + change(x, y, z) * k);
+            }
+        }
+        self.stroke = Some(stroke);
+        self.end_stroke();
+        self.version += 1;
+        true
     }
 
     /// Changes with every edit, undo and redo (for caches of what depends on the layer).
@@ -624,6 +700,57 @@ mod tests {
         }
         spiky.end_stroke();
         assert!(spiky.offset_mm().get(20, 20) < 0.3, "{}", spiky.offset_mm().get(20, 20));
+    }
+
+    #[test]
+    fn selection_ops_offset_flatten_inflate_and_clear_as_one_undo_step_each() {
+        use crate::selection::Profile;
+        let relief = ramp(200, 120);
+        let mut layer = EditLayer::new(200, 120);
+        let square = Selection::polygon(200, 120, &[[50.0, 30.0], [150.0, 30.0], [150.0, 90.0], [50.0, 90.0]]);
+        assert!(layer.apply_selection(&relief, &square, &SelectionOp::Offset { mm: 0.4 }));
+        assert_eq!(layer.offset_mm().get(100, 60), 0.4);
+        assert_eq!(layer.offset_mm().get(20, 60), 0.0, "outside untouched");
+        assert_eq!(layer.undo_steps(), 1);
+
+        layer.apply_selection(&relief, &square, &SelectionOp::Flatten);
+        let top = layer.edited_heights(&relief);
+        let level = top.get(50, 30);
+        assert!((top.get(149, 89) - level).abs() < 1e-4 && (top.get(100, 60) - level).abs() < 1e-4);
+
+        layer.apply_selection(&relief, &square, &SelectionOp::Clear);
+        assert!(layer.is_empty(), "clear takes every edit in the selection away");
+        let flat = Grid::filled(200, 120, 1.0);
+        let mut bump = EditLayer::new(200, 120);
+        let inflate = SelectionOp::Inflate {
+            height_mm: 2.0,
+            width_px: 20.0,
+            profile: Profile::Round,
+        };
+        bump.apply_selection(&flat, &square, &inflate);
+        let o = bump.offset_mm();
+        assert!(o.get(50, 60) < 0.7, "low at the outline: {}", o.get(50, 60));
+        assert!((o.get(100, 60) - 2.0).abs() < 1e-5, "full height inside");
+        assert!(
+            o.get(55, 60) > o.get(52, 60) && o.get(60, 60) > o.get(55, 60),
+            "rises inwards"
+        );
+        let before = bump.offset_mm().clone();
+        let low = 1.0
+            + (0..square.mask.data.len())
+                .filter(|&i| square.mask.data[i] > 0.0)
+                .map(|i| before.data[i])
+                .fold(f32::INFINITY, f32::min);
+        bump.apply_selection(&flat, &square, &SelectionOp::ScaleHeight { factor: 0.5 });
+        let (was, now) = (1.0 + before.get(100, 60), 1.0 + bump.offset_mm().get(100, 60));
+        assert!(
+            (now - low - 0.5 * (was - low)).abs() < 1e-5,
+            "half the height above the lowest point"
+        );
+        assert!(bump.undo());
+        assert!(bump.offset_mm() == &before, "undo gives back the bits");
+        let none = Selection::none(200, 120);
+        assert!(!bump.apply_selection(&flat, &none, &SelectionOp::Offset { mm: 1.0 }));
     }
 
     #[test]

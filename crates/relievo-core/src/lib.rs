@@ -20,3 +20,4 @@ pub mod project;
 pub mod relief;
 pub mod repair;
 pub mod rng;
+pub mod selection;
