@@ -18,11 +18,13 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 
 use relievo::app::{
-    AppOptions, Command, EditSettings, InspectorLayout, JobKind, LayerKind, RelievoApp, Settings, Tab, TrainPhase,
+    AppOptions, Command, EditSettings, InspectorLayout, JobKind, LayerKind, RelievoApp, Reshape, SelectTool, Settings,
+    Tab, TrainPhase,
 };
 use relievo::edit::{Brush, Tool};
 use relievo::grid::Grid;
 use relievo::net::{MultiTaskConfig, WeightsMeta};
+use relievo::selection::{Profile, SelectionOp};
 
 /// Frame-time budget of the UI thread while inference or training runs (the 50 ms).
 const FRAME_BUDGET_MS: f32 = 50.0;
@@ -845,6 +847,91 @@ fn twenty_photos_dropped_in_a_burst_end_on_the_last_one_and_a_resize_mid_mesh() 
         work.frames, work.mean_ms, work.p95_ms, work.max_ms
     );
     assert!(work.p95_ms < FRAME_BUDGET_MS, "{work:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_lasso_selection_is_grown_raised_inflated_and_undone() {
+    let dir = temp_dir("select");
+    let depth = dir.join("panel_depth.png");
+    write_depth(&depth, 240, 160);
+    let mut settings = Settings::default();
+    settings.relief.max_error_mm = 0.0;
+    settings.tab = Tab::Split;
+    let mut harness = harness_with_depth(&dir, depth, settings, [1400.0, 900.0]);
+    step_until(&mut harness, "the exact mesh", Duration::from_secs(60), |app| {
+        app.current_mesh().is_some()
+    });
+    let volume = |h: &Harness<'static, RelievoApp>| volume_mm3(&h.state().current_mesh().unwrap().mesh);
+    let before = volume(&harness);
+    let mut edit = EditSettings {
+        active: true,
+        ..EditSettings::default()
+    };
+    edit.select.tool = SelectTool::Lasso;
+    edit.select.offset_mm = 0.5;
+    harness.state_mut().send(Command::SetEdit(edit));
+    // A 40 × 30 px rectangle: 1,200 pixels.
+    let square = vec![[100.0, 60.0], [140.0, 60.0], [140.0, 90.0], [100.0, 90.0]];
+    harness.state_mut().send(Command::SelectPolygon(square));
+    harness.step();
+    harness.step();
+    let count = |h: &Harness<'static, RelievoApp>| {
+        h.state()
+            .doc
+            .as_ref()
+            .unwrap()
+            .selection
+            .as_ref()
+            .map_or(0, |s| s.count())
+    };
+    assert_eq!(count(&harness), 1200);
+    harness.get_by_label("1200 px selected");
+    harness.state_mut().send(Command::ReshapeSelection(Reshape::Grow(2.0)));
+    harness.step();
+    assert!(count(&harness) > 1200 + 2 * (40 + 30) * 2 - 20, "{}", count(&harness));
+
+    // "Raise by 0.5 mm" through its button: the solid gains about area × 0.5 mm.
+    harness.step();
+    harness.get_by_label("Raise by").click();
+    step_until(&mut harness, "the raised mesh", Duration::from_secs(60), |app| {
+        app.current_mesh().is_some_and(|m| volume_mm3(&m.mesh) > before + 1e-3)
+    });
+    let app = harness.state();
+    let params = &app.settings.relief;
+    let pixel_mm2 = (params.width_mm / 239.0).powi(2) as f64;
+    let expected = count(&harness) as f64 * pixel_mm2 * 0.5;
+    let gained = volume(&harness) - before;
+    assert!(
+        (gained - expected).abs() < 0.1 * expected,
+        "gained {gained:.1} mm³, expected {expected:.1}"
+    );
+
+    // Inflating adds less than a full raise (it starts at 0 on the outline); undo takes it back.
+    let raised = volume(&harness);
+    harness
+        .state_mut()
+        .send(Command::ApplyToSelection(SelectionOp::Inflate {
+            height_mm: 0.5,
+            width_px: 10.0,
+            profile: Profile::Round,
+        }));
+    step_until(&mut harness, "the inflated mesh", Duration::from_secs(60), |app| {
+        app.current_mesh().is_some_and(|m| volume_mm3(&m.mesh) > raised + 1e-3)
+    });
+    let inflated = volume(&harness) - raised;
+    assert!(
+        inflated > 0.3 * expected && inflated < 0.95 * expected,
+        "{inflated:.1} of {expected:.1}"
+    );
+    harness.state_mut().send(Command::Undo);
+    step_until(&mut harness, "the mesh after undo", Duration::from_secs(60), |app| {
+        app.current_mesh()
+            .is_some_and(|m| (volume_mm3(&m.mesh) - raised).abs() < 1e-6 * raised.abs().max(1.0))
+    });
+    harness.state_mut().send(Command::Deselect);
+    harness.step();
+    assert_eq!(count(&harness), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

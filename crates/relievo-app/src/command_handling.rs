@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::commands::{Command, DialogKind, UnsavedChoice};
+use super::commands::{Command, DialogKind, Reshape, UnsavedChoice};
 use super::inspector::DisplayImages;
 use super::jobs::{Finished, JobKind};
 use super::logic::{self, LightFit};
+use super::settings::SelectTool;
 use super::unsaved::Pending;
 use super::{Document, MeshResult, NoLayers, RelievoApp, Severity, WeightsState};
 use crate::cancel::Cancelled;
@@ -24,6 +25,7 @@ use crate::net::{self, ComputeDevice, DeviceChoice, InferOptions, Weights};
 use crate::photo::{self, LoadOptions, Photo};
 use crate::project::{self, EditGrids, PhotoRef, Project};
 use crate::relief::{self, ReliefParams};
+use crate::selection::{Selection, SelectionOp};
 use crate::train::data::DatasetReport;
 
 /// What a background job hands back.
@@ -351,6 +353,41 @@ impl RelievoApp {
                 }
             }
             Command::RepairDamage => self.repair_damage(),
+            Command::SelectPolygon(points) => {
+                let size = self.doc.as_ref().and_then(Document::size_px);
+                if let Some([w, h]) = size {
+                    self.set_selection(Some(Selection::polygon(w, h, &points)));
+                }
+            }
+            Command::SelectMagic(at) => {
+                let by_edges = self.settings.edit.select.tool == SelectTool::MagicEdges;
+                match self.doc.as_ref().and_then(|d| d.layers.clone()) {
+                    Some(layers) => {
+                        let classes = if by_edges { &layers.edges } else { &layers.semantics };
+                        self.set_selection(Some(Selection::magic(classes, at)));
+                    }
+                    None => self.message(
+                        Severity::Warning,
+                        "Magic selection reads the network's layers: open a photo (a depth map has none).",
+                    ),
+                }
+            }
+            Command::ReshapeSelection(reshape) => {
+                let reshaped = self
+                    .doc
+                    .as_ref()
+                    .and_then(|d| d.selection.as_ref())
+                    .map(|s| match reshape {
+                        Reshape::Grow(px) => s.grow(px),
+                        Reshape::Shrink(px) => s.shrink(px),
+                        Reshape::Feather(px) => s.feather(px),
+                    });
+                if reshaped.is_some() {
+                    self.set_selection(reshaped);
+                }
+            }
+            Command::ApplyToSelection(op) => self.apply_to_selection(op),
+            Command::Deselect => self.set_selection(None),
             Command::CompareScan(path) => self.compare_scan(path),
             Command::ClearComparison => {
                 if let Some(doc) = self.doc.as_mut() {
@@ -518,6 +555,8 @@ impl RelievoApp {
             depth_range: (0.0, 1.0),
             no_layers: None,
             edits: None,
+            selection: None,
+            selection_version: 0,
             comparison: None,
             relief_heights: None,
             saved_edits_version: 0,
@@ -727,6 +766,35 @@ impl RelievoApp {
 
     /// One brush dab: made on the unedited relief in mm (computed once per relief
     /// parameters), then the 3D preview follows at once and the exact mesh after a pause.
+    /// Replaces the selection (an empty one counts as none).
+    fn set_selection(&mut self, selection: Option<Selection>) {
+        if let Some(doc) = self.doc.as_mut() {
+            doc.selection = selection.filter(|s| !s.is_empty());
+            doc.selection_version += 1;
+        }
+    }
+
+    fn apply_to_selection(&mut self, op: SelectionOp) {
+        let params = self.settings.relief.clone();
+        let Some(doc) = self.doc.as_mut() else { return };
+        let Some(selection) = doc.selection.clone() else {
+            return self.message(Severity::Warning, "Select a region first (lasso or magic).");
+        };
+        let heights = match doc.relief_heights_for(&params) {
+            None => return,
+            Some(Err(e)) => return self.message(Severity::Warning, format!("Cannot edit: {e}")),
+            Some(Ok(heights)) => heights,
+        };
+        let changed = doc
+            .edits
+            .get_or_insert_with(|| EditLayer::new(heights.width, heights.height))
+            .apply_selection(&heights, &selection, &op);
+        if changed {
+            self.edits_changed();
+            self.refresh_depth_view();
+        }
+    }
+
     fn edit_dab(&mut self, at: [f32; 2]) {
         let params = self.settings.relief.clone();
         let brush = self.settings.edit.brush;

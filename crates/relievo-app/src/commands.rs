@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use super::jobs::JobKind;
 use super::settings::{EditSettings, Tab, TrainSettings, ViewSettings};
 use crate::relief::ReliefParams;
+use crate::selection::SelectionOp;
 
 /// A native file dialog the app can show (on a worker thread, so the UI keeps drawing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +36,14 @@ pub enum UnsavedChoice {
     Save,
     Discard,
     Cancel,
+}
+
+/// A change of the selection's outline, in px.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Reshape {
+    Grow(f32),
+    Shrink(f32),
+    Feather(f32),
 }
 
 /// Everything the user (or a test) can ask the app to do.
@@ -86,6 +95,15 @@ pub enum Command {
     SaveTrainedWeights(PathBuf),
     /// Switch the main view to the run's best weights.
     UseTrainedWeights,
+    /// Select the depth pixels inside this lasso (pixel coordinates, corners at integers).
+    SelectPolygon(Vec<[f32; 2]>),
+    /// Select the connected region of the class under this depth pixel (semantic or
+    /// soft-edge classes, as the selection tool says).
+    SelectMagic([usize; 2]),
+    ReshapeSelection(Reshape),
+    /// Change the relief inside the selection (one undo step).
+    ApplyToSelection(SelectionOp),
+    Deselect,
     /// The answer to the unsaved-edits prompt shown before an open or a close.
     ResolveUnsaved(UnsavedChoice),
     /// Brush on or off, and its tool and size.

@@ -9,13 +9,15 @@ use eframe::egui::{self, Color32, ColorImage, Pos2, Rect, Vec2};
 use serde::{Deserialize, Serialize};
 
 use super::RelievoApp;
+use super::commands::Reshape;
 use super::commands::{Command, DialogKind};
 use super::logic::{self, Readout};
-use super::settings::EditSettings;
+use super::settings::{EditSettings, SelectTool};
 use crate::edit::{EditLayer, Tool};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
 use crate::photo::Photo;
+use crate::selection::{Profile, Selection, SelectionOp};
 
 /// Largest texture side the inspector uploads (bigger layers are subsampled for display only).
 const MAX_DISPLAY_SIDE_PX: usize = 4096;
@@ -151,6 +153,10 @@ pub struct InspectorState {
     last_dab_px: Option<[f32; 2]>,
     /// Damage marks (red) and restored pixels (blue) for the edits at a version.
     restoration: Option<(u64, egui::TextureHandle)>,
+    /// The lasso being drawn (depth pixels).
+    lasso: Vec<[f32; 2]>,
+    /// The selection's tint for (document, selection version).
+    selection: Option<((u64, u64), egui::TextureHandle)>,
     /// The difference to a scan (its comparison's serial, texture, largest |difference| mm).
     difference: Option<(u64, egui::TextureHandle, f32)>,
 }
@@ -166,6 +172,8 @@ impl Default for InspectorState {
             hover: None,
             last_dab_px: None,
             restoration: None,
+            lasso: Vec::new(),
+            selection: None,
             difference: None,
         }
     }
@@ -315,6 +323,30 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         repairing: app.jobs.is_running(super::JobKind::Repair),
     };
     edit_toolbar_ui(ui, &app.settings.edit, can_edit, history, restoration, &mut commands);
+    let selection = app
+        .doc
+        .as_ref()
+        .and_then(|d| d.selection.as_ref().map(|s| (d.id, d.selection_version, s)));
+    if can_edit && app.settings.edit.active {
+        selection_toolbar_ui(
+            ui,
+            &app.settings.edit,
+            selection.map(|(_, _, s)| s.count()),
+            &mut commands,
+        );
+    }
+    // The selection's tint follows its version.
+    match selection {
+        Some((doc_id, version, s)) => {
+            if app.inspector.selection.as_ref().map(|(k, _)| *k) != Some((doc_id, version)) {
+                let texture = ui
+                    .ctx()
+                    .load_texture("selection", selection_image(s), egui::TextureOptions::NEAREST);
+                app.inspector.selection = Some(((doc_id, version), texture));
+            }
+        }
+        None => app.inspector.selection = None,
+    }
     // The restoration overlay follows the edits' version.
     let show_restoration = app.settings.edit.show_restoration && (restoration.has_damage || restoration.has_restored);
     if let Some(edits) = edits.filter(|_| show_restoration) {
@@ -413,7 +445,9 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let response = ui.allocate_rect(area, egui::Sense::click_and_drag());
     let pointer = response.hover_pos();
     let state = &mut app.inspector;
-    let painting = app.settings.edit.active && depth.is_some();
+    let select_tool = app.settings.edit.select.tool;
+    let selecting = app.settings.edit.active && depth.is_some() && select_tool != SelectTool::Off;
+    let painting = app.settings.edit.active && depth.is_some() && !selecting;
     let brush = app.settings.edit.brush;
 
     // Interaction, in whichever cell the pointer is.
@@ -421,7 +455,21 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         let view = View::new(*cell, size_px, state.zoom, state.center_px);
         let pos = pointer.unwrap_or(cell.center());
         let primary = response.dragged_by(egui::PointerButton::Primary) || response.clicked();
-        if painting && primary {
+        if selecting && select_tool == SelectTool::Lasso && response.dragged_by(egui::PointerButton::Primary) {
+            let p = view.to_px(pos);
+            if state
+                .lasso
+                .last()
+                .is_none_or(|q| (p[0] - q[0]).hypot(p[1] - q[1]) >= 1.0)
+            {
+                state.lasso.push(p);
+            }
+        } else if selecting && select_tool != SelectTool::Lasso && response.clicked() {
+            let [x, y] = view.to_px(pos);
+            if x >= 0.0 && y >= 0.0 && (x as usize) < size_px[0] && (y as usize) < size_px[1] {
+                commands.push(Command::SelectMagic([x as usize, y as usize]));
+            }
+        } else if painting && primary {
             // Pixel centres sit at integers for the edit layer.
             let [x, y] = view.to_px(pos);
             let at = [x - 0.5, y - 0.5];
@@ -455,6 +503,12 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         if response.double_clicked() && !painting {
             state.zoom = 1.0;
             state.center_px = None;
+        }
+    }
+    if !state.lasso.is_empty() && !response.dragged() {
+        let lasso = std::mem::take(&mut state.lasso);
+        if lasso.len() >= 3 {
+            commands.push(Command::SelectPolygon(lasso));
         }
     }
     if state.last_dab_px.is_some() && (response.drag_stopped() || response.clicked() || !response.dragged()) {
@@ -495,6 +549,16 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         if single_overlay && let Some(texture) = state.texture(settings.overlay_layer, settings.depth_colours) {
             let alpha = (settings.overlay_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
             painter.image(texture.id(), image_rect, uv, Color32::from_white_alpha(alpha));
+        }
+        if let Some((_, texture)) = &state.selection {
+            painter.image(texture.id(), image_rect, uv, Color32::WHITE);
+        }
+        if state.lasso.len() >= 2 {
+            let points: Vec<Pos2> = state.lasso.iter().map(|&p| view.to_screen(p)).collect();
+            painter.add(egui::Shape::closed_line(
+                points,
+                egui::Stroke::new(1.5, Color32::from_rgb(255, 210, 60)),
+            ));
         }
         if let Some((_, texture)) = &state.restoration {
             painter.image(
@@ -692,6 +756,122 @@ struct RestorationState {
     has_damage: bool,
     has_restored: bool,
     repairing: bool,
+}
+
+/// The selection as a translucent amber tint, stronger at its outline.
+fn selection_image(s: &Selection) -> ColorImage {
+    let inside = s.mask.map(|v| v >= 0.5);
+    let (w, h) = (s.mask.width, s.mask.height);
+    let pixels = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let k = s.mask.get(x, y).clamp(0.0, 1.0);
+            let edge = inside.get(x, y)
+                && [(-1, 0), (1, 0), (0, -1), (0, 1)].iter().any(|&(dx, dy)| {
+                    let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                    nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 || !inside.get(nx as usize, ny as usize)
+                });
+            let alpha = if edge { 230.0 } else { 70.0 * k };
+            Color32::from_rgba_unmultiplied(255, 200, 40, alpha as u8)
+        })
+        .collect();
+    ColorImage::new([w, h], pixels)
+}
+
+/// The selection tools and, with a selection, its outline changes and the operations.
+fn selection_toolbar_ui(
+    ui: &mut egui::Ui,
+    current: &EditSettings,
+    selected: Option<usize>,
+    commands: &mut Vec<Command>,
+) {
+    let mut edit = current.clone();
+    let s = &mut edit.select;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Select:");
+        for tool in SelectTool::ALL {
+            ui.selectable_value(&mut s.tool, tool, tool.label());
+        }
+        match selected {
+            Some(n) => {
+                ui.separator();
+                ui.label(format!("{n} px selected"));
+                ui.add(egui::DragValue::new(&mut s.reshape_px).range(0.5..=200.0).suffix(" px"));
+                for (label, reshape) in [
+                    ("Grow", Reshape::Grow(s.reshape_px)),
+                    ("Shrink", Reshape::Shrink(s.reshape_px)),
+                    ("Feather", Reshape::Feather(s.reshape_px)),
+                ] {
+                    if ui.button(label).clicked() {
+                        commands.push(Command::ReshapeSelection(reshape));
+                    }
+                }
+                if ui.button("Deselect").clicked() {
+                    commands.push(Command::Deselect);
+                }
+            }
+            None if s.tool == SelectTool::Lasso => {
+                ui.weak("drag around a region");
+            }
+            None if s.tool != SelectTool::Off => {
+                ui.weak("click a region");
+            }
+            None => {}
+        }
+    });
+    if selected.is_some() {
+        ui.horizontal_wrapped(|ui| {
+            let mut op = |ui: &mut egui::Ui, label: &str, op: SelectionOp| {
+                if ui.button(label).clicked() {
+                    commands.push(Command::ApplyToSelection(op));
+                }
+            };
+            op(ui, "Raise by", SelectionOp::Offset { mm: s.offset_mm });
+            ui.add(
+                egui::DragValue::new(&mut s.offset_mm)
+                    .speed(0.01)
+                    .range(-20.0..=20.0)
+                    .suffix(" mm"),
+            );
+            op(ui, "Scale heights ×", SelectionOp::ScaleHeight { factor: s.scale });
+            ui.add(egui::DragValue::new(&mut s.scale).speed(0.01).range(0.0..=10.0));
+            op(ui, "Flatten", SelectionOp::Flatten);
+            op(ui, "Smooth", SelectionOp::Smooth { radius_px: s.smooth_px });
+            ui.add(egui::DragValue::new(&mut s.smooth_px).range(1.0..=200.0).suffix(" px"));
+            op(
+                ui,
+                "Inflate",
+                SelectionOp::Inflate {
+                    height_mm: s.inflate_mm,
+                    width_px: s.inflate_width_px,
+                    profile: s.profile,
+                },
+            );
+            ui.add(
+                egui::DragValue::new(&mut s.inflate_mm)
+                    .speed(0.01)
+                    .range(-20.0..=20.0)
+                    .suffix(" mm"),
+            );
+            ui.add(
+                egui::DragValue::new(&mut s.inflate_width_px)
+                    .range(1.0..=500.0)
+                    .prefix("over ")
+                    .suffix(" px"),
+            );
+            egui::ComboBox::from_id_salt("inflate profile")
+                .selected_text(s.profile.label())
+                .show_ui(ui, |ui| {
+                    for p in Profile::ALL {
+                        ui.selectable_value(&mut s.profile, p, p.label());
+                    }
+                });
+            op(ui, "Clear edits", SelectionOp::Clear);
+        });
+    }
+    if edit != *current {
+        commands.push(Command::SetEdit(edit));
+    }
 }
 
 /// Damage marks in red and restored pixels in blue, transparent elsewhere.

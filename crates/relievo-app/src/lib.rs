@@ -14,7 +14,9 @@
 //! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic).
 
 // The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
-use relievo_core::{cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair};
+use relievo_core::{
+    cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair, selection,
+};
 use relievo_net as net;
 use relievo_train as train;
 
@@ -48,12 +50,13 @@ use crate::mesh::Mesh;
 use crate::net::{ComputeDevice, Weights};
 use crate::photo::Photo;
 use crate::relief::ReliefParams;
+use crate::selection::Selection;
 
-pub use commands::{Command, DialogKind, UnsavedChoice};
+pub use commands::{Command, DialogKind, Reshape, UnsavedChoice};
 pub use inspector::{DepthColours, InspectorLayout, LayerKind};
 pub use jobs::JobKind;
 pub use render::Shading;
-pub use settings::{EditSettings, Tab, TrainSettings, ViewSettings};
+pub use settings::{EditSettings, SelectTool, SelectionSettings, Tab, TrainSettings, ViewSettings};
 pub use training::TrainPhase;
 
 use camera::OrbitCamera;
@@ -263,6 +266,10 @@ pub struct Document {
     pub no_layers: Option<NoLayers>,
     /// Hand edits over `depth` (created by the first brush dab).
     pub edits: Option<EditLayer>,
+    /// The region the selection operations change (depth pixels).
+    pub selection: Option<Selection>,
+    /// Changes whenever `selection` does (for the overlay's texture).
+    pub selection_version: u64,
     /// The last comparison with a present-day scan.
     pub comparison: Option<ScanComparison>,
     /// The unedited relief in mm per depth pixel, for the brushes, and the parameters it

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::render::Shading;
 use crate::edit::Brush;
 use crate::net::{EdgeMode, LossConfig, MultiTaskConfig};
+use crate::selection::Profile;
 use crate::train::TrainConfig;
 
 /// The central area.
@@ -158,6 +159,68 @@ pub struct EditSettings {
     /// Draw the damage marks and the restored pixels over the layers.
     pub show_restoration: bool,
     pub restoration_opacity: f32,
+    pub select: SelectionSettings,
+}
+
+/// What a click or drag on the layers selects (instead of painting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SelectTool {
+    /// The brush paints.
+    Off,
+    /// Drag around a region.
+    Lasso,
+    /// Click: the connected region of the semantic class under the cursor.
+    MagicSemantic,
+    /// Click: the connected region of the soft-edge class under the cursor.
+    MagicEdges,
+}
+
+impl SelectTool {
+    pub const ALL: [SelectTool; 4] = [
+        SelectTool::Off,
+        SelectTool::Lasso,
+        SelectTool::MagicSemantic,
+        SelectTool::MagicEdges,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SelectTool::Off => "brush",
+            SelectTool::Lasso => "lasso",
+            SelectTool::MagicSemantic => "magic: class",
+            SelectTool::MagicEdges => "magic: edge class",
+        }
+    }
+}
+
+/// The selection tool and the parameters of the operations on a selection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SelectionSettings {
+    pub tool: SelectTool,
+    /// Grow, shrink and feather by this many px.
+    pub reshape_px: f32,
+    pub offset_mm: f32,
+    pub scale: f32,
+    pub smooth_px: f32,
+    pub inflate_mm: f32,
+    pub inflate_width_px: f32,
+    pub profile: Profile,
+}
+
+impl Default for SelectionSettings {
+    fn default() -> Self {
+        Self {
+            tool: SelectTool::Off,
+            reshape_px: 3.0,
+            offset_mm: 0.2,
+            scale: 1.5,
+            smooth_px: 6.0,
+            inflate_mm: 1.0,
+            inflate_width_px: 12.0,
+            profile: Profile::Round,
+        }
+    }
 }
 
 impl Default for EditSettings {
@@ -168,6 +231,7 @@ impl Default for EditSettings {
             repair_guided: false,
             show_restoration: true,
             restoration_opacity: 0.5,
+            select: SelectionSettings::default(),
         }
     }
 }
