@@ -936,6 +936,72 @@ fn a_lasso_selection_is_grown_raised_inflated_and_undone() {
 }
 
 #[test]
+fn the_brush_paints_on_the_3d_view_where_the_cursor_meets_the_relief() {
+    let dir = temp_dir("brush3d");
+    let depth = dir.join("panel_depth.png");
+    write_depth(&depth, 240, 160);
+    let mut settings = Settings::default();
+    settings.tab = Tab::Relief3d;
+    settings.show_relief_panel = false;
+    let mut harness = harness_with_depth(&dir, depth, settings, [1000.0, 700.0]);
+    let edit = EditSettings {
+        active: true,
+        ..EditSettings::default()
+    };
+    harness.state_mut().send(Command::SetEdit(edit));
+    for _ in 0..3 {
+        harness.step();
+    }
+    // The camera looks at the middle of the relief: press in the middle of the view and
+    // drag a little to the right.
+    let view = harness.state().view_size.expect("the 3D view is laid out");
+    let centre = egui::pos2(1000.0 - view.x / 2.0, 700.0 - view.y / 2.0);
+    let button = |pressed: bool, pos| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: Default::default(),
+    };
+    harness.input_mut().events.push(egui::Event::PointerMoved(centre));
+    harness.step();
+    harness.input_mut().events.push(button(true, centre));
+    harness.step();
+    for dx in [5.0, 10.0, 15.0, 20.0] {
+        harness
+            .input_mut()
+            .events
+            .push(egui::Event::PointerMoved(centre + egui::vec2(dx, 0.0)));
+        harness.step();
+    }
+    harness
+        .input_mut()
+        .events
+        .push(button(false, centre + egui::vec2(20.0, 0.0)));
+    harness.step();
+    harness.step();
+    let app = harness.state();
+    let edits = app.doc.as_ref().unwrap().edits.as_ref().expect("the drag painted");
+    assert!(edits.can_undo(), "the stroke ended as one undo step");
+    let offsets = edits.offset_mm();
+    let (mut sum, mut sx, mut sy) = (0.0f64, 0.0f64, 0.0f64);
+    for y in 0..offsets.height {
+        for x in 0..offsets.width {
+            let o = f64::from(offsets.get(x, y));
+            sum += o;
+            sx += o * x as f64;
+            sy += o * y as f64;
+        }
+    }
+    assert!(sum > 0.0, "raised");
+    let (cx, cy) = (sx / sum, sy / sum);
+    assert!(
+        (cx - 120.0).abs() < 40.0 && (cy - 80.0).abs() < 40.0,
+        "painted around the middle of the relief, not ({cx:.0}, {cy:.0})"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_scan_with_a_lost_block_is_compared_and_shown() {
     let dir = temp_dir("compare");
     let depth = dir.join("panel_depth.png");

@@ -182,6 +182,23 @@ impl OrbitCamera {
         self.distance = (self.distance / factor.max(1e-3)).clamp(1.0, 1e6);
     }
 
+    /// The ray (eye, unit direction) through a screen position (0..1 across, 0..1 down)
+    /// of a view of aspect `aspect`: the inverse of [`Self::project`].
+    pub fn ray(&self, aspect: f32, screen: [f32; 2]) -> ([f32; 3], [f32; 3]) {
+        let view = self.view_from_world();
+        let right = [view[0][0], view[1][0], view[2][0]];
+        let up = [view[0][1], view[1][1], view[2][1]];
+        let back = [view[0][2], view[1][2], view[2][2]];
+        let t = (self.fov_y_deg.to_radians() / 2.0).tan();
+        let (sx, sy) = ((2.0 * screen[0] - 1.0) * t * aspect, (1.0 - 2.0 * screen[1]) * t);
+        let dir = normalize([
+            sx * right[0] + sy * up[0] - back[0],
+            sx * right[1] + sy * up[1] - back[1],
+            sx * right[2] + sy * up[2] - back[2],
+        ]);
+        (self.eye(), dir)
+    }
+
     /// Screen position (0..1 across, 0..1 down) of a world point, or `None` behind the eye.
     pub fn project(&self, aspect: f32, scene_radius: f32, p: [f32; 3]) -> Option<[f32; 2]> {
         let clip = transform(&self.clip_from_world(aspect, scene_radius), p);
@@ -239,6 +256,25 @@ mod tests {
         let near = camera.project(1.0, 100.0, [50.0, 0.0, 0.0]).unwrap();
         let far = camera.project(1.0, 100.0, [50.0, 100.0, 0.0]).unwrap();
         assert!(near[1] > far[1], "the front edge is lower on screen");
+    }
+
+    #[test]
+    fn a_ray_through_a_projected_point_passes_through_it() {
+        let camera = OrbitCamera {
+            target: [40.0, 30.0, 2.0],
+            yaw_deg: -70.0,
+            pitch_deg: 35.0,
+            distance: 250.0,
+            fov_y_deg: 30.0,
+        };
+        for p in [[40.0, 30.0, 2.0], [0.0, 0.0, 0.0], [90.0, 10.0, 8.0], [10.0, 70.0, 5.0]] {
+            let screen = camera.project(1.6, 100.0, p).unwrap();
+            let (eye, dir) = camera.ray(1.6, screen);
+            let to_p = sub(p, eye);
+            let along = dot(to_p, dir);
+            let off = sub(to_p, [dir[0] * along, dir[1] * along, dir[2] * along]);
+            assert!(dot(off, off).sqrt() < 1e-3 * along, "{p:?}: {off:?}");
+        }
     }
 
     #[test]

@@ -447,7 +447,7 @@ pub struct RelievoApp {
     /// The user orbited, panned or zoomed since the last fit.
     camera_moved: bool,
     /// Size of the 3D view last frame (points).
-    view_size: Option<egui::Vec2>,
+    pub view_size: Option<egui::Vec2>,
     pub inspector: inspector::InspectorState,
     pub training: training::TrainingState,
     pub frames: FrameStats,
@@ -465,6 +465,8 @@ pub struct RelievoApp {
     pub last_export: Option<PathBuf>,
     /// Time the 3D view took to encode and submit its last redraw (ms).
     pub last_render_ms: Option<f32>,
+    /// Where the brush last dabbed in a stroke on the 3D view (depth pixels).
+    stroke_3d: Option<[f32; 2]>,
     /// The file to open when the running open finishes (the latest asked for).
     open_next: Option<Command>,
     /// The unsaved-edits prompt before an open or a close.
@@ -527,6 +529,7 @@ impl RelievoApp {
             frame_log,
             last_export: None,
             last_render_ms: None,
+            stroke_3d: None,
             open_next: None,
             unsaved: unsaved::UnsavedState::default(),
             options,

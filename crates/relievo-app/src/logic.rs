@@ -418,6 +418,94 @@ pub fn height_mm_of(d: f32, (lo, hi): (f32, f32), params: &ReliefParams) -> f32 
 }
 
 /// The readout at image pixel (x, y); `None` outside the image.
+/// Where a ray of the 3D view (`eye`, unit `dir`, mm) first meets the relief's top: the
+/// depth pixel under it (centres at integers). The top is `top_mm(x, y)` mm above the
+/// base top (`base_mm`) at depth pixel (x, y) of a `size_px` map, in the photo's
+/// orientation; the solid spans `size_mm` with x to the right and y up the photo, and
+/// `mirror` flips x as the view does.
+pub fn pick_relief(
+    eye: [f32; 3],
+    dir: [f32; 3],
+    top_mm: &dyn Fn(usize, usize) -> f32,
+    size_px: [usize; 2],
+    size_mm: [f32; 2],
+    base_mm: f32,
+    mirror: bool,
+) -> Option<[f32; 2]> {
+    let [w, h] = size_px;
+    if w < 2 || h < 2 || size_mm[0] <= 0.0 || size_mm[1] <= 0.0 {
+        return None;
+    }
+    let to_px = |x: f32, y: f32| {
+        let (u, v) = (x / size_mm[0], 1.0 - y / size_mm[1]);
+        ((0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&v)).then(|| {
+            let u = if mirror { 1.0 - u } else { u };
+            [u * (w - 1) as f32, v * (h - 1) as f32]
+        })
+    };
+    let surface = |[px, py]: [f32; 2]| {
+        let (x0, y0) = (px.floor() as usize, py.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+        let (fx, fy) = (px - x0 as f32, py - y0 as f32);
+        let top = (1.0 - fx) * top_mm(x0, y0) + fx * top_mm(x1, y0);
+        let bottom = (1.0 - fx) * top_mm(x0, y1) + fx * top_mm(x1, y1);
+        base_mm + (1.0 - fy) * top + fy * bottom
+    };
+    let (mut highest, mut lowest) = (f32::NEG_INFINITY, f32::INFINITY);
+    for y in 0..h {
+        for x in 0..w {
+            highest = highest.max(top_mm(x, y));
+            lowest = lowest.min(top_mm(x, y));
+        }
+    }
+    // Where the ray is inside the box around the top (slabs), marched at half a pixel.
+    let bounds = [
+        (0.0, size_mm[0]),
+        (0.0, size_mm[1]),
+        (base_mm + lowest.min(0.0) - 1e-3, base_mm + highest + 1e-3),
+    ];
+    let (mut t0, mut t1) = (0.0f32, f32::INFINITY);
+    for (axis, (lo, hi)) in bounds.into_iter().enumerate() {
+        if dir[axis].abs() < 1e-12 {
+            if eye[axis] < lo || eye[axis] > hi {
+                return None;
+            }
+            continue;
+        }
+        let (a, b) = ((lo - eye[axis]) / dir[axis], (hi - eye[axis]) / dir[axis]);
+        t0 = t0.max(a.min(b));
+        t1 = t1.min(a.max(b));
+    }
+    if t0 > t1 {
+        return None;
+    }
+    let at = |t: f32| [eye[0] + dir[0] * t, eye[1] + dir[1] * t, eye[2] + dir[2] * t];
+    let below = |t: f32| {
+        let p = at(t);
+        to_px(p[0], p[1]).is_some_and(|px| p[2] <= surface(px))
+    };
+    let step = 0.5 * (size_mm[0] / (w - 1) as f32).min(size_mm[1] / (h - 1) as f32);
+    let (mut before, mut t) = (t0, t0);
+    while t <= t1 + step {
+        if below(t) {
+            let mut after = t;
+            for _ in 0..24 {
+                let mid = 0.5 * (before + after);
+                if below(mid) {
+                    after = mid;
+                } else {
+                    before = mid;
+                }
+            }
+            let p = at(after);
+            return to_px(p[0], p[1]);
+        }
+        before = t;
+        t += step;
+    }
+    None
+}
+
 pub fn readout(
     depth: Option<&Grid<f32>>,
     depth_range: (f32, f32),
@@ -584,6 +672,30 @@ pub fn push_recent(recent: &mut Vec<std::path::PathBuf>, path: &Path, max: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ray_picks_the_top_of_a_raised_block_and_the_floor_beside_it() {
+        // 101 × 51 px over 100 × 50 mm: 1 mm per pixel; a 5 mm block over x 40..60.
+        let top = |x: usize, _y: usize| if (40..=60).contains(&x) { 5.0 } else { 0.0 };
+        let (eye, size_px, size_mm) = ([50.0, 25.0, 100.0], [101, 51], [100.0, 50.0]);
+        // Towards a point of the base top (z = 2 mm).
+        let down = |x: f32, y: f32| {
+            let d = [x - eye[0], y - eye[1], 2.0 - eye[2]];
+            let n = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+            [d[0] / n, d[1] / n, d[2] / n]
+        };
+        // Straight down onto (50, 25) mm: pixel (50, 25) (y counts down the photo).
+        let p = pick_relief(eye, down(50.0, 25.0), &top, size_px, size_mm, 2.0, false).unwrap();
+        assert!((p[0] - 50.0).abs() < 0.05 && (p[1] - 25.0).abs() < 0.05, "{p:?}");
+        // Aimed at the floor point (70, 40): y = 40 mm is pixel row 10.
+        let p = pick_relief(eye, down(70.0, 40.0), &top, size_px, size_mm, 2.0, false).unwrap();
+        assert!((p[0] - 70.0).abs() < 0.05 && (p[1] - 10.0).abs() < 0.05, "{p:?}");
+        // Mirrored view: the same ray meets the photo's pixel on the other side.
+        let p = pick_relief(eye, down(70.0, 40.0), &top, size_px, size_mm, 2.0, true).unwrap();
+        assert!((p[0] - 30.0).abs() < 0.05, "{p:?}");
+        // A ray past the relief meets nothing.
+        assert!(pick_relief(eye, down(300.0, 25.0), &top, size_px, size_mm, 2.0, false).is_none());
+    }
 
     /// A relief of domes and ridges in mm, lit by a known light with Lambert shading (plus
     /// ambient and a little deterministic noise), must give that light back.

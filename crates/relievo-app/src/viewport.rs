@@ -13,6 +13,7 @@ use super::camera::{OrbitCamera, nice_step};
 use super::commands::Command;
 use super::logic::{self, light_direction};
 use super::render::{self, FrameInputs, Shading};
+use super::settings::SelectTool;
 use super::{JobKind, RelievoApp};
 
 /// The relief's bounding box in mm (width, depth, height), when there is a depth map.
@@ -114,18 +115,45 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         app.camera.fit_to(size, aspect);
         app.camera_moved = false;
     }
-    // Controls.
+    // Controls. With the brush on, the left button paints on the surface under the
+    // cursor and the right one turns the view.
     let (primary, secondary, middle) = (
         response.dragged_by(egui::PointerButton::Primary),
         response.dragged_by(egui::PointerButton::Secondary),
         response.dragged_by(egui::PointerButton::Middle),
     );
+    let edit = &app.settings.edit;
+    let painting = edit.active && edit.select.tool == SelectTool::Off;
+    let picked = if painting {
+        response.hover_pos().and_then(|pos| pick(app, rect, pos, size))
+    } else {
+        None
+    };
     let delta = response.drag_delta();
-    if primary {
+    if painting && (primary || response.clicked()) {
+        if let Some((at, _)) = picked {
+            let radius = app.settings.edit.brush.radius_px;
+            let from = app.stroke_3d.unwrap_or(at);
+            let gap = (radius / 4.0).max(0.5);
+            let steps = ((at[0] - from[0]).hypot(at[1] - from[1]) / gap).ceil().max(1.0) as usize;
+            for i in usize::from(app.stroke_3d.is_some())..=steps {
+                let t = i as f32 / steps as f32;
+                commands.push(Command::EditDab([
+                    from[0] + t * (at[0] - from[0]),
+                    from[1] + t * (at[1] - from[1]),
+                ]));
+            }
+            app.stroke_3d = Some(at);
+        }
+    } else if primary || (painting && secondary) {
         app.camera.orbit(delta.x, delta.y);
         app.camera_moved = true;
     }
-    if secondary || middle {
+    if app.stroke_3d.is_some() && !primary {
+        app.stroke_3d = None;
+        commands.push(Command::EndStroke);
+    }
+    if (secondary && !painting) || middle {
         app.camera.pan(delta.x, delta.y, rect.height());
         app.camera_moved = true;
     }
@@ -194,10 +222,64 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         }
     }
     overlay_ui(app, &painter, rect, size);
+    if let Some((_, point)) = picked {
+        brush_outline_ui(app, &painter, rect, size, point);
+    }
     if interacting {
         ui.ctx().request_repaint();
     }
     finish(app, commands);
+}
+
+/// The depth pixel (centres at integers) of the relief's top under `pos`, as shown, and
+/// that point of the top in mm.
+fn pick(app: &mut RelievoApp, rect: Rect, pos: Pos2, size: [f32; 3]) -> Option<([f32; 2], [f32; 3])> {
+    let params = app.settings.relief.clone();
+    let screen = [
+        (pos.x - rect.min.x) / rect.width(),
+        (pos.y - rect.min.y) / rect.height(),
+    ];
+    let (eye, dir) = app.camera.ray(rect.width() / rect.height().max(1.0), screen);
+    let doc = app.doc.as_mut()?;
+    let heights = doc.relief_heights_for(&params)?.ok()?;
+    let offsets = doc.edits.as_ref().map(|e| e.offset_mm());
+    let top = |x: usize, y: usize| heights.get(x, y) + offsets.map_or(0.0, |o| o.get(x, y));
+    let at = logic::pick_relief(
+        eye,
+        dir,
+        &top,
+        [heights.width, heights.height],
+        [size[0], size[1]],
+        params.base_mm,
+        params.mirror,
+    )?;
+    let (w, h) = ((heights.width - 1) as f32, (heights.height - 1) as f32);
+    let u = if params.mirror { 1.0 - at[0] / w } else { at[0] / w };
+    let z = params.base_mm + top(at[0].round() as usize, at[1].round() as usize);
+    Some((at, [u * size[0], (1.0 - at[1] / h) * size[1], z]))
+}
+
+/// The brush's reach around the picked point `centre` (mm), as a circle on the screen.
+fn brush_outline_ui(app: &RelievoApp, painter: &egui::Painter, rect: Rect, size: [f32; 3], centre: [f32; 3]) {
+    let Some(depth) = app.doc.as_ref().and_then(|d| d.depth.as_ref()) else {
+        return;
+    };
+    let mm_per_px = size[0] / (depth.width - 1).max(1) as f32;
+    let edge = [
+        centre[0] + app.settings.edit.brush.radius_px * mm_per_px,
+        centre[1],
+        centre[2],
+    ];
+    let aspect = rect.width() / rect.height().max(1.0);
+    let to_screen = |p: [f32; 3]| {
+        app.camera
+            .project(aspect, radius(size), p)
+            .map(|[x, y]| Pos2::new(rect.min.x + x * rect.width(), rect.min.y + y * rect.height()))
+    };
+    if let (Some(c), Some(e)) = (to_screen(centre), to_screen(edge)) {
+        let outline = egui::Stroke::new(1.5, Color32::from_rgb(255, 210, 60));
+        painter.circle_stroke(c, (e - c).length(), outline);
+    }
 }
 
 fn finish(app: &mut RelievoApp, commands: Vec<Command>) {
@@ -209,6 +291,10 @@ fn finish(app: &mut RelievoApp, commands: Vec<Command>) {
 fn toolbar_ui(app: &RelievoApp, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let mut view = app.settings.view.clone();
     ui.horizontal_wrapped(|ui| {
+        if app.settings.edit.active && app.settings.edit.select.tool == SelectTool::Off {
+            ui.label(egui::RichText::new("Brush on: left-drag paints, right-drag turns").weak());
+            ui.separator();
+        }
         ui.label("Light");
         ui.add(
             egui::Slider::new(&mut view.light_azimuth_deg, 0.0..=360.0)
