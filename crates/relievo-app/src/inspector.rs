@@ -473,18 +473,8 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             // Pixel centres sit at integers for the edit layer.
             let [x, y] = view.to_px(pos);
             let at = [x - 0.5, y - 0.5];
-            // Dabs a quarter of the radius apart along the way since the last one.
-            let from = state.last_dab_px.unwrap_or(at);
-            let gap = (brush.radius_px / 4.0).max(0.5);
-            let steps = ((at[0] - from[0]).hypot(at[1] - from[1]) / gap).ceil().max(1.0) as usize;
-            let first = usize::from(state.last_dab_px.is_some());
-            for i in first..=steps {
-                let t = i as f32 / steps as f32;
-                commands.push(Command::EditDab([
-                    from[0] + t * (at[0] - from[0]),
-                    from[1] + t * (at[1] - from[1]),
-                ]));
-            }
+            let dabs = logic::dabs_towards(state.last_dab_px, at, brush.radius_px);
+            commands.extend(dabs.into_iter().map(Command::EditDab));
             state.last_dab_px = Some(at);
         } else if response.dragged() {
             let d = response.drag_delta() / view.scale;

@@ -418,6 +418,20 @@ pub fn height_mm_of(d: f32, (lo, hi): (f32, f32), params: &ReliefParams) -> f32 
 }
 
 /// The readout at image pixel (x, y); `None` outside the image.
+/// The dabs of a brush stroke from the last dab (`None` at the stroke's start) to `at`:
+/// a quarter of the radius apart, so that a fast drag leaves no gaps.
+pub fn dabs_towards(last: Option<[f32; 2]>, at: [f32; 2], radius_px: f32) -> Vec<[f32; 2]> {
+    let from = last.unwrap_or(at);
+    let gap = (radius_px / 4.0).max(0.5);
+    let steps = ((at[0] - from[0]).hypot(at[1] - from[1]) / gap).ceil().max(1.0) as usize;
+    (usize::from(last.is_some())..=steps)
+        .map(|i| {
+            let t = i as f32 / steps as f32;
+            [from[0] + t * (at[0] - from[0]), from[1] + t * (at[1] - from[1])]
+        })
+        .collect()
+}
+
 /// Where a ray of the 3D view (`eye`, unit `dir`, mm) first meets the relief's top: the
 /// depth pixel under it (centres at integers). The top is `top_mm(x, y)` mm above the
 /// base top (`base_mm`) at depth pixel (x, y) of a `size_px` map, in the photo's

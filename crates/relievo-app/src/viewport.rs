@@ -132,17 +132,8 @@ pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let delta = response.drag_delta();
     if painting && (primary || response.clicked()) {
         if let Some((at, _)) = picked {
-            let radius = app.settings.edit.brush.radius_px;
-            let from = app.stroke_3d.unwrap_or(at);
-            let gap = (radius / 4.0).max(0.5);
-            let steps = ((at[0] - from[0]).hypot(at[1] - from[1]) / gap).ceil().max(1.0) as usize;
-            for i in usize::from(app.stroke_3d.is_some())..=steps {
-                let t = i as f32 / steps as f32;
-                commands.push(Command::EditDab([
-                    from[0] + t * (at[0] - from[0]),
-                    from[1] + t * (at[1] - from[1]),
-                ]));
-            }
+            let dabs = logic::dabs_towards(app.stroke_3d, at, app.settings.edit.brush.radius_px);
+            commands.extend(dabs.into_iter().map(Command::EditDab));
             app.stroke_3d = Some(at);
         }
     } else if primary || (painting && secondary) {
