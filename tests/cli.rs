@@ -480,18 +480,62 @@ fn an_export_killed_at_any_moment_leaves_a_complete_file() {
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let depth = depth_png(dir.path(), "big.png", 500, 400);
     let out = dir.path().join("out.stl");
-    let export = |relief_mm: &str| {
+    let args = |i: usize| {
+        let relief = if i % 2 == 0 { "3" } else { "2" };
+        [
+            "mesh",
+            &s(&depth),
+            "-o",
+            &s(&out),
+            "--max-error-mm",
+            "0",
+            "--relief-mm",
+            relief,
+        ]
+        .map(String::from)
+    };
+    let complete = |path: &Path| {
+        let bytes = std::fs::read(path).unwrap();
+        let count = u32::from_le_bytes(bytes[80..84].try_into().unwrap()) as usize;
+        bytes.len() == 84 + 50 * count && count > 0
+    };
+    kill_at_random_moments(&args, &out, &complete);
+}
+
+#[test]
+fn a_16_bit_png_killed_at_any_moment_is_whole_or_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let depth = depth_png(dir.path(), "big.png", 1500, 1200);
+    let mask = dir.path().join("mask.png");
+    image::ImageBuffer::from_fn(1500, 1200, |x, y| {
+        image::Luma([if (600..700).contains(&x) && (500..600).contains(&y) {
+            255u8
+        } else {
+            0
+        }])
+    })
+    .save(&mask)
+    .unwrap();
+    let out = dir.path().join("repaired.png");
+    let args = |_: usize| ["repair", &s(&depth), "--mask", &s(&mask), "-o", &s(&out)].map(String::from);
+    let complete = |path: &Path| {
+        image::open(path).is_ok_and(|i| (i.width(), i.height()) == (1500, 1200) && i.as_luma16().is_some())
+    };
+    kill_at_random_moments(&args, &out, &complete);
+}
+
+/// Runs `relievo ARGS(i)` once to the end, then 50 times killed after a random delay
+/// (up to twice a full run, so kills land in every phase, the write included): after
+/// each, `out` must still be `complete`. Some runs must be killed and some finish.
+fn kill_at_random_moments<const N: usize>(
+    args: &dyn Fn(usize) -> [String; N],
+    out: &Path,
+    complete: &dyn Fn(&Path) -> bool,
+) {
+    let run = |i: usize| {
         Command::new(env!("CARGO_BIN_EXE_relievo"))
-            .args([
-                "mesh",
-                &s(&depth),
-                "-o",
-                &s(&out),
-                "--max-error-mm",
-                "0",
-                "--relief-mm",
-                relief_mm,
-            ])
+            .args(args(i))
             .env("XDG_RUNTIME_DIR", std::env::temp_dir())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -499,23 +543,17 @@ fn an_export_killed_at_any_moment_leaves_a_complete_file() {
             .unwrap()
     };
     let started = std::time::Instant::now();
-    assert!(export("2").wait().unwrap().success());
+    assert!(run(1).wait().unwrap().success());
     let full = started.elapsed();
-    let complete = |path: &Path| {
-        let bytes = std::fs::read(path).unwrap();
-        let count = u32::from_le_bytes(bytes[80..84].try_into().unwrap()) as usize;
-        bytes.len() == 84 + 50 * count && count > 0
-    };
-    assert!(complete(&out));
+    assert!(complete(out));
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let (mut killed, mut finished) = (0, 0);
     for i in 0..50 {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        // Up to 2 × an unloaded run: kills land in every phase, the write included.
         let delay = full.mul_f64(2.0 * (state % 1000) as f64 / 1000.0);
-        let mut child = export(if i % 2 == 0 { "3" } else { "2" });
+        let mut child = run(i);
         std::thread::sleep(delay);
         let _ = child.kill();
         if child.wait().unwrap().success() {
@@ -523,15 +561,16 @@ fn an_export_killed_at_any_moment_leaves_a_complete_file() {
         } else {
             killed += 1;
         }
-        assert!(complete(&out), "partial file after a kill at {delay:?}");
+        assert!(complete(out), "partial file after a kill at {delay:?}");
     }
-    let left = std::fs::read_dir(dir.path())
+    let left = std::fs::read_dir(out.parent().unwrap())
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with(".relievo-"))
         .count();
     eprintln!(
-        "{killed} runs killed, {finished} finished (a full export takes {full:?}); {left} killed writes left a temp file"
+        "{}: {killed} runs killed, {finished} finished (a full run takes {full:?}); {left} killed writes left a temp file",
+        out.display()
     );
     assert!(
         killed >= 10 && finished >= 3,
