@@ -136,7 +136,12 @@ fn replace_json_value(b: &[u8], rng: &mut Rng) -> Vec<u8> {
 
 /// Runs `target` on `iterations()` mutated inputs; panics (with the count, the first
 /// message and where the input was saved) if any input panicked or took too long.
-fn fuzz(name: &str, seeds: &[(Vec<u8>, bool)], mut target: impl FnMut(&[u8]) -> bool) {
+fn fuzz(name: &str, seeds: &[(Vec<u8>, bool)], target: impl FnMut(&[u8]) -> bool) {
+    fuzz_with(name, seeds, 0.05, target);
+}
+
+/// [`fuzz`], requiring that at least `min_valid` of the inputs still parse.
+fn fuzz_with(name: &str, seeds: &[(Vec<u8>, bool)], min_valid: f64, mut target: impl FnMut(&[u8]) -> bool) {
     static QUIET: Once = Once::new();
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     let mut rng = Rng::new(0xf022 ^ name.len() as u64);
@@ -183,7 +188,7 @@ fn fuzz(name: &str, seeds: &[(Vec<u8>, bool)], mut target: impl FnMut(&[u8]) -> 
     // Mutations must not all be rejected at the first check, or the decoders' depths go
     // untested.
     assert!(
-        accepted * 20 >= n,
+        accepted as f64 >= min_valid * n as f64,
         "{name}: only {accepted} of {n} mutated inputs parsed"
     );
 }
@@ -283,6 +288,52 @@ fn project_files_never_panic_or_hang() {
     fuzz("project", &[(bytes.clone(), false), (bytes, true)], |b| {
         relievo::project::decode(b, std::path::Path::new("fuzz.relievo")).is_ok()
     });
+}
+
+#[test]
+fn checkpoint_states_never_panic_or_hang() {
+    // A real checkpoint of a two-step run; its state.json is the seed.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut cfg = relievo::train::TrainConfig {
+        synthetic: true,
+        synthetic_size_px: 48,
+        crop_px: 32,
+        batch: 1,
+        epochs: 1,
+        steps_per_epoch: 2,
+        val_count: 1,
+        checkpoint_every: 1,
+        out: out.clone(),
+        ..Default::default()
+    };
+    cfg.model = MultiTaskConfig::new()
+        .with_encoder_channels([4, 4, 8, 8, 8])
+        .with_edge_channels([2, 2, 4, 4]);
+    let control = relievo::train::TrainControl::default();
+    relievo::train::run(cfg, false, &Device::flex(), &control, |_| {}).unwrap();
+    let state = out.join("checkpoint").join("state.json");
+    let seed = std::fs::read(&state).unwrap();
+    assert!(relievo::train::checkpoint_config(&out).is_ok());
+    // Nearly every byte of this file is structure (keys, nesting), so most mutations break
+    // the JSON; 1 % still reach the settings checks (100 of the long run's 10,000).
+    fuzz_with("checkpoint state", &[(seed.clone(), true)], 0.01, |b| {
+        std::fs::write(&state, b).unwrap();
+        relievo::train::checkpoint_config(&out).is_ok()
+    });
+    // Values that parse but would ask for terabytes are refused before a run starts.
+    for (key, value, expect) in [
+        ("crop_px", 1_048_576u64, "crop size"),
+        ("batch", 1_000_000, "batch"),
+        ("synthetic_size_px", 1 << 40, "synthetic panels"),
+        ("epochs", 1 << 62, "steps"),
+    ] {
+        let mut v: serde_json::Value = serde_json::from_slice(&seed).unwrap();
+        v["config"][key] = value.into();
+        std::fs::write(&state, serde_json::to_vec(&v).unwrap()).unwrap();
+        let e = relievo::train::checkpoint_config(&out).unwrap_err().to_string();
+        assert!(e.contains(expect), "{key}: {e}");
+    }
 }
 
 #[test]

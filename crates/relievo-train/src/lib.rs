@@ -241,8 +241,21 @@ impl TrainConfig {
         if self.batch == 0 || self.epochs == 0 || self.steps_per_epoch == 0 {
             return bad("batch, epochs and steps per epoch must be at least 1");
         }
-        if self.crop_px < 32 || self.crop_px % 16 != 0 {
-            return bad("crop size must be a multiple of 16, at least 32");
+        // Bounds far beyond any run on a desktop, so that a damaged checkpoint or settings
+        // file cannot ask for terabytes or overflow the step count.
+        if self.batch > 1024 || self.epochs.saturating_mul(self.steps_per_epoch) > 1_000_000_000 {
+            return bad("batch at most 1024 and at most 10⁹ steps");
+        }
+        if self.crop_px < 32 || self.crop_px % 16 != 0 || self.crop_px > 4096 {
+            return bad("crop size must be a multiple of 16, from 32 to 4096");
+        }
+        if !(16..=8192).contains(&self.synthetic_size_px)
+            || !(0.0..=1.0).contains(&self.synthetic_fraction)
+            || self.val_count > 100_000
+        {
+            return bad(
+                "synthetic panels of 16 to 8192 px, a synthetic share in 0..1, at most 100,000 validation images",
+            );
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) || !(0.0..1.0).contains(&self.pct_start) {
             return bad("learning rate must be > 0 and pct_start in [0, 1)");
@@ -341,6 +354,20 @@ fn meta_for(cfg: &TrainConfig, steps: u64, wall_time_secs: f64) -> WeightsMeta {
     }
 }
 
+fn read_state(checkpoint_dir: &Path) -> Result<RunState, TrainError> {
+    let path = checkpoint_dir.join(STATE_FILE);
+    let text = std::fs::read(&path).map_err(|e| checkpoint_error(&path, e))?;
+    serde_json::from_slice(&text).map_err(|e| checkpoint_error(&path, e))
+}
+
+/// The settings of the run whose checkpoint is in `out` (what `--resume` continues),
+/// checked as a new run's are.
+pub fn checkpoint_config(out: &Path) -> Result<TrainConfig, TrainError> {
+    let config = read_state(&out.join(CHECKPOINT_DIR))?.config;
+    config.check()?;
+    Ok(config)
+}
+
 /// Trains (or resumes, if `resume` and a checkpoint exists in `cfg.out`).
 pub fn run(
     cfg: TrainConfig,
@@ -352,9 +379,7 @@ pub fn run(
     let checkpoint_dir = cfg.out.join(CHECKPOINT_DIR);
     let (cfg, mut state) = if resume && has_checkpoint(&cfg.out) {
         take_back_old_checkpoint(&cfg.out).map_err(|e| checkpoint_error(&checkpoint_dir, e))?;
-        let path = checkpoint_dir.join(STATE_FILE);
-        let text = std::fs::read(&path).map_err(|e| checkpoint_error(&path, e))?;
-        let state: RunState = serde_json::from_slice(&text).map_err(|e| checkpoint_error(&path, e))?;
+        let state = read_state(&checkpoint_dir)?;
         (state.config.clone(), state)
     } else {
         (
