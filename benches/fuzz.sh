@@ -8,5 +8,5 @@ export RELIEVO_FUZZ_ITERS="${1:-10000}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 /usr/bin/time -v cargo test --release --test fuzz -- --test-threads 1 --nocapture 2>"$log" || { cat "$log"; exit 1; }
-grep -E "fuzz [a-z]+:|test result" "$log"
+grep -E "fuzz [a-z ]+:|test result" "$log"
 grep -E "Maximum resident set size|Elapsed \(wall clock\)" "$log"
