@@ -462,27 +462,12 @@ fn compare_cmd(
         st.tolerance_mm,
         100.0 * st.covered_fraction
     ));
-    let (unit, range_mm) = compare::difference_unit(&c.difference_mm);
-    let summary_path = out.with_extension("json");
-    let summary = serde_json::json!({
-        "reconstruction": recon_path,
-        "scan": scan_path,
-        "alignment": a,
-        "difference": st,
-        "difference_png": {
-            "path": out,
-            "zero": 32768,
-            "range_mm": range_mm,
-            "meaning": "value = 32768 + difference_mm / range_mm * 32767; 0 = no scan data",
-        },
-    });
-    let text = serde_json::to_string_pretty(&summary)?;
-    export::write_png16(&unit, out)?;
-    export::atomic_write(&summary_path, |w| w.write_all(text.as_bytes()))?;
+    let text = compare::write_difference(&c, recon_path, scan_path, out)?;
+    let range_mm = compare::largest_difference(&c.difference_mm);
     say(format!(
         "wrote    {} (±{range_mm:.3} mm) and {}",
         out.display(),
-        summary_path.display()
+        out.with_extension("json").display()
     ));
     if json {
         println!("{text}");

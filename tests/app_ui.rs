@@ -1037,6 +1037,21 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
     );
     assert!(c.stats.volume_added_mm3 < 0.05 * expected, "{:?}", c.stats);
     assert!(messages(app).iter().any(|m| m.starts_with("scan_today.png aligned")));
+    let lost = c.stats.volume_lost_mm3;
+
+    // Exported as `relievo compare` writes it: a 16-bit PNG and its JSON summary.
+    let diff = dir.join("panel_difference.png");
+    harness.state_mut().send(Command::ExportDifference(diff.clone()));
+    step_until(&mut harness, "the difference export", Duration::from_secs(60), |app| {
+        app.last_export.as_deref() == Some(diff.as_path())
+    });
+    let png = image::open(&diff).unwrap();
+    assert_eq!((png.width(), png.height()), (240, 160));
+    assert!(png.as_luma16().is_some(), "16-bit");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("panel_difference.json")).unwrap()).unwrap();
+    let written = summary["difference"]["volume_lost_mm3"].as_f64().unwrap();
+    assert!((written - lost).abs() < 1e-6 * lost.max(1.0), "{written} vs {lost}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -271,6 +271,7 @@ impl RelievoApp {
             Command::ExportMesh(path) => self.export_mesh(path),
             Command::ExportLayers(dir) => self.export_layers(dir),
             Command::ExportDepthPng(path) => self.export_depth(path),
+            Command::ExportDifference(path) => self.export_difference(path),
             Command::SetRelief(params) => self.set_relief(params),
             Command::ApplyPreset(i) => {
                 if let Some(preset) = logic::PRESETS.get(i) {
@@ -439,6 +440,11 @@ impl RelievoApp {
                     .set_file_name(format!("{stem}_depth.png"))
                     .save_file(),
                 DialogKind::ExportLayers => dialog.set_title("Export layers into folder").pick_folder(),
+                DialogKind::ExportDifference => dialog
+                    .set_title("Export the difference to the scan (16-bit PNG + JSON summary)")
+                    .add_filter("PNG", &["png"])
+                    .set_file_name(format!("{stem}_difference.png"))
+                    .save_file(),
                 DialogKind::CompareScan => dialog
                     .set_title("Compare with a scan of the panel today")
                     .add_filter("Depth map or STL", &["png", "tif", "tiff", "stl"])
@@ -514,6 +520,7 @@ impl RelievoApp {
             DialogKind::ExportLayers => Command::ExportLayers(path),
             DialogKind::OpenProject => Command::OpenProject(path),
             DialogKind::CompareScan => Command::CompareScan(path),
+            DialogKind::ExportDifference => Command::ExportDifference(with_extension(path, "png")),
             DialogKind::SaveProject => Command::SaveProject(with_extension(path, project::EXTENSION)),
             DialogKind::ExportDepth => Command::ExportDepthPng(with_extension(path, "png")),
             DialogKind::WeightsFolder => Command::LoadWeights(path),
@@ -1147,6 +1154,26 @@ impl RelievoApp {
                 .map(|()| format!("Wrote {} (16-bit, 65535 = most raised).", p.display()))
                 .map_err(|e| e.to_string()),
             path: p,
+        });
+    }
+
+    fn export_difference(&mut self, path: PathBuf) {
+        let Some((doc, comparison)) = self.doc.as_ref().and_then(|d| Some((d, d.comparison.as_ref()?))) else {
+            return self.message(
+                Severity::Warning,
+                "Compare with a scan first (File ▸ Compare with a scan).",
+            );
+        };
+        let (source, scan, result) = (doc.path.clone(), comparison.scan.clone(), comparison.result.clone());
+        let p = path.clone();
+        self.spawn(JobKind::ExportDifference, file_name(&path), move |_| {
+            JobOutput::Exported {
+                what: "difference",
+                result: crate::compare::write_difference(&result, &source, &scan, &p)
+                    .map(|_| format!("Wrote {} and {}.", p.display(), p.with_extension("json").display()))
+                    .map_err(|e| format!("{:#}", anyhow::Error::new(e))),
+                path: p,
+            }
         });
     }
 

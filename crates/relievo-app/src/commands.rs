@@ -24,6 +24,7 @@ pub enum DialogKind {
     OpenProject,
     SaveProject,
     CompareScan,
+    ExportDifference,
     WeightsFolder,
     DatasetFolder,
     TrainOutput,
@@ -63,6 +64,9 @@ pub enum Command {
     ExportMesh(PathBuf),
     ExportLayers(PathBuf),
     ExportDepthPng(PathBuf),
+    /// The last comparison's difference as a 16-bit PNG and its JSON summary (as
+    /// `relievo compare` writes them).
+    ExportDifference(PathBuf),
     SetRelief(ReliefParams),
     ApplyPreset(usize),
     /// Light direction in the 3D view (degrees).

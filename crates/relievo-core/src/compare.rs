@@ -448,6 +448,35 @@ pub fn difference_unit(difference: &Grid<f32>) -> (Grid<f32>, f32) {
     (unit, range)
 }
 
+/// Writes a comparison as `out` (16-bit PNG: 32768 = unchanged, ± 32767 = ± the range
+/// in mm, 0 = no scan) and its summary beside it (`out` with `.json`: alignment,
+/// lost and added areas and volumes, the PNG's range), both atomically; the CLI and
+/// the app write the same files. Returns the summary's text.
+pub fn write_difference(
+    c: &Comparison,
+    reconstruction: &std::path::Path,
+    scan: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<String, crate::export::ExportError> {
+    let (unit, range_mm) = difference_unit(&c.difference_mm);
+    let summary = serde_json::json!({
+        "reconstruction": reconstruction,
+        "scan": scan,
+        "alignment": c.alignment,
+        "difference": c.stats,
+        "difference_png": {
+            "path": out,
+            "zero": 32768,
+            "range_mm": range_mm,
+            "meaning": "value = 32768 + difference_mm / range_mm * 32767; 0 = no scan data",
+        },
+    });
+    let text = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+    crate::export::write_png16(&unit, out)?;
+    crate::export::atomic_write(&out.with_extension("json"), |w| w.write_all(text.as_bytes()))?;
+    Ok(text)
+}
+
 /// A scan as heights: a depth map (PNG, TIFF, … 16-bit and float kept), or an STL seen
 /// from above at `side_px` on its longer side.
 pub fn load_scan(path: &std::path::Path, side_px: usize) -> anyhow::Result<Grid<f32>> {
