@@ -6,12 +6,14 @@
 //! live in `logic` without egui. Persisted preferences ([`Settings`], `#[serde(default)]`) are
 //! kept apart from the runtime state, which is rebuilt at every start.
 //!
-//! Files: `mod.rs` (the app struct, its frame loop and `run`), `commands.rs` (what can be
+//! Files: `lib.rs` (the app struct, its frame loop and `run`), `commands.rs` (what can be
 //! asked), `command_handling.rs` (applying commands and the jobs they start), `settings.rs`
 //! (the persisted settings commands carry), `ui.rs` (menus, status bar, relief panel, tabs), `inspector.rs`
-//! (layers inspector), `viewport.rs` (3D view and its camera controls), `render.rs` (off-screen
+//! (layers inspector, brush and selection tools), `viewport.rs` (3D view, its camera controls and
+//! the brush on the surface), `render.rs` (off-screen
 //! wgpu drawing of the relief and why, shader in `shaders/relief.wgsl`), `camera.rs` (orbit camera maths),
-//! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic).
+//! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic),
+//! `unsaved.rs` (the unsaved-edits prompt).
 
 // The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
 use relievo_core::{
