@@ -465,21 +465,14 @@ pub fn pick_relief(
         let bottom = (1.0 - fx) * top_mm(x0, y1) + fx * top_mm(x1, y1);
         base_mm + (1.0 - fy) * top + fy * bottom
     };
-    let (mut highest, mut lowest) = (f32::NEG_INFINITY, f32::INFINITY);
-    for y in 0..h {
-        for x in 0..w {
-            highest = highest.max(top_mm(x, y));
-            lowest = lowest.min(top_mm(x, y));
-        }
-    }
-    // Where the ray is inside the box around the top (slabs), marched at half a pixel.
-    let bounds = [
-        (0.0, size_mm[0]),
-        (0.0, size_mm[1]),
-        (base_mm + lowest.min(0.0) - 1e-3, base_mm + highest + 1e-3),
-    ];
+    // Where the ray is over the footprint and above the plate's bottom (z = 0), marched
+    // at half a pixel until it is below the top. No upper bound on z: scanning the whole
+    // map for its highest point would cost more per frame than the march from the eye.
     let (mut t0, mut t1) = (0.0f32, f32::INFINITY);
-    for (axis, (lo, hi)) in bounds.into_iter().enumerate() {
+    for (axis, (lo, hi)) in [(0.0, size_mm[0]), (0.0, size_mm[1]), (0.0, f32::INFINITY)]
+        .into_iter()
+        .enumerate()
+    {
         if dir[axis].abs() < 1e-12 {
             if eye[axis] < lo || eye[axis] > hi {
                 return None;
@@ -490,7 +483,7 @@ pub fn pick_relief(
         t0 = t0.max(a.min(b));
         t1 = t1.min(a.max(b));
     }
-    if t0 > t1 {
+    if t0 > t1 || !t1.is_finite() {
         return None;
     }
     let at = |t: f32| [eye[0] + dir[0] * t, eye[1] + dir[1] * t, eye[2] + dir[2] * t];
