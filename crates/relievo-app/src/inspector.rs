@@ -750,12 +750,12 @@ struct RestorationState {
 
 /// The selection as a translucent amber tint, stronger at its outline.
 fn selection_image(s: &Selection) -> ColorImage {
-    let inside = s.mask.map(|v| v >= 0.5);
-    let (w, h) = (s.mask.width, s.mask.height);
+    let inside = s.mask().map(|v| v >= 0.5);
+    let (w, h) = (s.mask().width, s.mask().height);
     let pixels = (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
         .map(|(x, y)| {
-            let k = s.mask.get(x, y).clamp(0.0, 1.0);
+            let k = s.mask().get(x, y).clamp(0.0, 1.0);
             let edge = inside.get(x, y)
                 && [(-1, 0), (1, 0), (0, -1), (0, 1)].iter().any(|&(dx, dy)| {
                     let (nx, ny) = (x as i64 + dx, y as i64 + dy);

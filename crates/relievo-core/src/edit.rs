@@ -275,7 +275,7 @@ impl EditLayer {
     pub fn apply_selection(&mut self, relief_mm: &Grid<f32>, selection: &Selection, op: &SelectionOp) -> bool {
         self.end_stroke();
         let (w, h) = (self.offset_mm.width, self.offset_mm.height);
-        let mask = &selection.mask;
+        let mask = selection.mask();
         if (relief_mm.width, relief_mm.height) != (w, h) || (mask.width, mask.height) != (w, h) {
             return false;
         }
@@ -737,8 +737,8 @@ mod tests {
         );
         let before = bump.offset_mm().clone();
         let low = 1.0
-            + (0..square.mask.data.len())
-                .filter(|&i| square.mask.data[i] > 0.0)
+            + (0..square.mask().data.len())
+                .filter(|&i| square.mask().data[i] > 0.0)
                 .map(|i| before.data[i])
                 .fold(f32::INFINITY, f32::min);
         bump.apply_selection(&flat, &square, &SelectionOp::ScaleHeight { factor: 0.5 });

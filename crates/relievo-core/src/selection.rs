@@ -16,7 +16,9 @@ const INSIDE: f32 = 0.5;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Selection {
     /// Weight per depth pixel, 0..1.
-    pub mask: Grid<f32>,
+    mask: Grid<f32>,
+    /// Pixels with weight ≥ ½, counted once (the app shows it every frame).
+    count: usize,
 }
 
 /// What an operation on a selection does to the edited surface inside it (weighted by
@@ -76,11 +78,19 @@ impl Profile {
 }
 
 impl Selection {
+    fn from_mask(mask: Grid<f32>) -> Self {
+        let count = mask.data.iter().filter(|&&v| v >= INSIDE).count();
+        Self { mask, count }
+    }
+
+    /// Weight per depth pixel, 0..1.
+    pub fn mask(&self) -> &Grid<f32> {
+        &self.mask
+    }
+
     /// Nothing selected.
     pub fn none(width: usize, height: usize) -> Self {
-        Self {
-            mask: Grid::filled(width, height, 0.0),
-        }
+        Self::from_mask(Grid::filled(width, height, 0.0))
     }
 
     /// The pixels whose centres lie inside the closed polygon `points` (x, y in pixels;
@@ -109,7 +119,7 @@ impl Selection {
                 }
             }
         }
-        Self { mask }
+        Self::from_mask(mask)
     }
 
     /// The 4-connected region of pixels with the same class as the one at `at`.
@@ -117,7 +127,7 @@ impl Selection {
         let (w, h) = (classes.width, classes.height);
         let mut mask = Grid::filled(w, h, 0.0);
         if at[0] >= w || at[1] >= h {
-            return Self { mask };
+            return Self::from_mask(mask);
         }
         let class = classes.get(at[0], at[1]);
         let mut stack = vec![at];
@@ -136,12 +146,12 @@ impl Selection {
                 }
             }
         }
-        Self { mask }
+        Self::from_mask(mask)
     }
 
     /// How many pixels are selected (weight ≥ ½).
     pub fn count(&self) -> usize {
-        self.mask.data.iter().filter(|&&v| v >= INSIDE).count()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
@@ -151,17 +161,13 @@ impl Selection {
     /// The selection plus every pixel within `px` of it.
     pub fn grow(&self, px: f32) -> Self {
         let outside = distance_to(&self.mask.map(|v| v >= INSIDE));
-        Self {
-            mask: outside.map(|d| if d <= px.max(0.0) { 1.0 } else { 0.0 }),
-        }
+        Self::from_mask(outside.map(|d| if d <= px.max(0.0) { 1.0 } else { 0.0 }))
     }
 
     /// The selection minus every pixel within `px` of its outside.
     pub fn shrink(&self, px: f32) -> Self {
         let inside = distance_to(&self.mask.map(|v| v < INSIDE));
-        Self {
-            mask: inside.map(|d| if d > px.max(0.0) { 1.0 } else { 0.0 }),
-        }
+        Self::from_mask(inside.map(|d| if d > px.max(0.0) { 1.0 } else { 0.0 }))
     }
 
     /// A soft edge about `px` wide (Gaussian, σ = px / 2).
@@ -169,9 +175,7 @@ impl Selection {
         if px <= 0.0 {
             return self.clone();
         }
-        Self {
-            mask: blur(&self.mask, px / 2.0).map(|v| v.clamp(0.0, 1.0)),
-        }
+        Self::from_mask(blur(&self.mask, px / 2.0).map(|v| v.clamp(0.0, 1.0)))
     }
 
     /// Distance (px) from each selected pixel to the nearest unselected one (0 outside):
