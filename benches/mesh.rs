@@ -4,7 +4,10 @@
 //!   (1.28 M top triangles) → binary STL in a temp dir;
 //! - `simplified_1187`: 1187×1187 at a max error of 1 % of the relief depth.
 //!
-//! `cargo bench --bench mesh` runs criterion. With `RELIEVO_BENCH_PNG_DIR=DIR` set, it
+//! `cargo bench --bench mesh` prints the median of each (a plain timer: criterion, the
+//! crate used before, switched on a feature of `ciborium` that burn depends on too, so
+//! `cargo test` rebuilt the whole burn stack that `cargo run` had already built). With
+//! `RELIEVO_BENCH_PNG_DIR=DIR` set, it
 //! instead writes the two depth maps as 16-bit PNGs into DIR, meshes them (read back,
 //! so exactly what other tools see) and prints the medians; `benches/compare_hmm.sh`
 //! uses this to compare with fogleman/hmm on the same file.
@@ -13,7 +16,6 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
-use criterion::{Criterion, criterion_group};
 use relievo::export::{self, StlFormat};
 use relievo::grid::Grid;
 use relievo::mesh;
@@ -67,34 +69,36 @@ fn depth_to_stl(depth: &Grid<f32>, max_error_mm: f32, path: &Path) -> usize {
     solid.triangle_count()
 }
 
-fn full_resolution_800(c: &mut Criterion) {
+fn full_resolution_800() {
     let depth = synthetic_depth(800, 800);
     let dir = tempfile::tempdir().expect("temp dir");
     let hf = relief::build(&depth, &params(0.0)).expect("valid relief parameters");
-    let mut group = c.benchmark_group("full_resolution_800");
-    group.sample_size(20);
-    group.bench_function("solid", |b| b.iter(|| mesh::solid(black_box(&hf), 0.0)));
-    group.bench_function("depth_to_binary_stl", |b| {
-        b.iter(|| depth_to_stl(black_box(&depth), 0.0, &dir.path().join("full.stl")))
+    let (secs, solid) = median_secs(20, || mesh::solid(black_box(&hf), 0.0));
+    println!(
+        "full_resolution_800/solid: median {secs:.4} s (20 runs, {} triangles)",
+        solid.triangle_count()
+    );
+    let (secs, _) = median_secs(20, || {
+        depth_to_stl(black_box(&depth), 0.0, &dir.path().join("full.stl"))
     });
-    group.finish();
+    println!("full_resolution_800/depth_to_binary_stl: median {secs:.4} s (20 runs)");
 }
 
-fn simplified_1187(c: &mut Criterion) {
+fn simplified_1187() {
     let depth = synthetic_depth(1187, 1187);
     let dir = tempfile::tempdir().expect("temp dir");
     let max_error_mm = 0.01 * RELIEF_MM;
     let hf = relief::build(&depth, &params(max_error_mm)).expect("valid relief parameters");
-    let mut group = c.benchmark_group("simplified_1187");
-    group.sample_size(10);
-    group.bench_function("solid", |b| b.iter(|| mesh::solid(black_box(&hf), max_error_mm)));
-    group.bench_function("depth_to_binary_stl", |b| {
-        b.iter(|| depth_to_stl(black_box(&depth), max_error_mm, &dir.path().join("simplified.stl")))
+    let (secs, solid) = median_secs(10, || mesh::solid(black_box(&hf), max_error_mm));
+    println!(
+        "simplified_1187/solid: median {secs:.4} s (10 runs, {} triangles)",
+        solid.triangle_count()
+    );
+    let (secs, _) = median_secs(10, || {
+        depth_to_stl(black_box(&depth), max_error_mm, &dir.path().join("simplified.stl"))
     });
-    group.finish();
+    println!("simplified_1187/depth_to_binary_stl: median {secs:.4} s (10 runs)");
 }
-
-criterion_group!(benches, full_resolution_800, simplified_1187);
 
 /// Median wall time in seconds of `runs` calls of `f`, and its last result.
 fn median_secs<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
@@ -146,6 +150,10 @@ fn main() {
         compare_on_pngs(Path::new(&dir));
         return;
     }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    // `cargo bench` passes `--bench`; anything else (e.g. `cargo test --benches`) only builds it.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    full_resolution_800();
+    simplified_1187();
 }

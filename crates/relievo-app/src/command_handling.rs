@@ -8,115 +8,27 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::RelievoApp;
 use super::commands::{Command, DialogKind, Reshape, UnsavedChoice};
 use super::inspector::DisplayImages;
+use super::job_output::{JobOutput, Opened, OpenedProject};
 use super::jobs::{Finished, JobKind};
-use super::logic::{self, LightFit};
+use super::logic;
 use super::settings::SelectTool;
+use super::state::{Document, MeshResult, NoLayers, PreviewKey, ScanComparison, Severity, WeightsState};
+use super::training::default_run_dir;
 use super::unsaved::Pending;
-use super::{Document, MeshResult, NoLayers, RelievoApp, Severity, WeightsState};
 use crate::cancel::Cancelled;
 use crate::edit::EditLayer;
 use crate::export::{self, MeshFormat, StlFormat, Texture};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
-use crate::mesh::{self, Mesh};
-use crate::net::{self, ComputeDevice, DeviceChoice, InferOptions, Weights};
-use crate::photo::{self, LoadOptions, Photo};
+use crate::mesh;
+use crate::net::{self, ComputeDevice, DeviceChoice, InferOptions};
+use crate::photo::{self, LoadOptions};
 use crate::project::{self, EditGrids, PhotoRef, Project};
 use crate::relief::{self, ReliefParams};
 use crate::selection::{Selection, SelectionOp};
-use crate::train::data::DatasetReport;
-
-/// What a background job hands back.
-pub enum JobOutput {
-    Weights {
-        device: ComputeDevice,
-        dir: PathBuf,
-        weights: Result<Box<Weights>, String>,
-    },
-    Opened {
-        path: PathBuf,
-        content: Result<(Opened, DisplayImages), String>,
-    },
-    Layers {
-        doc_id: u64,
-        layers: Box<Layers>,
-        display: DisplayImages,
-    },
-    Preview {
-        key: super::PreviewKey,
-        data: Box<super::render::PreviewData>,
-        /// The heights without edits, kept for the next dab's preview.
-        unedited: Arc<Grid<f32>>,
-        /// Time the work took (the job's own time, without waiting to be collected).
-        secs: f64,
-    },
-    Mesh {
-        key: super::MeshKey,
-        result: Result<Arc<Mesh>, String>,
-    },
-    Exported {
-        what: &'static str,
-        path: PathBuf,
-        result: Result<String, String>,
-    },
-    Light {
-        mirror: bool,
-        fit: Option<LightFit>,
-    },
-    Dataset {
-        dir: PathBuf,
-        report: DatasetReport,
-    },
-    TrainPreview(Result<super::training::PreviewImages, String>),
-    SavedWeights {
-        dir: PathBuf,
-        result: Result<(), String>,
-    },
-    Picked {
-        kind: DialogKind,
-        path: Option<PathBuf>,
-        quick: bool,
-    },
-    /// The training run returned (its events arrive separately).
-    TrainingEnded(Result<(), String>),
-    /// The job saw its cancel flag and stopped early (its result is dropped anyway).
-    Cancelled,
-    /// The depth layer's images with the edits at `version`.
-    DepthView {
-        doc_id: u64,
-        version: u64,
-        display: DisplayImages,
-    },
-    Compared {
-        doc_id: u64,
-        scan: PathBuf,
-        result: Result<crate::compare::Comparison, String>,
-    },
-    /// A damage repair: the filled heights for `mask`, made from the edits at `version`.
-    Repaired {
-        doc_id: u64,
-        version: u64,
-        mask: Grid<bool>,
-        relief: Arc<Grid<f32>>,
-        filled: Result<Grid<f32>, String>,
-    },
-}
-
-pub enum Opened {
-    Photo(Photo),
-    Depth(Grid<f32>),
-    Project(Box<OpenedProject>),
-}
-
-/// A project as read, with its photo if the file is still where it was and unchanged.
-pub struct OpenedProject {
-    project: Project,
-    photo: Option<Photo>,
-    /// Why the photo is missing, when the project names one.
-    photo_note: Option<String>,
-}
 
 /// Reads a project and its photo (on a worker thread).
 fn open_project(path: &Path) -> Result<(Opened, DisplayImages), String> {
@@ -291,6 +203,7 @@ impl RelievoApp {
             Command::FitView => self.camera_needs_fit = true,
             Command::SetView(view) => self.settings.view = *view,
             Command::ToggleFrameOverlay => self.settings.show_frame_overlay = !self.settings.show_frame_overlay,
+            Command::ToggleReliefPanel => self.settings.show_relief_panel = !self.settings.show_relief_panel,
             Command::RunNetwork => self.start_inference(),
             Command::LoadWeights(dir) => self.load_weights(dir.clone()),
             Command::UseShippedWeights => self.load_weights(self.options.weights_dir.clone()),
@@ -945,7 +858,7 @@ impl RelievoApp {
         let params = &self.settings.relief;
         let smoothing = params.smoothing_px;
         let edits = doc.edits.as_ref().filter(|e| !e.is_empty() && params.relief_mm > 0.0);
-        let key = super::PreviewKey {
+        let key = PreviewKey {
             doc_id: doc.id,
             smoothing_bits: smoothing.to_bits(),
             edits_version: edits.map_or(0, |e| e.version()),
@@ -1278,7 +1191,7 @@ impl RelievoApp {
                 if self.spawn(JobKind::Training, label, move |handle| {
                     JobOutput::TrainingEnded(work(handle))
                 }) {
-                    self.settings.tab = super::Tab::Training;
+                    self.settings.tab = super::settings::Tab::Training;
                 } else {
                     self.training.abandon();
                 }
@@ -1557,7 +1470,7 @@ impl RelievoApp {
                             st.volume_added_mm3,
                             st.tolerance_mm
                         );
-                        doc.comparison = Some(super::ScanComparison { scan, result, serial });
+                        doc.comparison = Some(ScanComparison { scan, result, serial });
                         self.message(Severity::Info, text);
                     }
                 }
@@ -1607,13 +1520,6 @@ impl RelievoApp {
     pub(crate) fn take_camera_fit(&mut self) -> bool {
         std::mem::take(&mut self.camera_needs_fit)
     }
-}
-
-/// Where training runs go unless the user picks a folder: `<data dir>/relievo/runs/latest`.
-pub fn default_run_dir() -> PathBuf {
-    eframe::storage_dir("relievo")
-        .map(|d| d.join("runs").join("latest"))
-        .unwrap_or_else(|| std::env::temp_dir().join("relievo-runs").join("latest"))
 }
 
 /// The document's edits for a mesh job (a copy: the brush goes on while it runs), or

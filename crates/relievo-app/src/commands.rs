@@ -79,6 +79,7 @@ pub enum Command {
     FitView,
     SetView(Box<ViewSettings>),
     ToggleFrameOverlay,
+    ToggleReliefPanel,
     /// Run the network on the open photo again.
     RunNetwork,
     LoadWeights(PathBuf),

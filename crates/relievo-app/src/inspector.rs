@@ -6,13 +6,12 @@
 //! Display images are made on the job threads ([`DisplayImages`]); the UI thread only uploads.
 
 use eframe::egui::{self, Color32, ColorImage, Pos2, Rect, Vec2};
-use serde::{Deserialize, Serialize};
 
-use super::RelievoApp;
-use super::commands::Reshape;
-use super::commands::{Command, DialogKind};
+use super::commands::{Command, DialogKind, Reshape};
+use super::jobs::JobKind;
 use super::logic::{self, Readout};
-use super::settings::{EditSettings, SelectTool};
+use super::settings::{DepthColours, EditSettings, InspectorLayout, InspectorSettings, LayerKind, SelectTool};
+use super::state::{AppView, NoLayers};
 use crate::edit::{EditLayer, Tool};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
@@ -21,50 +20,6 @@ use crate::selection::{Profile, Selection, SelectionOp};
 
 /// Largest texture side the inspector uploads (bigger layers are subsampled for display only).
 const MAX_DISPLAY_SIDE_PX: usize = 4096;
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InspectorLayout {
-    /// All four layers side by side, zoomed and panned together.
-    #[default]
-    Grid,
-    /// One layer, optionally over the photo.
-    Single,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LayerKind {
-    #[default]
-    Photo,
-    Depth,
-    Edges,
-    Semantics,
-}
-
-impl LayerKind {
-    pub const ALL: [LayerKind; 4] = [
-        LayerKind::Photo,
-        LayerKind::Depth,
-        LayerKind::Edges,
-        LayerKind::Semantics,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            LayerKind::Photo => "Photo",
-            LayerKind::Depth => "Depth",
-            LayerKind::Edges => "Soft edges",
-            LayerKind::Semantics => "Semantics",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DepthColours {
-    Grey,
-    /// Perceptual (viridis).
-    #[default]
-    Viridis,
-}
 
 /// RGBA images ready to upload, made off the UI thread.
 #[derive(Default)]
@@ -304,14 +259,19 @@ impl View {
     }
 }
 
-/// The inspector (central area of the Layers tab).
-pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
-    app.inspector.upload(ui.ctx());
+/// The inspector (central area of the Layers tab): draws `state` with `settings` (its own)
+/// over what `app` shows, and returns the commands its widgets ask for.
+pub fn inspector_ui(
+    state: &mut InspectorState,
+    settings: &mut InspectorSettings,
+    app: &AppView,
+    ui: &mut egui::Ui,
+) -> Vec<Command> {
+    state.upload(ui.ctx());
     let mut commands = Vec::new();
-    let mut settings = app.settings.inspector.clone();
-    toolbar_ui(ui, &mut settings, app.layers().is_some());
-    let can_edit = app.doc.as_ref().is_some_and(|d| d.depth.is_some());
-    let edits = app.doc.as_ref().and_then(|d| d.edits.as_ref());
+    toolbar_ui(ui, settings, app.layers().is_some());
+    let can_edit = app.doc.is_some_and(|d| d.depth.is_some());
+    let edits = app.doc.and_then(|d| d.edits.as_ref());
     let history = (
         edits.is_some_and(EditLayer::can_undo),
         edits.is_some_and(EditLayer::can_redo),
@@ -320,7 +280,7 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let restoration = RestorationState {
         has_damage: edits.is_some_and(EditLayer::has_damage),
         has_restored: edits.is_some_and(|e| e.counts().restored > 0),
-        repairing: app.jobs.is_running(super::JobKind::Repair),
+        repairing: app.is_running(JobKind::Repair),
     };
     edit_toolbar_ui(ui, &app.settings.edit, can_edit, history, restoration, &mut commands);
     let selection = app
@@ -338,42 +298,42 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     // The selection's tint follows its version.
     match selection {
         Some((doc_id, version, s)) => {
-            if app.inspector.selection.as_ref().map(|(k, _)| *k) != Some((doc_id, version)) {
+            if state.selection.as_ref().map(|(k, _)| *k) != Some((doc_id, version)) {
                 let texture = ui
                     .ctx()
                     .load_texture("selection", selection_image(s), egui::TextureOptions::NEAREST);
-                app.inspector.selection = Some(((doc_id, version), texture));
+                state.selection = Some(((doc_id, version), texture));
             }
         }
-        None => app.inspector.selection = None,
+        None => state.selection = None,
     }
     // The restoration overlay follows the edits' version.
     let show_restoration = app.settings.edit.show_restoration && (restoration.has_damage || restoration.has_restored);
     if let Some(edits) = edits.filter(|_| show_restoration) {
-        let current = app.inspector.restoration.as_ref().map(|(v, _)| *v);
+        let current = state.restoration.as_ref().map(|(v, _)| *v);
         if current != Some(edits.version()) {
             let image = restoration_image(edits);
             let texture = ui
                 .ctx()
                 .load_texture("restoration", image, egui::TextureOptions::NEAREST);
-            app.inspector.restoration = Some((edits.version(), texture));
+            state.restoration = Some((edits.version(), texture));
         }
     } else {
-        app.inspector.restoration = None;
+        state.restoration = None;
     }
     let restoration_alpha = (app.settings.edit.restoration_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
     // The difference to a scan, drawn over every layer.
-    let comparison = app.doc.as_ref().and_then(|d| d.comparison.as_ref());
+    let comparison = app.doc.and_then(|d| d.comparison.as_ref());
     match comparison {
-        Some(c) if app.inspector.difference.as_ref().map(|d| d.0) != Some(c.serial) => {
+        Some(c) if state.difference.as_ref().map(|d| d.0) != Some(c.serial) => {
             let (image, range) = difference_image(&c.result);
             let texture = ui
                 .ctx()
                 .load_texture("difference", image, egui::TextureOptions::NEAREST);
-            app.inspector.difference = Some((c.serial, texture, range));
+            state.difference = Some((c.serial, texture, range));
         }
         Some(_) => {}
-        None => app.inspector.difference = None,
+        None => state.difference = None,
     }
     if let Some(c) = comparison {
         ui.horizontal_wrapped(|ui| {
@@ -399,28 +359,24 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let difference_alpha = (settings.difference_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
     ui.separator();
 
-    let Some(doc) = &app.doc else {
-        empty_ui(ui, &mut commands, app.jobs.is_running(super::JobKind::OpenFile));
-        for c in commands {
-            app.send(c);
-        }
-        app.settings.inspector = settings;
-        return;
+    let Some(doc) = app.doc else {
+        empty_ui(ui, &mut commands, app.is_running(JobKind::OpenFile));
+        return commands;
     };
-    let Some(size_px) = doc.size_px() else { return };
+    let Some(size_px) = doc.size_px() else { return commands };
     let layers = doc.layers.clone();
     let depth = doc.depth.clone();
     let depth_range = doc.depth_range;
     let has_photo = doc.photo.is_some();
-    let missing_reason = if app.jobs.is_running(super::JobKind::Inference) {
+    let missing_reason = if app.is_running(JobKind::Inference) {
         "the network is working…".to_string()
     } else {
         doc.no_layers
             .as_ref()
-            .map_or_else(|| "waiting for the network".into(), super::NoLayers::describe)
+            .map_or_else(|| "waiting for the network".into(), NoLayers::describe)
     };
 
-    let hover_text = app.inspector.hover.as_ref().map(Readout::describe);
+    let hover_text = state.hover.as_ref().map(Readout::describe);
     let readout_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
     let area = ui.available_rect_before_wrap();
     let area = Rect::from_min_max(
@@ -444,7 +400,6 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     };
     let response = ui.allocate_rect(area, egui::Sense::click_and_drag());
     let pointer = response.hover_pos();
-    let state = &mut app.inspector;
     let select_tool = app.settings.edit.select.tool;
     let selecting = app.settings.edit.active && depth.is_some() && select_tool != SelectTool::Off;
     let painting = app.settings.edit.active && depth.is_some() && !selecting;
@@ -639,8 +594,7 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         Pos2::new(area.min.x, area.max.y),
         Pos2::new(area.max.x, area.max.y + readout_height),
     );
-    let text = app
-        .inspector
+    let text = state
         .hover
         .as_ref()
         .map(|r| match difference_at(r.x_px, r.y_px) {
@@ -662,13 +616,10 @@ pub fn inspector_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         ui.visuals().text_color(),
     );
     ui.advance_cursor_after_rect(readout_rect);
-    app.settings.inspector = settings;
-    for c in commands {
-        app.send(c);
-    }
+    commands
 }
 
-fn toolbar_ui(ui: &mut egui::Ui, settings: &mut super::InspectorSettings, has_layers: bool) {
+fn toolbar_ui(ui: &mut egui::Ui, settings: &mut InspectorSettings, has_layers: bool) {
     ui.horizontal_wrapped(|ui| {
         ui.selectable_value(&mut settings.layout, InspectorLayout::Grid, "All layers");
         ui.selectable_value(&mut settings.layout, InspectorLayout::Single, "One layer");

@@ -6,14 +6,18 @@
 //! live in `logic` without egui. Persisted preferences ([`Settings`], `#[serde(default)]`) are
 //! kept apart from the runtime state, which is rebuilt at every start.
 //!
-//! Files: `lib.rs` (the app struct, its frame loop and `run`), `commands.rs` (what can be
-//! asked), `command_handling.rs` (applying commands and the jobs they start), `settings.rs`
-//! (the persisted settings commands carry), `ui.rs` (menus, status bar, relief panel, tabs), `inspector.rs`
-//! (layers inspector, brush and selection tools), `viewport.rs` (3D view, its camera controls and
-//! the brush on the surface), `render.rs` (off-screen
-//! wgpu drawing of the relief and why, shader in `shaders/relief.wgsl`), `camera.rs` (orbit camera maths),
-//! `training.rs` (training panel), `jobs.rs` (background jobs), `logic.rs` (egui-free logic),
-//! `unsaved.rs` (the unsaved-edits prompt).
+//! Files, from the bottom up (each imports only files above it; `module_graph.rs` tests
+//! it): `camera.rs` (orbit camera maths), `logic.rs` (egui-free logic), `render.rs`
+//! (off-screen wgpu drawing of the relief and why, shader in `shaders/relief.wgsl`),
+//! `jobs.rs` (background jobs), `settings.rs` (the persisted settings commands carry),
+//! `commands.rs` (what can be asked), `unsaved.rs` (the unsaved-edits prompt), `state.rs`
+//! (the document, the network's state, messages, and `AppView`, what panels read),
+//! `inspector.rs` (layers inspector, brush and selection tools) and `training.rs` (training
+//! panel), which draw their own state and return commands, `job_output.rs` (what jobs hand
+//! back); then `lib.rs` (the app struct, its frame loop and `run`) and the `impl RelievoApp`
+//! blocks over it: `command_handling.rs` (applying commands and the jobs they start),
+//! `viewport.rs` (3D view, its camera controls and the brush on the surface) and `ui.rs`
+//! (menus, status bar, relief panel, tabs).
 
 // The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
 use relievo_core::{
@@ -22,18 +26,26 @@ use relievo_core::{
 use relievo_net as net;
 use relievo_train as train;
 
+// Modules from the bottom up; each imports only modules above it in this list, so the
+// app has no import cycle (the `module_imports_have_no_cycle` test checks it).
 pub mod camera;
-mod command_handling;
 mod commands;
 mod inspector;
+mod job_output;
 pub mod jobs;
 pub mod logic;
 pub mod render;
 mod settings;
+mod state;
 mod training;
-mod ui;
 mod unsaved;
+// The app struct (here), then what is written as `impl RelievoApp` blocks over it.
+mod command_handling;
+mod ui;
 mod viewport;
+
+#[cfg(test)]
+mod module_graph;
 
 use std::collections::VecDeque;
 use std::io::Write as _;
@@ -43,26 +55,27 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use eframe::egui_wgpu;
-use serde::{Deserialize, Serialize};
 
 use crate::edit::EditLayer;
 use crate::grid::Grid;
 use crate::layers::Layers;
-use crate::mesh::Mesh;
-use crate::net::{ComputeDevice, Weights};
-use crate::photo::Photo;
-use crate::relief::ReliefParams;
-use crate::selection::Selection;
+use crate::net::ComputeDevice;
 
 pub use commands::{Command, DialogKind, Reshape, UnsavedChoice};
-pub use inspector::{DepthColours, InspectorLayout, LayerKind};
 pub use jobs::JobKind;
 pub use render::Shading;
-pub use settings::{EditSettings, SelectTool, SelectionSettings, Tab, TrainSettings, ViewSettings};
+pub use settings::{
+    DepthColours, EditSettings, InspectorLayout, InspectorSettings, LayerKind, RecentFile, SelectTool,
+    SelectionSettings, Settings, Tab, TrainSettings, ViewSettings,
+};
+pub use state::{
+    AppView, Document, MeshKey, MeshResult, Message, NoLayers, PreviewKey, ScanComparison, Severity, Timings,
+    WeightsState,
+};
 pub use training::TrainPhase;
 
 use camera::OrbitCamera;
-use command_handling::JobOutput;
+use job_output::JobOutput;
 use jobs::Jobs;
 use logic::{FrameSample, FrameStats};
 
@@ -158,262 +171,6 @@ pub struct AppOptions {
     /// Read the 3D view's images back to the CPU even when egui draws with wgpu (tests that
     /// path; with the glow renderer it is the only one).
     pub read_back_3d: bool,
-}
-
-/// A file in the Open recent menu.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RecentFile {
-    pub path: PathBuf,
-    pub depth_map: bool,
-}
-
-impl Default for RecentFile {
-    fn default() -> Self {
-        Self {
-            path: PathBuf::new(),
-            depth_map: false,
-        }
-    }
-}
-
-/// The inspector's preferences.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct InspectorSettings {
-    pub layout: InspectorLayout,
-    /// The layer shown in the single-layer layout.
-    pub layer: LayerKind,
-    /// Draw `overlay_layer` over the photo in the single-layer layout.
-    pub overlay: bool,
-    pub overlay_layer: LayerKind,
-    pub overlay_opacity: f32,
-    pub depth_colours: DepthColours,
-    /// Opacity of the difference to a scan drawn over the layers (0 hides it).
-    pub difference_opacity: f32,
-}
-
-impl Default for InspectorSettings {
-    fn default() -> Self {
-        Self {
-            layout: InspectorLayout::Grid,
-            layer: LayerKind::Photo,
-            overlay: false,
-            overlay_layer: LayerKind::Semantics,
-            overlay_opacity: 0.5,
-            depth_colours: DepthColours::Viridis,
-            difference_opacity: 0.8,
-        }
-    }
-}
-
-/// Everything that persists between runs (eframe storage, key `eframe::APP_KEY`); panel sizes
-/// persist through egui's own memory.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    /// Folder of the last file opened or written, where dialogs start.
-    pub last_folder: Option<PathBuf>,
-    pub recent: Vec<RecentFile>,
-    pub relief: ReliefParams,
-    pub view: ViewSettings,
-    pub inspector: InspectorSettings,
-    pub tab: Tab,
-    pub show_relief_panel: bool,
-    pub show_frame_overlay: bool,
-    /// Weights the user switched to (e.g. fine-tuned); `None` = the shipped ones.
-    pub weights_dir: Option<PathBuf>,
-    pub train: TrainSettings,
-    pub edit: EditSettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            last_folder: None,
-            recent: Vec::new(),
-            relief: ReliefParams::default(),
-            view: ViewSettings::default(),
-            inspector: InspectorSettings::default(),
-            tab: Tab::default(),
-            show_relief_panel: true,
-            show_frame_overlay: false,
-            weights_dir: None,
-            train: TrainSettings::default(),
-            edit: EditSettings::default(),
-        }
-    }
-}
-
-/// The network as far as the app knows it.
-pub enum WeightsState {
-    Loading,
-    Ready { weights: Box<Weights>, dir: PathBuf },
-    Missing { dir: PathBuf, reason: String },
-}
-
-/// The file being worked on and what has been computed from it.
-pub struct Document {
-    /// Increases with every opened file; results of jobs started for an older one are dropped.
-    pub id: u64,
-    pub path: PathBuf,
-    pub photo: Option<Arc<Photo>>,
-    /// The network's layers (photos only).
-    pub layers: Option<Arc<Layers>>,
-    /// The depth the relief is made from: the layers' depth or the opened depth map.
-    pub depth: Option<Arc<Grid<f32>>>,
-    /// (min, max) of `depth`.
-    pub depth_range: (f32, f32),
-    /// Why there are no layers, when the network will not bring them by itself.
-    pub no_layers: Option<NoLayers>,
-    /// Hand edits over `depth` (created by the first brush dab).
-    pub edits: Option<EditLayer>,
-    /// The region the selection operations change (depth pixels).
-    pub selection: Option<Selection>,
-    /// Changes whenever `selection` does (for the overlay's texture).
-    pub selection_version: u64,
-    /// The last comparison with a present-day scan.
-    pub comparison: Option<ScanComparison>,
-    /// The unedited relief in mm per depth pixel, for the brushes, and the parameters it
-    /// was made with.
-    relief_heights: Option<(ReliefParams, Arc<Grid<f32>>)>,
-    /// The edit layer's version when it was last saved in (or opened from) a project.
-    pub saved_edits_version: u64,
-}
-
-impl Document {
-    pub fn name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "untitled".into())
-    }
-
-    /// The unedited relief in mm per depth pixel for `params`, made again only when a
-    /// parameter that changes it did; `None` without a depth.
-    pub(crate) fn relief_heights_for(
-        &mut self,
-        params: &ReliefParams,
-    ) -> Option<Result<Arc<Grid<f32>>, crate::relief::ReliefError>> {
-        let depth = self.depth.clone()?;
-        let same = |p: &ReliefParams| {
-            (p.relief_mm, p.base_mm, p.smoothing_px, p.invert)
-                == (params.relief_mm, params.base_mm, params.smoothing_px, params.invert)
-        };
-        if let Some((p, heights)) = &self.relief_heights
-            && same(p)
-        {
-            return Some(Ok(heights.clone()));
-        }
-        Some(crate::relief::heights_mm(&depth, params).map(|z| {
-            let z = Arc::new(z);
-            self.relief_heights = Some((params.clone(), z.clone()));
-            z
-        }))
-    }
-
-    /// Hand edits (or marks) that no project holds: changed since the last save or
-    /// open, and not all cleared.
-    pub fn has_unsaved_edits(&self) -> bool {
-        self.edits
-            .as_ref()
-            .is_some_and(|e| e.version() != self.saved_edits_version && !e.is_empty())
-    }
-
-    /// Pixel size of what is shown.
-    pub fn size_px(&self) -> Option<[usize; 2]> {
-        self.photo
-            .as_ref()
-            .map(|p| [p.width(), p.height()])
-            .or_else(|| self.depth.as_ref().map(|d| [d.width, d.height]))
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-#[derive(Clone, Debug)]
-pub struct Message {
-    pub severity: Severity,
-    pub text: String,
-    pub at: Instant,
-}
-
-/// Why a document has no layers.
-#[derive(Clone, Debug, PartialEq)]
-pub enum NoLayers {
-    /// A depth map was opened: there is no photo to run the network on.
-    DepthMap,
-    /// The project was saved without layers.
-    NotInProject,
-    /// No network weights (the reason they could not be loaded).
-    NoWeights(String),
-    /// The user cancelled the inference.
-    Cancelled,
-    /// The inference failed (its message).
-    Failed(String),
-}
-
-impl NoLayers {
-    /// For "No soft edges: …" and "No depth yet (…)".
-    pub fn describe(&self) -> String {
-        match self {
-            NoLayers::DepthMap => "a depth map has no photo layers".into(),
-            NoLayers::NotInProject => "the project holds no photo layers".into(),
-            NoLayers::NoWeights(reason) => format!("no network weights ({reason})"),
-            NoLayers::Cancelled => "inference cancelled (Model › Run the network again)".into(),
-            NoLayers::Failed(e) => format!("the network failed: {e}"),
-        }
-    }
-}
-
-/// The reconstruction compared with a present-day scan of the panel.
-pub struct ScanComparison {
-    pub scan: PathBuf,
-    pub result: crate::compare::Comparison,
-    /// Increases with every comparison (the inspector's texture follows it).
-    pub serial: u64,
-}
-
-/// What a mesh is made from: the document, the relief parameters and the edits' version.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MeshKey {
-    pub doc_id: u64,
-    pub params: ReliefParams,
-    pub edits_version: u64,
-}
-
-/// What the exact-mesh job computed, and from what.
-#[derive(Clone)]
-pub struct MeshResult {
-    pub key: MeshKey,
-    pub mesh: Arc<Mesh>,
-    pub secs: f64,
-}
-
-/// What the 3D preview's heights were made from.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PreviewKey {
-    doc_id: u64,
-    smoothing_bits: u32,
-    edits_version: u64,
-    /// Edits are stored in mm and the preview in 0..1 of the relief: with edits, the
-    /// relief height and inversion shape the heights too.
-    relief_bits: u32,
-    invert: bool,
-}
-
-/// Durations of the last runs of each step, for the status bar.
-#[derive(Clone, Debug, Default)]
-pub struct Timings {
-    pub inference_secs: Option<f64>,
-    pub mesh_secs: Option<f64>,
-    pub preview_secs: Option<f64>,
-    pub export_secs: Option<f64>,
 }
 
 /// The app. `logic` and `ui` are eframe's two halves of a frame; the tests call them directly.
@@ -668,7 +425,7 @@ impl RelievoApp {
         if self.frame_began.is_none() {
             self.begin_frame(Instant::now());
         }
-        ui::window_ui(self, ui);
+        self.window_ui(ui);
         self.apply_commands();
         self.end_frame(ui.ctx());
     }
@@ -708,26 +465,6 @@ impl RelievoApp {
     /// The 3D renderer, when a wgpu device is available.
     pub fn renderer(&mut self) -> Option<&mut render::ReliefRenderer> {
         self.renderer.as_mut()
-    }
-
-    /// Draws the 3D view at `size_px` as the view does after a change — the fast image, then the
-    /// final one — waiting for the GPU after each, and returns both times (ms). For measurements;
-    /// `None` without a device or heights.
-    pub fn measure_render_ms(&mut self, size_px: [u32; 2]) -> Option<(f32, f32)> {
-        self.apply_commands();
-        self.upload_pending_preview();
-        let inputs = viewport::frame_inputs(self, size_px, false)?;
-        let ctx = self.egui_ctx.clone();
-        let renderer = self.renderer.as_mut()?;
-        let mut times = [0.0f32; 2];
-        for time in &mut times {
-            let t = Instant::now();
-            let _ = renderer.render(&ctx, size_px, &inputs);
-            renderer.finish(&ctx);
-            *time = t.elapsed().as_secs_f32() * 1e3;
-        }
-        let _ = renderer.render(&ctx, size_px, &inputs)?;
-        Some((times[0], times[1]))
     }
 
     /// Whether the 3D view shows its final image of the current settings.

@@ -1,6 +1,7 @@
-//! The persisted preferences that commands carry (the tab, the 3D view's settings, the
-//! training form): plain data that imports nothing else from the app, so that
-//! `commands` can name them without a cycle.
+//! The persisted preferences ([`Settings`], eframe storage) and the parts commands carry
+//! (the tab, the 3D view's settings, the inspector's, the training form): plain data that
+//! imports nothing else from the app but the renderer's shading choice, so that `commands`,
+//! `state` and the panels can name them without a cycle.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::render::Shading;
 use crate::edit::Brush;
 use crate::net::{EdgeMode, LossConfig, MultiTaskConfig};
+use crate::relief::ReliefParams;
 use crate::selection::Profile;
 use crate::train::TrainConfig;
 
@@ -232,6 +234,135 @@ impl Default for EditSettings {
             show_restoration: true,
             restoration_opacity: 0.5,
             select: SelectionSettings::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InspectorLayout {
+    /// All four layers side by side, zoomed and panned together.
+    #[default]
+    Grid,
+    /// One layer, optionally over the photo.
+    Single,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LayerKind {
+    #[default]
+    Photo,
+    Depth,
+    Edges,
+    Semantics,
+}
+
+impl LayerKind {
+    pub const ALL: [LayerKind; 4] = [
+        LayerKind::Photo,
+        LayerKind::Depth,
+        LayerKind::Edges,
+        LayerKind::Semantics,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LayerKind::Photo => "Photo",
+            LayerKind::Depth => "Depth",
+            LayerKind::Edges => "Soft edges",
+            LayerKind::Semantics => "Semantics",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DepthColours {
+    Grey,
+    /// Perceptual (viridis).
+    #[default]
+    Viridis,
+}
+
+/// A file in the Open recent menu.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecentFile {
+    pub path: PathBuf,
+    pub depth_map: bool,
+}
+
+impl Default for RecentFile {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::new(),
+            depth_map: false,
+        }
+    }
+}
+
+/// The inspector's preferences.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InspectorSettings {
+    pub layout: InspectorLayout,
+    /// The layer shown in the single-layer layout.
+    pub layer: LayerKind,
+    /// Draw `overlay_layer` over the photo in the single-layer layout.
+    pub overlay: bool,
+    pub overlay_layer: LayerKind,
+    pub overlay_opacity: f32,
+    pub depth_colours: DepthColours,
+    /// Opacity of the difference to a scan drawn over the layers (0 hides it).
+    pub difference_opacity: f32,
+}
+
+impl Default for InspectorSettings {
+    fn default() -> Self {
+        Self {
+            layout: InspectorLayout::Grid,
+            layer: LayerKind::Photo,
+            overlay: false,
+            overlay_layer: LayerKind::Semantics,
+            overlay_opacity: 0.5,
+            depth_colours: DepthColours::Viridis,
+            difference_opacity: 0.8,
+        }
+    }
+}
+
+/// Everything that persists between runs (eframe storage, key `eframe::APP_KEY`); panel sizes
+/// persist through egui's own memory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Folder of the last file opened or written, where dialogs start.
+    pub last_folder: Option<PathBuf>,
+    pub recent: Vec<RecentFile>,
+    pub relief: ReliefParams,
+    pub view: ViewSettings,
+    pub inspector: InspectorSettings,
+    pub tab: Tab,
+    pub show_relief_panel: bool,
+    pub show_frame_overlay: bool,
+    /// Weights the user switched to (e.g. fine-tuned); `None` = the shipped ones.
+    pub weights_dir: Option<PathBuf>,
+    pub train: TrainSettings,
+    pub edit: EditSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            last_folder: None,
+            recent: Vec::new(),
+            relief: ReliefParams::default(),
+            view: ViewSettings::default(),
+            inspector: InspectorSettings::default(),
+            tab: Tab::default(),
+            show_relief_panel: true,
+            show_frame_overlay: false,
+            weights_dir: None,
+            train: TrainSettings::default(),
+            edit: EditSettings::default(),
         }
     }
 }

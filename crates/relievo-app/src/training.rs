@@ -14,11 +14,11 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::RelievoApp;
 use super::commands::{Command, DialogKind};
 use super::jobs::{JobHandle, JobKind};
 use super::logic;
 use super::settings::TrainSettings;
+use super::state::{AppView, WeightsState};
 use crate::grid::Grid;
 use crate::layers;
 use crate::net::{self, ComputeDevice, DepthTerm, EdgeMode, InferOptions};
@@ -408,31 +408,34 @@ fn rgb8(photo: &Photo) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // UI
 
-/// The Training tab.
-pub fn training_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+/// The Training tab: draws `state` over what `app` shows and returns the commands its
+/// widgets ask for.
+pub fn training_ui(state: &mut TrainingState, app: &AppView, ui: &mut egui::Ui) -> Vec<Command> {
+    let mut commands = Vec::new();
     egui::Panel::left("training_settings")
         .resizable(true)
         .default_size(330.0)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| settings_ui(app, ui));
+            egui::ScrollArea::vertical().show(ui, |ui| settings_ui(state, app, &mut commands, ui));
         });
     egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| run_ui(app, ui));
+        egui::ScrollArea::vertical().show(ui, |ui| run_ui(state, app, &mut commands, ui));
     });
+    commands
 }
 
-fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>, ui: &mut egui::Ui) {
     let mut s = app.settings.train.clone();
-    let active = app.training.is_active();
+    let active = state.is_active();
     ui.heading("Data");
     ui.add_enabled_ui(!active, |ui| {
         ui.horizontal(|ui| {
             ui.label("Dataset folder:");
             if ui.button("Choose…").clicked() {
-                app.send(Command::ShowDialog(DialogKind::DatasetFolder));
+                commands.push(Command::ShowDialog(DialogKind::DatasetFolder));
             }
             if s.data.is_some() && ui.button("Clear").clicked() {
-                app.send(Command::SetDatasetFolder(None));
+                commands.push(Command::SetDatasetFolder(None));
             }
         });
         match &s.data {
@@ -441,7 +444,7 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             }
             Some(dir) => {
                 ui.monospace(dir.display().to_string());
-                dataset_report_ui(app, ui, dir);
+                dataset_report_ui(state, app, ui, dir);
             }
         }
         ui.checkbox(&mut s.synthetic, "Synthetic relief world");
@@ -452,7 +455,7 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         ui.separator();
         ui.heading("Start from");
         let shipped = match &app.weights {
-            super::WeightsState::Ready { dir, .. } => Some(dir.display().to_string()),
+            WeightsState::Ready { dir, .. } => Some(dir.display().to_string()),
             _ => None,
         };
         let toggled = ui
@@ -579,14 +582,14 @@ fn settings_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         }
         ui.separator();
         ui.heading("Output");
-        let out = s.out.clone().unwrap_or_else(super::command_handling::default_run_dir);
+        let out = s.out.clone().unwrap_or_else(default_run_dir);
         ui.monospace(out.display().to_string());
         if ui.button("Choose output folder…").clicked() {
-            app.send(Command::ShowDialog(DialogKind::TrainOutput));
+            commands.push(Command::ShowDialog(DialogKind::TrainOutput));
         }
     });
     if s != app.settings.train {
-        app.send(Command::SetTrainSettings(Box::new(s)));
+        commands.push(Command::SetTrainSettings(Box::new(s)));
     }
 }
 
@@ -597,15 +600,15 @@ fn depth_term_label(term: DepthTerm) -> &'static str {
     }
 }
 
-fn dataset_report_ui(app: &RelievoApp, ui: &mut egui::Ui, dir: &std::path::Path) {
-    if app.jobs.is_running(JobKind::DatasetCheck) {
+fn dataset_report_ui(state: &TrainingState, app: &AppView, ui: &mut egui::Ui, dir: &std::path::Path) {
+    if app.is_running(JobKind::DatasetCheck) {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label("checking…");
         });
         return;
     }
-    let Some((checked, report)) = &app.training.dataset else {
+    let Some((checked, report)) = &state.dataset else {
         return;
     };
     if checked != dir {
@@ -636,9 +639,8 @@ fn dataset_report_ui(app: &RelievoApp, ui: &mut egui::Ui, dir: &std::path::Path)
     }
 }
 
-fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
-    let mut commands = Vec::new();
-    let t = &app.training;
+fn run_ui(state: &mut TrainingState, app: &AppView, commands: &mut Vec<Command>, ui: &mut egui::Ui) {
+    let t = &*state;
     ui.horizontal(|ui| {
         let idle = !t.is_active();
         if ui.add_enabled(idle, egui::Button::new("Start")).clicked() {
@@ -661,12 +663,7 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         {
             commands.push(Command::TrainStop);
         }
-        let out = app
-            .settings
-            .train
-            .out
-            .clone()
-            .unwrap_or_else(super::command_handling::default_run_dir);
+        let out = app.settings.train.out.clone().unwrap_or_else(default_run_dir);
         let resumable = idle && crate::train::has_checkpoint(&out);
         if ui
             .add_enabled(resumable, egui::Button::new("Resume"))
@@ -676,10 +673,7 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             commands.push(Command::TrainResume);
         }
     });
-    for command in commands {
-        app.send(command);
-    }
-    let t = &app.training;
+    let t = &*state;
     let status = match &t.phase {
         TrainPhase::Idle => "Not started.".to_string(),
         TrainPhase::Starting => "Starting (preparing data and weights)…".to_string(),
@@ -775,34 +769,31 @@ fn run_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         }
     }
     ui.separator();
-    preview_ui(app, ui);
+    preview_ui(state, app, commands, ui);
 }
 
-fn preview_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+fn preview_ui(state: &mut TrainingState, app: &AppView, commands: &mut Vec<Command>, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.heading("Preview");
-        if app.jobs.is_running(JobKind::TrainPreview) {
+        if app.is_running(JobKind::TrainPreview) {
             ui.spinner();
         }
-        let has_best = app.training.best_dir.is_some();
+        let has_best = state.best_dir.is_some();
         if ui.add_enabled(has_best, egui::Button::new("Refresh")).clicked() {
-            app.send(Command::TrainPreview);
+            commands.push(Command::TrainPreview);
         }
         if ui.add_enabled(has_best, egui::Button::new("Save weights…")).clicked() {
-            app.send(Command::ShowDialog(DialogKind::SaveTrainedWeights));
+            commands.push(Command::ShowDialog(DialogKind::SaveTrainedWeights));
         }
         if ui
-            .add_enabled(
-                has_best && !app.training.is_active(),
-                egui::Button::new("Use in main view"),
-            )
+            .add_enabled(has_best && !state.is_active(), egui::Button::new("Use in main view"))
             .on_hover_text("Switch the layers view to these weights")
             .clicked()
         {
-            app.send(Command::UseTrainedWeights);
+            commands.push(Command::UseTrainedWeights);
         }
     });
-    let t = &mut app.training;
+    let t = state;
     let Some(preview) = &t.preview else {
         ui.weak("The best weights predict a held-back panel here after each validation.");
         return;
@@ -833,4 +824,11 @@ fn preview_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             });
         }
     });
+}
+
+/// Where training runs go unless the user picks a folder: `<data dir>/relievo/runs/latest`.
+pub fn default_run_dir() -> PathBuf {
+    eframe::storage_dir("relievo")
+        .map(|d| d.join("runs").join("latest"))
+        .unwrap_or_else(|| std::env::temp_dir().join("relievo-runs").join("latest"))
 }

@@ -7,13 +7,55 @@
 use eframe::egui::{self, Color32, Key, KeyboardShortcut, Modifiers};
 use egui_plot::{Line, Plot, PlotPoints};
 
+use super::RelievoApp;
 use super::commands::{Command, DialogKind};
+use super::job_output::JobOutput;
 use super::jobs::JobKind;
+use super::jobs::Jobs;
 use super::logic;
-use super::{RelievoApp, Severity, Tab, WeightsState, inspector, training, viewport};
+use super::settings::{Settings, Tab};
+use super::state::{AppView, Document, Severity, WeightsState};
+use super::{inspector, training};
 
-/// The whole window.
-pub fn window_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+impl RelievoApp {
+    /// The whole window.
+    pub(crate) fn window_ui(&mut self, ui: &mut egui::Ui) {
+        window_ui(self, ui);
+    }
+
+    /// The layers inspector; what it asks for is queued.
+    fn inspector_panel(&mut self, ui: &mut egui::Ui) {
+        let view = app_view(self.doc.as_ref(), &self.settings, &self.weights, &self.jobs);
+        let mut settings = self.settings.inspector.clone();
+        let commands = inspector::inspector_ui(&mut self.inspector, &mut settings, &view, ui);
+        self.settings.inspector = settings;
+        self.commands.extend(commands);
+    }
+
+    /// The Training tab; what it asks for is queued.
+    fn training_panel(&mut self, ui: &mut egui::Ui) {
+        let view = app_view(self.doc.as_ref(), &self.settings, &self.weights, &self.jobs);
+        let commands = training::training_ui(&mut self.training, &view, ui);
+        self.commands.extend(commands);
+    }
+}
+
+/// What the panels see of the app this frame.
+fn app_view<'a>(
+    doc: Option<&'a Document>,
+    settings: &'a Settings,
+    weights: &'a WeightsState,
+    jobs: &Jobs<JobOutput>,
+) -> AppView<'a> {
+    AppView {
+        doc,
+        settings,
+        weights,
+        running: jobs.running().iter().map(|j| j.kind).collect(),
+    }
+}
+
+fn window_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     shortcuts(app, ui);
     egui::Panel::top("menu_bar").show(ui, |ui| menu_bar_ui(app, ui));
     egui::Panel::bottom("status_bar").show(ui, |ui| status_bar_ui(app, ui));
@@ -29,8 +71,8 @@ pub fn window_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     egui::CentralPanel::default().show(ui, |ui| {
         tabs_ui(app, ui);
         match app.settings.tab {
-            Tab::Layers => inspector::inspector_ui(app, ui),
-            Tab::Relief3d => viewport::viewport_ui(app, ui),
+            Tab::Layers => app.inspector_panel(ui),
+            Tab::Relief3d => app.viewport_ui(ui),
             Tab::Split => {
                 let half = ui.available_width() / 2.0;
                 egui::Panel::right("split_3d")
@@ -38,11 +80,11 @@ pub fn window_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                     .default_size(half)
                     .min_size(200.0)
                     .show(ui, |ui| {
-                        viewport::viewport_ui(app, ui);
+                        app.viewport_ui(ui);
                     });
-                egui::CentralPanel::default().show(ui, |ui| inspector::inspector_ui(app, ui));
+                egui::CentralPanel::default().show(ui, |ui| app.inspector_panel(ui));
             }
-            Tab::Training => training::training_ui(app, ui),
+            Tab::Training => app.training_panel(ui),
         }
     });
     if app.settings.show_frame_overlay {
@@ -87,7 +129,7 @@ fn shortcuts(app: &mut RelievoApp, ui: &mut egui::Ui) {
         app.send(Command::ShowDialog(DialogKind::ExportStl));
     }
     if overlay {
-        app.settings.show_frame_overlay = !app.settings.show_frame_overlay;
+        app.send(Command::ToggleFrameOverlay);
     }
 }
 
@@ -202,8 +244,14 @@ fn menu_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
                 }
             }
             ui.separator();
-            ui.checkbox(&mut app.settings.show_relief_panel, "Relief panel");
-            ui.checkbox(&mut app.settings.show_frame_overlay, "Frame times (F12)");
+            let mut relief_panel = app.settings.show_relief_panel;
+            if ui.checkbox(&mut relief_panel, "Relief panel").changed() {
+                commands.push(Command::ToggleReliefPanel);
+            }
+            let mut frame_overlay = app.settings.show_frame_overlay;
+            if ui.checkbox(&mut frame_overlay, "Frame times (F12)").changed() {
+                commands.push(Command::ToggleFrameOverlay);
+            }
             if ui.button("Fit 3D view").clicked() {
                 commands.push(Command::FitView);
             }
@@ -632,7 +680,7 @@ fn frame_overlay_ui(app: &mut RelievoApp, ctx: &egui::Context) {
             }
         });
     if !open {
-        app.settings.show_frame_overlay = false;
+        app.send(Command::ToggleFrameOverlay);
     }
 }
 

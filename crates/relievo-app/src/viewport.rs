@@ -9,12 +9,13 @@ use std::time::Instant;
 
 use eframe::egui::{self, Color32, Pos2, Rect, Vec2};
 
+use super::RelievoApp;
 use super::camera::{OrbitCamera, nice_step};
 use super::commands::Command;
+use super::jobs::JobKind;
 use super::logic::{self, light_direction};
 use super::render::{self, FrameInputs, Shading};
 use super::settings::SelectTool;
-use super::{JobKind, RelievoApp};
 
 /// The relief's bounding box in mm (width, depth, height), when there is a depth map.
 fn scene_size_mm(app: &RelievoApp) -> Option<[f32; 3]> {
@@ -83,7 +84,7 @@ pub fn frame_inputs(app: &RelievoApp, size_px: [u32; 2], interacting: bool) -> O
 }
 
 /// The 3D tab (or half of the split view).
-pub fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
+fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     let mut commands = Vec::new();
     toolbar_ui(app, ui, &mut commands);
     ui.separator();
@@ -420,4 +421,31 @@ fn overlay_ui(app: &RelievoApp, painter: &egui::Painter, rect: Rect, size: [f32;
         egui::FontId::monospace(11.0),
         Color32::from_gray(200),
     );
+}
+
+impl RelievoApp {
+    /// The 3D view (central area of the 3D tab, right half of the split view).
+    pub(crate) fn viewport_ui(&mut self, ui: &mut egui::Ui) {
+        viewport_ui(self, ui);
+    }
+
+    /// Draws the 3D view at `size_px` as the view does after a change — the fast image, then the
+    /// final one — waiting for the GPU after each, and returns both times (ms). For measurements;
+    /// `None` without a device or heights.
+    pub fn measure_render_ms(&mut self, size_px: [u32; 2]) -> Option<(f32, f32)> {
+        self.apply_commands();
+        self.upload_pending_preview();
+        let inputs = frame_inputs(self, size_px, false)?;
+        let ctx = self.egui_ctx.clone();
+        let renderer = self.renderer.as_mut()?;
+        let mut times = [0.0f32; 2];
+        for time in &mut times {
+            let t = Instant::now();
+            let _ = renderer.render(&ctx, size_px, &inputs);
+            renderer.finish(&ctx);
+            *time = t.elapsed().as_secs_f32() * 1e3;
+        }
+        let _ = renderer.render(&ctx, size_px, &inputs)?;
+        Some((times[0], times[1]))
+    }
 }
