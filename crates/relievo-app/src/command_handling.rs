@@ -1530,3 +1530,102 @@ fn edits_for_mesh(doc: &Document) -> Option<Arc<Grid<f32>>> {
         .filter(|e| !e.is_empty())
         .map(|e| Arc::new(e.offset_mm().clone()))
 }
+
+/// The dispatcher's state changes, driven as the frame loop drives them (`logic` polls the
+/// jobs and applies the queued commands), with no window and no GPU: the 3D renderer is
+/// whatever `ReliefRenderer::standalone` finds, possibly none.
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::settings::{Settings, Tab};
+    use crate::{AppOptions, Command};
+
+    fn app(weights_dir: PathBuf) -> (egui::Context, RelievoApp) {
+        let ctx = egui::Context::default();
+        let options = AppOptions {
+            weights_dir,
+            ..AppOptions::default()
+        };
+        let app = RelievoApp::new(&ctx, None, Settings::default(), options);
+        (ctx, app)
+    }
+
+    /// Runs frames' logic until `done` holds (at most 20 s).
+    fn pump(ctx: &egui::Context, app: &mut RelievoApp, done: impl Fn(&RelievoApp) -> bool) {
+        let start = Instant::now();
+        while !done(app) {
+            assert!(start.elapsed() < Duration::from_secs(20), "timed out");
+            app.logic(ctx);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("relievo-dispatch-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn view_commands_change_the_settings_they_name() {
+        let (ctx, mut app) = app(scratch("view").join("no-weights"));
+        let before = app.settings.clone();
+        app.send(Command::ToggleReliefPanel);
+        app.send(Command::ToggleFrameOverlay);
+        app.send(Command::SetTab(Tab::Training));
+        app.logic(&ctx);
+        assert_eq!(app.settings.show_relief_panel, !before.show_relief_panel);
+        assert_eq!(app.settings.show_frame_overlay, !before.show_frame_overlay);
+        assert_eq!(app.settings.tab, Tab::Training);
+        app.send(Command::ToggleFrameOverlay);
+        app.logic(&ctx);
+        assert_eq!(app.settings.show_frame_overlay, before.show_frame_overlay);
+    }
+
+    #[test]
+    fn missing_weights_and_a_missing_photo_give_states_and_messages_not_documents() {
+        let dir = scratch("missing");
+        let (ctx, mut app) = app(dir.join("no-weights"));
+        pump(&ctx, &mut app, |a| !matches!(a.weights, WeightsState::Loading));
+        assert!(matches!(app.weights, WeightsState::Missing { .. }));
+        app.send(Command::OpenPath(dir.join("not-there.png")));
+        pump(&ctx, &mut app, |a| {
+            !a.jobs.is_running(JobKind::OpenFile) && a.commands.is_empty()
+        });
+        assert!(app.doc.is_none());
+        let last = app.messages.back().expect("an error message");
+        assert_eq!(last.severity, Severity::Error);
+        assert!(last.text.contains("not-there.png"), "{}", last.text);
+    }
+
+    #[test]
+    fn an_opened_depth_map_becomes_the_document_and_a_relief_change_schedules_a_mesh() {
+        let dir = scratch("depth");
+        let path = dir.join("panel_depth.png");
+        let depth = Grid::from_fn(48, 32, |x, y| ((x as f32 / 47.0) + (y as f32 / 31.0)) / 2.0);
+        crate::export::write_png16(&depth, &path).unwrap();
+        let (ctx, mut app) = app(dir.join("no-weights"));
+        app.send(Command::OpenDepth(path.clone()));
+        pump(&ctx, &mut app, |a| {
+            a.doc.is_some() && !a.jobs.is_running(JobKind::OpenFile)
+        });
+        let doc = app.doc.as_ref().unwrap();
+        assert_eq!(doc.path, path);
+        assert_eq!(doc.size_px(), Some([48, 32]));
+        assert_eq!(doc.no_layers, Some(NoLayers::DepthMap));
+        let (lo, hi) = doc.depth_range;
+        assert!(lo < 0.01 && hi > 0.99, "{lo}..{hi}");
+
+        app.mesh_due = None;
+        let mut relief = app.settings.relief.clone();
+        relief.relief_mm += 1.0;
+        app.send(Command::SetRelief(relief.clone()));
+        app.logic(&ctx);
+        assert_eq!(app.settings.relief, relief);
+        assert!(app.mesh_due.is_some() || app.jobs.is_running(JobKind::Mesh));
+        pump(&ctx, &mut app, |a| a.current_mesh().is_some());
+        assert!(app.current_mesh().unwrap().mesh.triangle_count() > 0);
+    }
+}
