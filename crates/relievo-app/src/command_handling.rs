@@ -1628,4 +1628,52 @@ mod tests {
         pump(&ctx, &mut app, |a| a.current_mesh().is_some());
         assert!(app.current_mesh().unwrap().mesh.triangle_count() > 0);
     }
+
+    #[test]
+    fn cancelling_inference_stops_its_worker_within_a_second() {
+        let dir = scratch("cancel");
+        // The shipped network at a working side of 1,024 px: seconds of work on two cores.
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
+        let weights = dir.join("weights");
+        std::fs::create_dir_all(&weights).unwrap();
+        for file in [net::weights::MODEL_FILE, net::weights::CONFIG_FILE] {
+            std::fs::copy(shipped.join(file), weights.join(file)).unwrap();
+        }
+        let meta = std::fs::read_to_string(shipped.join(net::weights::META_FILE)).unwrap();
+        let mut meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+        meta["working_side_px"] = 1024.into();
+        std::fs::write(weights.join(net::weights::META_FILE), meta.to_string()).unwrap();
+        let photo = dir.join("panel.png");
+        image::RgbImage::from_fn(1024, 768, |x, y| {
+            image::Rgb([((x * 7 + y * 3) % 256) as u8, (x % 256) as u8, (y % 256) as u8])
+        })
+        .save(&photo)
+        .unwrap();
+
+        let (ctx, mut app) = app(weights);
+        pump(&ctx, &mut app, |a| !matches!(a.weights, WeightsState::Loading));
+        assert!(matches!(app.weights, WeightsState::Ready { .. }));
+        app.send(Command::OpenPhoto(photo));
+        pump(&ctx, &mut app, |a| a.jobs.is_running(JobKind::Inference));
+        std::thread::sleep(Duration::from_millis(300));
+        app.logic(&ctx);
+        assert!(
+            app.jobs.is_running(JobKind::Inference),
+            "the inference ended before Cancel"
+        );
+        app.send(Command::CancelJob(JobKind::Inference));
+        app.logic(&ctx);
+        let cancelled = Instant::now();
+        while app.jobs.workers_alive(JobKind::Inference) > 0 {
+            assert!(
+                cancelled.elapsed() < Duration::from_secs(1),
+                "the inference still computes 1 s after Cancel"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        app.logic(&ctx);
+        let doc = app.doc.as_ref().unwrap();
+        assert!(doc.layers.is_none());
+        assert_eq!(doc.no_layers, Some(NoLayers::Cancelled));
+    }
 }

@@ -89,9 +89,15 @@ fn to_grids(t: Tensor<4>, w: usize, h: usize) -> Vec<Grid<f32>> {
         .collect()
 }
 
-fn run(model: &MultiTaskNet, photo: &Grid<[f32; 3]>, meta: &WeightsMeta, device: &Device) -> Maps {
+fn run(
+    model: &MultiTaskNet,
+    photo: &Grid<[f32; 3]>,
+    meta: &WeightsMeta,
+    device: &Device,
+    cancel: &Cancel,
+) -> Result<Maps, Cancelled> {
     let (w, h) = (photo.width, photo.height);
-    let out = model.forward(photo_tensor(photo, meta, model.size_multiple(), device));
+    let out = model.forward_cancellable(photo_tensor(photo, meta, model.size_multiple(), device), cancel)?;
     let semantics = to_grids(burn::tensor::activation::softmax(out.semantics, 1), w, h);
     let edges = match (out.edges_photo, model.edge_mode()) {
         (Some(e), EdgeMode::MultiClass) => to_grids(burn::tensor::activation::softmax(e, 1), w, h),
@@ -104,11 +110,11 @@ fn run(model: &MultiTaskNet, photo: &Grid<[f32; 3]>, meta: &WeightsMeta, device:
         }
         (None, _) => vec![Grid::filled(w, h, 1.0)],
     };
-    Maps {
+    Ok(Maps {
         depth: to_grids(out.depth, w, h).remove(0),
         semantics,
         edges,
-    }
+    })
 }
 
 /// Tile origins along one axis: tiles of `tile` with at least `overlap` shared.
@@ -146,8 +152,7 @@ fn run_tiled(
 ) -> Result<Maps, Cancelled> {
     let (w, h) = (photo.width, photo.height);
     if w <= opts.tile_px && h <= opts.tile_px {
-        cancel.check()?;
-        return Ok(run(model, photo, meta, device));
+        return run(model, photo, meta, device, cancel);
     }
     let tile = opts.tile_px.max(2 * opts.overlap_px + model.size_multiple());
     let mut depth = Grid::filled(w, h, 0.0f32);
@@ -160,8 +165,7 @@ fn run_tiled(
         for (ix, &x0) in xs.iter().enumerate() {
             let (tw, th) = (tile.min(w), tile.min(h));
             let crop = Grid::from_fn(tw, th, |x, y| photo.get(x0 + x, y0 + y));
-            cancel.check()?;
-            let maps = run(model, &crop, meta, device);
+            let maps = run(model, &crop, meta, device, cancel)?;
             if semantics.is_empty() {
                 semantics = vec![Grid::filled(w, h, 0.0); maps.semantics.len()];
                 edges = vec![Grid::filled(w, h, 0.0); maps.edges.len()];
@@ -266,9 +270,9 @@ pub fn predict(weights: &Weights, photo: &Photo, device: &Device, opts: &InferOp
     }
 }
 
-/// [`predict`] that checks `cancel` before every network pass (each tile, each of the
-/// two mirror passes), so it stops within one pass of the flag being set: a fraction
-/// of a second at the weights' working side.
+/// [`predict`] that checks `cancel` between the network's stages in every pass (each
+/// tile, each of the two mirror passes), so it stops within a fraction of a second of
+/// the flag being set at any photo size.
 pub fn predict_cancellable(
     weights: &Weights,
     photo: &Photo,

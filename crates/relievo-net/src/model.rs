@@ -20,6 +20,7 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor};
 
 use super::config::{EdgeMode, MultiTaskConfig};
+use crate::cancel::{Cancel, Cancelled};
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES};
 
 /// Four stride-2 stages after the unshuffle: the first stage's sides must be multiples of this.
@@ -345,8 +346,19 @@ impl MultiTaskNet {
 
     /// `photo`: normalised RGB `[b, 3, h, w]` with h, w multiples of [`Self::size_multiple`].
     pub fn forward(&self, photo: Tensor<4>) -> MultiTaskOutput {
+        match self.forward_cancellable(photo, &Cancel::default()) {
+            Ok(out) => out,
+            Err(Cancelled) => unreachable!("nobody else holds this flag"),
+        }
+    }
+
+    /// [`Self::forward`] that checks `cancel` between its stages (the photo's edge detector,
+    /// each encoder stage, the context module, each decoder step), so that a pass over a
+    /// large photo stops within a fraction of a second of the flag being set.
+    pub fn forward_cancellable(&self, photo: Tensor<4>, cancel: &Cancel) -> Result<MultiTaskOutput, Cancelled> {
         let f = self.unshuffle;
         let edges_photo = self.photo_edges.as_ref().map(|d| self.detect_edges(d, photo.clone()));
+        cancel.check()?;
         let photo_edge_map = edges_photo.clone().map(|e| edge_strength(e, self.edge_mode)); // [b, 1, h, w]
         let input = match &photo_edge_map {
             Some(map) => Tensor::cat(vec![photo, map.clone()], 1),
@@ -356,9 +368,11 @@ impl MultiTaskNet {
         // Encoder: skips at 1/f, 1/2f, 1/4f, 1/8f; bottleneck at 1/16f.
         let mut skips = vec![self.stem.forward(pixel_unshuffle(input, f))];
         for stage in &self.stages {
+            cancel.check()?;
             let next = stage.forward(skips.last().expect("stem output").clone());
             skips.push(next);
         }
+        cancel.check()?;
         let bottleneck = self.context.forward(skips.pop().expect("bottleneck"));
 
         let mut depth = bottleneck.clone();
@@ -370,6 +384,7 @@ impl MultiTaskNet {
             .zip(&self.semantic_decoder.ups)
             .enumerate()
         {
+            cancel.check()?;
             let skip = skips[3 - i].clone();
             semantic = s_up.forward(semantic, skip.clone(), self.half_pixel);
             depth = d_up.forward(depth, skip, self.half_pixel);
@@ -383,20 +398,22 @@ impl MultiTaskNet {
                 depth = depth.clone() * (resize(map.clone(), h, w, self.half_pixel) + 1.0);
             }
         }
+        cancel.check()?;
         let depth = sigmoid(pixel_shuffle(self.depth_decoder.head.forward(depth), f));
         let semantics = pixel_shuffle(self.semantic_decoder.head.forward(semantic), f);
+        cancel.check()?;
         // The depth-side detector learns to read edges from the depth; it must not
         // reshape the depth (its loss would push pixel-scale texture into it).
         let edges_depth = self
             .depth_edges
             .as_ref()
             .map(|d| self.detect_edges(d, depth.clone().detach()));
-        MultiTaskOutput {
+        Ok(MultiTaskOutput {
             depth,
             semantics,
             edges_photo,
             edges_depth,
-        }
+        })
     }
 }
 
