@@ -32,7 +32,7 @@ use crate::selection::{Selection, SelectionOp};
 
 /// Reads a project and its photo (on a worker thread).
 fn open_project(path: &Path) -> Result<(Opened, DisplayImages), String> {
-    let project = project::load(path).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+    let project = project::load(path).map_err(logic::error_chain)?;
     let (photo, photo_note) = match &project.photo {
         None => (None, None),
         Some(r) => match std::fs::read(&r.path) {
@@ -154,7 +154,7 @@ impl RelievoApp {
                             let display = DisplayImages::of_photo(&photo);
                             (Opened::Photo(photo), display)
                         })
-                        .map_err(|e| e.to_string()),
+                        .map_err(logic::error_chain),
                     path: p,
                 });
             }
@@ -166,7 +166,7 @@ impl RelievoApp {
                             let display = DisplayImages::of_depth(&depth);
                             (Opened::Depth(depth), display)
                         })
-                        .map_err(|e| e.to_string()),
+                        .map_err(logic::error_chain),
                     path: p,
                 });
             }
@@ -628,7 +628,7 @@ impl RelievoApp {
                     semantics: layers.as_ref().map(|l| l.semantics.clone()),
                     edits,
                 };
-                project::save(&project, &p).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+                project::save(&project, &p).map_err(logic::error_chain)?;
                 Ok(format!("Saved project {}.", p.display()))
             })();
             JobOutput::Exported {
@@ -1014,10 +1014,8 @@ impl RelievoApp {
                     edited_px,
                     restored_px,
                 };
-                // `{:#}`: the error and its causes on one line, as the CLI prints them (the OS
-                // reason a write failed included).
                 let bytes = export::write_mesh_with_sidecar(&mesh, &p, format, texture, &provenance)
-                    .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+                    .map_err(logic::error_chain)?;
                 Ok(format!(
                     "Exported {} ({} triangles, {}).",
                     p.display(),
@@ -1050,7 +1048,7 @@ impl RelievoApp {
             what: "layers",
             result: layers::write_layers(&layers, &d)
                 .map(|written| format!("Wrote {} files into {}.", written.len(), d.display()))
-                .map_err(|e| e.to_string()),
+                .map_err(logic::error_chain),
             path: d,
         });
     }
@@ -1065,7 +1063,7 @@ impl RelievoApp {
             what: "depth PNG",
             result: export::write_png16(&depth, &p)
                 .map(|()| format!("Wrote {} (16-bit, 65535 = most raised).", p.display()))
-                .map_err(|e| e.to_string()),
+                .map_err(logic::error_chain),
             path: p,
         });
     }
@@ -1084,7 +1082,7 @@ impl RelievoApp {
                 what: "difference",
                 result: crate::compare::write_difference(&result, &source, &scan, &p)
                     .map(|_| format!("Wrote {} and {}.", p.display(), p.with_extension("json").display()))
-                    .map_err(|e| format!("{:#}", anyhow::Error::new(e))),
+                    .map_err(logic::error_chain),
                 path: p,
             }
         });
@@ -1157,7 +1155,7 @@ impl RelievoApp {
             handle.set_status("loading weights");
             let weights = net::weights::load(&d, &device.device)
                 .map(Box::new)
-                .map_err(|e| e.to_string());
+                .map_err(logic::error_chain);
             JobOutput::Weights {
                 device,
                 dir: d,
@@ -1232,7 +1230,7 @@ impl RelievoApp {
                 ] {
                     let bytes =
                         std::fs::read(best.join(name)).map_err(|e| format!("{}: {e}", best.join(name).display()))?;
-                    export::atomic_write(&t.join(name), |w| w.write_all(&bytes)).map_err(|e| e.to_string())?;
+                    export::atomic_write(&t.join(name), |w| w.write_all(&bytes)).map_err(logic::error_chain)?;
                 }
                 Ok(())
             })();
@@ -1675,5 +1673,29 @@ mod tests {
         let doc = app.doc.as_ref().unwrap();
         assert!(doc.layers.is_none());
         assert_eq!(doc.no_layers, Some(NoLayers::Cancelled));
+    }
+
+    /// An export the OS refuses says why (the OS reason, not only "cannot write").
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refused_export_names_the_os_reason() {
+        let dir = scratch("refused");
+        let path = dir.join("panel_depth.png");
+        crate::export::write_png16(&Grid::from_fn(16, 16, |x, _| x as f32 / 15.0), &path).unwrap();
+        let (ctx, mut app) = app(dir.join("no-weights"));
+        app.send(Command::OpenDepth(path));
+        pump(&ctx, &mut app, |a| {
+            a.doc.is_some() && !a.jobs.is_running(JobKind::OpenFile)
+        });
+        // /proc takes no new files, not even from root.
+        app.send(Command::ExportDepthPng(PathBuf::from("/proc/relievo-depth.png")));
+        pump(&ctx, &mut app, |a| {
+            !a.jobs.is_running(JobKind::ExportDepth) && a.commands.is_empty()
+        });
+        let last = app.messages.back().expect("a message");
+        assert_eq!(last.severity, Severity::Error, "{}", last.text);
+        // "cannot write /proc/relievo-depth.png: <the reason>", not the path alone.
+        let reason = last.text.split("relievo-depth.png: ").nth(1).unwrap_or_default();
+        assert!(!reason.trim().is_empty(), "{}", last.text);
     }
 }

@@ -676,6 +676,12 @@ pub fn push_recent(recent: &mut Vec<std::path::PathBuf>, path: &Path, max: usize
     recent.truncate(max);
 }
 
+/// An error and its causes on one line (`cannot write x.stl: Permission denied (os error
+/// 13)`), as the CLI prints them: a plain `to_string()` drops the OS reason.
+pub fn error_chain(e: impl std::error::Error + Send + Sync + 'static) -> String {
+    format!("{:#}", anyhow::Error::new(e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -348,7 +348,7 @@ pub fn predict_preview(
     seed: u64,
     size_px: usize,
 ) -> Result<PreviewImages, String> {
-    let weights = net::weights::load(dir, device).map_err(|e| e.to_string())?;
+    let weights = net::weights::load(dir, device).map_err(logic::error_chain)?;
     let options = InferOptions {
         max_side_px: Some(0),
         ..Default::default()
