@@ -260,6 +260,9 @@ struct TrainArgs {
     /// Scale/shift-invariant height + multi-scale slope loss weight.
     #[arg(long, default_value_t = LossConfig::default().aligned)]
     aligned: f64,
+    /// Weight γ of the whole soft-edge term (eq. 1).
+    #[arg(long, default_value_t = LossConfig::default().gamma)]
+    edge_weight: f64,
     /// Seed 004 edge-aware loss weight.
     #[arg(long, default_value_t = LossConfig::default().edge_aware)]
     edge_aware: f64,
@@ -666,6 +669,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     model.loss.gradient = a.gradient;
     model.loss.aligned = a.aligned;
     model.loss.edge_aware = a.edge_aware;
+    model.loss.gamma = a.edge_weight;
     let cfg = TrainConfig {
         model,
         data: a.data.clone(),
