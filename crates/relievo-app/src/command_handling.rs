@@ -1223,15 +1223,20 @@ impl RelievoApp {
         self.spawn(JobKind::SaveWeights, file_name(&target), move |_| {
             let result = (|| {
                 std::fs::create_dir_all(&t).map_err(|e| format!("cannot create {}: {e}", t.display()))?;
-                for name in [
+                let names = [
                     net::weights::MODEL_FILE,
                     net::weights::CONFIG_FILE,
                     net::weights::META_FILE,
-                ] {
+                ];
+                let mut files = Vec::new();
+                for name in names {
                     let bytes =
                         std::fs::read(best.join(name)).map_err(|e| format!("{}: {e}", best.join(name).display()))?;
-                    export::atomic_write(&t.join(name), |w| w.write_all(&bytes)).map_err(logic::error_chain)?;
+                    files.push((t.join(name), bytes));
                 }
+                // All three or none: a kill never leaves a model its config does not describe.
+                let files: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), b.as_slice())).collect();
+                export::atomic_write_all(&files).map_err(logic::error_chain)?;
                 Ok(())
             })();
             JobOutput::SavedWeights { dir: t, result }

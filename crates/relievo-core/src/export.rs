@@ -383,10 +383,44 @@ pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3
 /// Afterwards, temporary files of writes killed in that directory ([`STALE_TEMP_AGE`])
 /// are removed.
 pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), ExportError> {
-    let dir = match path.parent() {
+    let file = write_temp(path, write)?;
+    file.persist(path).map_err(|e| io_error(path, e.error))?;
+    remove_stale_temp_files(parent_dir(path));
+    Ok(())
+}
+
+/// Several files that belong together (a weights folder's model, config and metadata):
+/// every one is written and synced under a temporary name first, and only then are they
+/// renamed into place one after the other, so a kill or a failed write never leaves a mix
+/// of new and old files beyond the instant of those renames. On any failure before the
+/// renames, nothing under the final names has changed.
+pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<(), ExportError> {
+    let temps = files
+        .iter()
+        .map(|(path, bytes)| write_temp(path, |w| w.write_all(bytes)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (file, (path, _)) in temps.into_iter().zip(files) {
+        file.persist(path).map_err(|e| io_error(path, e.error))?;
+    }
+    for (path, _) in files {
+        remove_stale_temp_files(parent_dir(path));
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// `write` into a synced temporary file beside `path`, not yet renamed.
+fn write_temp(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<tempfile::NamedTempFile, ExportError> {
+    let dir = parent_dir(path);
     if !dir.is_dir() {
         let (path, dir) = (path.to_path_buf(), dir.to_path_buf());
         return Err(if dir.exists() {
@@ -412,9 +446,7 @@ pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Resul
     drop(out);
     // On disk before the rename, so a crash cannot leave an empty file under the name.
     file.as_file().sync_all().map_err(|source| io_error(path, source))?;
-    file.persist(path).map_err(|e| io_error(path, e.error))?;
-    remove_stale_temp_files(dir);
-    Ok(())
+    Ok(file)
 }
 
 /// Best effort: a directory that cannot be listed or a file that cannot go is left as is.
@@ -442,5 +474,32 @@ fn io_error(path: &Path, source: io::Error) -> ExportError {
     ExportError::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_written_together_change_all_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("model.bpk"), dir.path().join("config.json"));
+        std::fs::write(&a, "old model").unwrap();
+        std::fs::write(&b, "old config").unwrap();
+        // The second file cannot be written: the first keeps its old content.
+        let missing = dir.path().join("gone").join("meta.json");
+        let err = atomic_write_all(&[(&a, b"new model"), (&missing, b"meta")]).unwrap_err();
+        assert!(matches!(err, ExportError::MissingDirectory { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old model");
+        atomic_write_all(&[(&a, b"new model"), (&b, b"new config")]).unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new model");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "new config");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "temporary files left: {names:?}");
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::MultiTaskConfig;
 use super::model::MultiTaskNet;
-use crate::export::atomic_write;
+use crate::export::atomic_write_all;
 use crate::labels::SEMANTIC_NAMES;
 
 /// Bumped when the folder layout or the meaning of a field changes.
@@ -214,11 +214,16 @@ pub fn save(
             path: dir.join(MODEL_FILE),
             reason: e.to_string(),
         })?;
-    atomic_write(&dir.join(MODEL_FILE), |w| w.write_all(&bytes))?;
     let config_json = serde_json::to_vec_pretty(config).expect("config serialises");
-    atomic_write(&dir.join(CONFIG_FILE), |w| w.write_all(&config_json))?;
     let meta_json = serde_json::to_vec_pretty(meta).expect("meta serialises");
-    atomic_write(&dir.join(META_FILE), |w| w.write_all(&meta_json))?;
+    // All three written before any is renamed into place: overwriting weights of another
+    // shape never leaves a model that its config does not describe.
+    let (model_path, config_path, meta_path) = (dir.join(MODEL_FILE), dir.join(CONFIG_FILE), dir.join(META_FILE));
+    atomic_write_all(&[
+        (&model_path, &bytes),
+        (&config_path, &config_json),
+        (&meta_path, &meta_json),
+    ])?;
     Ok(())
 }
 
