@@ -309,3 +309,19 @@ fn bad_weights_give_one_clear_error() {
     assert!(version.contains("format version 99"), "{version}");
     assert!(!version.contains('\n'));
 }
+
+/// Copying weights (the app's "Save weights…") gives a folder that loads as the original,
+/// and a copy from an incomplete folder changes nothing at the target.
+#[test]
+fn copied_weights_load_and_a_bad_copy_leaves_the_target_alone() {
+    let (from, to) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let device = Device::flex();
+    let config = tiny(EdgeMode::MultiClass);
+    weights::save(from.path(), &config.init(&device), &config, &WeightsMeta::default()).unwrap();
+    weights::copy(from.path(), to.path()).unwrap();
+    assert_eq!(weights::load(to.path(), &device).unwrap().config, config);
+    let before = std::fs::read(to.path().join(weights::MODEL_FILE)).unwrap();
+    std::fs::remove_file(from.path().join(weights::META_FILE)).unwrap();
+    assert!(weights::copy(from.path(), to.path()).is_err());
+    assert_eq!(std::fs::read(to.path().join(weights::MODEL_FILE)).unwrap(), before);
+}

@@ -402,8 +402,10 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<(), ExportError> {
     for (file, (path, _)) in temps.into_iter().zip(files) {
         file.persist(path).map_err(|e| io_error(path, e.error))?;
     }
-    for (path, _) in files {
-        remove_stale_temp_files(parent_dir(path));
+    let mut dirs: Vec<&Path> = files.iter().map(|(path, _)| parent_dir(path)).collect();
+    dirs.dedup();
+    for dir in dirs {
+        remove_stale_temp_files(dir);
     }
     Ok(())
 }

@@ -227,6 +227,28 @@ pub fn save(
     Ok(())
 }
 
+/// Copies the weights folder `from` into `to` (created if needed) as they are on disk, the
+/// three files together: all of them or, on any failure, none changes under `to`.
+pub fn copy(from: &Path, to: &Path) -> Result<(), WeightsError> {
+    let names = [MODEL_FILE, CONFIG_FILE, META_FILE];
+    let bytes = names.map(|name| read(&from.join(name)));
+    let bytes = bytes.into_iter().collect::<Result<Vec<_>, _>>()?;
+    std::fs::create_dir_all(to).map_err(|e| {
+        WeightsError::Write(crate::export::ExportError::Io {
+            path: to.to_path_buf(),
+            source: e,
+        })
+    })?;
+    let paths = names.map(|name| to.join(name));
+    let files: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .map(PathBuf::as_path)
+        .zip(bytes.iter().map(Vec::as_slice))
+        .collect();
+    atomic_write_all(&files)?;
+    Ok(())
+}
+
 /// The weights shipped with relievo, first found of: `$RELIEVO_MODELS/default`;
 /// `share/relievo/models/default` beside the executable's `bin/` (an install under
 /// `/usr`, `/usr/local` or `~/.local`); `models/default` in the source tree the binary
