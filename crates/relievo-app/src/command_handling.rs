@@ -1221,24 +1221,7 @@ impl RelievoApp {
         };
         let t = target.clone();
         self.spawn(JobKind::SaveWeights, file_name(&target), move |_| {
-            let result = (|| {
-                std::fs::create_dir_all(&t).map_err(|e| format!("cannot create {}: {e}", t.display()))?;
-                let names = [
-                    net::weights::MODEL_FILE,
-                    net::weights::CONFIG_FILE,
-                    net::weights::META_FILE,
-                ];
-                let mut files = Vec::new();
-                for name in names {
-                    let bytes =
-                        std::fs::read(best.join(name)).map_err(|e| format!("{}: {e}", best.join(name).display()))?;
-                    files.push((t.join(name), bytes));
-                }
-                // All three or none: a kill never leaves a model its config does not describe.
-                let files: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), b.as_slice())).collect();
-                export::atomic_write_all(&files).map_err(logic::error_chain)?;
-                Ok(())
-            })();
+            let result = net::weights::copy(&best, &t).map_err(logic::error_chain);
             JobOutput::SavedWeights { dir: t, result }
         });
     }
@@ -1565,15 +1548,17 @@ mod tests {
         }
     }
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("relievo-dispatch-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A temporary folder, removed when the returned guard drops.
+    fn scratch() -> (tempfile::TempDir, PathBuf) {
+        let guard = tempfile::tempdir().unwrap();
+        let dir = guard.path().to_path_buf();
+        (guard, dir)
     }
 
     #[test]
     fn view_commands_change_the_settings_they_name() {
-        let (ctx, mut app) = app(scratch("view").join("no-weights"));
+        let (_tmp, dir) = scratch();
+        let (ctx, mut app) = app(dir.join("no-weights"));
         let before = app.settings.clone();
         app.send(Command::ToggleReliefPanel);
         app.send(Command::ToggleFrameOverlay);
@@ -1589,7 +1574,7 @@ mod tests {
 
     #[test]
     fn missing_weights_and_a_missing_photo_give_states_and_messages_not_documents() {
-        let dir = scratch("missing");
+        let (_tmp, dir) = scratch();
         let (ctx, mut app) = app(dir.join("no-weights"));
         pump(&ctx, &mut app, |a| !matches!(a.weights, WeightsState::Loading));
         assert!(matches!(app.weights, WeightsState::Missing { .. }));
@@ -1605,7 +1590,7 @@ mod tests {
 
     #[test]
     fn an_opened_depth_map_becomes_the_document_and_a_relief_change_schedules_a_mesh() {
-        let dir = scratch("depth");
+        let (_tmp, dir) = scratch();
         let path = dir.join("panel_depth.png");
         let depth = Grid::from_fn(48, 32, |x, y| ((x as f32 / 47.0) + (y as f32 / 31.0)) / 2.0);
         crate::export::write_png16(&depth, &path).unwrap();
@@ -1634,7 +1619,7 @@ mod tests {
 
     #[test]
     fn cancelling_inference_stops_its_worker_within_a_second() {
-        let dir = scratch("cancel");
+        let (_tmp, dir) = scratch();
         // The shipped network at a working side of 1,024 px: seconds of work on two cores.
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
         let weights = dir.join("weights");
@@ -1656,6 +1641,12 @@ mod tests {
         let (ctx, mut app) = app(weights);
         pump(&ctx, &mut app, |a| !matches!(a.weights, WeightsState::Loading));
         assert!(matches!(app.weights, WeightsState::Ready { .. }));
+        // Every worker calls `wake` as its thread ends, a cancelled (detached) one included.
+        let ended = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = ended.clone();
+        app.jobs.set_wake(Arc::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
         app.send(Command::OpenPhoto(photo));
         pump(&ctx, &mut app, |a| a.jobs.is_running(JobKind::Inference));
         std::thread::sleep(Duration::from_millis(300));
@@ -1664,10 +1655,11 @@ mod tests {
             app.jobs.is_running(JobKind::Inference),
             "the inference ended before Cancel"
         );
+        let before = ended.load(std::sync::atomic::Ordering::SeqCst);
         app.send(Command::CancelJob(JobKind::Inference));
         app.logic(&ctx);
         let cancelled = Instant::now();
-        while app.jobs.workers_alive(JobKind::Inference) > 0 {
+        while ended.load(std::sync::atomic::Ordering::SeqCst) == before {
             assert!(
                 cancelled.elapsed() < Duration::from_secs(1),
                 "the inference still computes 1 s after Cancel"
@@ -1684,7 +1676,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_refused_export_names_the_os_reason() {
-        let dir = scratch("refused");
+        let (_tmp, dir) = scratch();
         let path = dir.join("panel_depth.png");
         crate::export::write_png16(&Grid::from_fn(16, 16, |x, _| x as f32 / 15.0), &path).unwrap();
         let (ctx, mut app) = app(dir.join("no-weights"));

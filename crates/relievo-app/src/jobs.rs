@@ -149,24 +149,6 @@ pub struct Finished<T> {
 pub struct Jobs<T> {
     running: Vec<RunningJob<T>>,
     wake: Arc<dyn Fn() + Send + Sync>,
-    /// Worker threads still working, by kind, cancelled (detached) ones included.
-    workers: Arc<Mutex<Vec<JobKind>>>,
-}
-
-/// Takes its job off the worker list when the worker's closure ends, even by a panic.
-struct WorkerGuard {
-    workers: Arc<Mutex<Vec<JobKind>>>,
-    kind: JobKind,
-}
-
-impl Drop for WorkerGuard {
-    fn drop(&mut self) {
-        if let Ok(mut w) = self.workers.lock()
-            && let Some(i) = w.iter().position(|k| *k == self.kind)
-        {
-            w.swap_remove(i);
-        }
-    }
 }
 
 impl<T: Send + 'static> Jobs<T> {
@@ -175,7 +157,6 @@ impl<T: Send + 'static> Jobs<T> {
         Self {
             running: Vec::new(),
             wake,
-            workers: Arc::default(),
         }
     }
 
@@ -198,17 +179,9 @@ impl<T: Send + 'static> Jobs<T> {
         let (tx, rx) = channel();
         let worker_handle = handle.clone();
         let wake = self.wake.clone();
-        if let Ok(mut w) = self.workers.lock() {
-            w.push(kind);
-        }
-        let guard = WorkerGuard {
-            workers: self.workers.clone(),
-            kind,
-        };
         let spawned = std::thread::Builder::new()
             .name(format!("relievo {}", kind.name()))
             .spawn(move || {
-                let _guard = guard;
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&worker_handle)));
                 let result = outcome.map_err(|panic| {
                     let message = panic
@@ -230,14 +203,6 @@ impl<T: Send + 'static> Jobs<T> {
             result: rx,
         });
         Ok(())
-    }
-
-    /// Worker threads of `kind` still computing, including cancelled jobs the UI no longer
-    /// waits for (they stop at their next cancellation check).
-    pub fn workers_alive(&self, kind: JobKind) -> usize {
-        self.workers
-            .lock()
-            .map_or(0, |w| w.iter().filter(|k| **k == kind).count())
     }
 
     pub fn is_running(&self, kind: JobKind) -> bool {

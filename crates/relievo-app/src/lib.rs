@@ -26,8 +26,8 @@ use relievo_core::{
 use relievo_net as net;
 use relievo_train as train;
 
-// Modules from the bottom up; each imports only modules above it in this list, so the
-// app has no import cycle (the `module_imports_have_no_cycle` test checks it).
+// Plain data and the panels (their layering is listed in the doc comment above; the
+// `module_imports_have_no_cycle` test checks there is no import cycle).
 pub mod camera;
 mod commands;
 mod inspector;

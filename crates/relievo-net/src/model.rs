@@ -357,6 +357,7 @@ impl MultiTaskNet {
     /// large photo stops within a fraction of a second of the flag being set.
     pub fn forward_cancellable(&self, photo: Tensor<4>, cancel: &Cancel) -> Result<MultiTaskOutput, Cancelled> {
         let f = self.unshuffle;
+        cancel.check()?;
         let edges_photo = self.photo_edges.as_ref().map(|d| self.detect_edges(d, photo.clone()));
         cancel.check()?;
         let photo_edge_map = edges_photo.clone().map(|e| edge_strength(e, self.edge_mode)); // [b, 1, h, w]
