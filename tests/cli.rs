@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 fn relievo(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_relievo"))
         .args(args)
@@ -525,9 +527,8 @@ fn a_16_bit_png_killed_at_any_moment_is_whole_or_the_old_one() {
     kill_at_random_moments(&args, &out, &complete);
 }
 
-/// Runs `relievo ARGS(i)` once to the end, then 50 times killed after a random delay
-/// (up to twice a full run, so kills land in every phase, the write included): after
-/// each, `out` must still be `complete`. Some runs must be killed and some finish.
+/// Runs `relievo ARGS(i)` to the end once, then 50 times killed at a random moment
+/// ([`common::kill_at_random_moments`]): after each, `out` must still be `complete`.
 fn kill_at_random_moments<const N: usize>(
     args: &dyn Fn(usize) -> [String; N],
     out: &Path,
@@ -542,39 +543,13 @@ fn kill_at_random_moments<const N: usize>(
             .spawn()
             .unwrap()
     };
-    let started = std::time::Instant::now();
-    assert!(run(1).wait().unwrap().success());
-    let full = started.elapsed();
-    assert!(complete(out));
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let (mut killed, mut finished) = (0, 0);
-    for i in 0..50 {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let delay = full.mul_f64(2.0 * (state % 1000) as f64 / 1000.0);
-        let mut child = run(i);
-        std::thread::sleep(delay);
-        let _ = child.kill();
-        if child.wait().unwrap().success() {
-            finished += 1;
-        } else {
-            killed += 1;
-        }
-        assert!(complete(out), "partial file after a kill at {delay:?}");
-    }
-    let left = std::fs::read_dir(out.parent().unwrap())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".relievo-"))
-        .count();
+    let what = out.display().to_string();
+    common::kill_at_random_moments(&what, &run, &|| {
+        assert!(complete(out), "{what}: partial file after a kill")
+    });
     eprintln!(
-        "{}: {killed} runs killed, {finished} finished (a full run takes {full:?}); {left} killed writes left a temp file",
-        out.display()
-    );
-    assert!(
-        killed >= 10 && finished >= 3,
-        "{killed} killed, {finished} finished: kills missed phases"
+        "{what}: {} killed writes left a temp file",
+        common::temp_files_left(out.parent().unwrap())
     );
 }
 

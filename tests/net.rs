@@ -325,3 +325,64 @@ fn copied_weights_load_and_a_bad_copy_leaves_the_target_alone() {
     assert!(weights::copy(from.path(), to.path()).is_err());
     assert_eq!(std::fs::read(to.path().join(weights::MODEL_FILE)).unwrap(), before);
 }
+
+mod common;
+
+/// The weights the hard-kill tests save: the shipped network's shapes (a save of tens of
+/// megabytes), initialised from seed `version`.
+fn save_version(dir: &std::path::Path, version: u64) {
+    let device = Device::flex();
+    device.seed(version);
+    let config = MultiTaskConfig::new();
+    weights::save(dir, &config.init(&device), &config, &WeightsMeta::default()).unwrap();
+}
+
+/// The child process of the hard-kill test (does nothing when run on its own): loads the
+/// weights in `RELIEVO_CHILD_FROM` and saves them into `RELIEVO_CHILD_OUT`.
+#[test]
+#[ignore = "started by a_weights_save_killed_at_any_moment_leaves_whole_weights"]
+fn child_saving_weights() {
+    if let (Ok(from), Ok(out)) = (std::env::var("RELIEVO_CHILD_FROM"), std::env::var("RELIEVO_CHILD_OUT")) {
+        let w = weights::load(std::path::Path::new(&from), &Device::flex()).unwrap();
+        weights::save(std::path::Path::new(&out), &w.model, &w.config, &w.meta).unwrap();
+    }
+}
+
+/// Kill -9 at random moments of a weights save over existing weights (50 times): the
+/// folder always loads, and gives exactly the old network or the new one.
+#[test]
+fn a_weights_save_killed_at_any_moment_leaves_whole_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("weights");
+    let sources = [0, 1].map(|version| {
+        let d = dir.path().join(format!("v{version}"));
+        save_version(&d, version);
+        d
+    });
+    // A save's bytes differ from run to run (burn gives parameters fresh ids), so the
+    // network is told by its output on a fixed input.
+    let device = Device::flex();
+    let input = Tensor::<4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+    let output = |dir: &std::path::Path| {
+        let w = weights::load(dir, &device).expect("the weights load after a kill");
+        w.model.valid().forward(input.clone()).depth.into_data()
+    };
+    let outputs = sources.clone().map(|d| output(&d));
+    assert_ne!(outputs[0], outputs[1]);
+    let spawn = |i: usize| {
+        common::child_test(
+            "child_saving_weights",
+            &[
+                ("RELIEVO_CHILD_FROM", sources[i % 2].display().to_string()),
+                ("RELIEVO_CHILD_OUT", target.display().to_string()),
+            ],
+        )
+    };
+    let check = || {
+        assert!(
+            outputs.contains(&output(&target)),
+            "neither the old network nor the new one"
+        )
+    };
+    common::kill_at_random_moments("weights save", &spawn, &check);
+}

@@ -97,3 +97,62 @@ fn damaged_files_give_an_error_and_never_a_panic() {
     resized[at + key.len() - 3..at + key.len() - 1].copy_from_slice(b"99");
     assert_refused(&resized);
 }
+
+mod common;
+
+/// The project the hard-kill child writes: large enough that a save takes a while, and
+/// `version` (0 or 1) tells the two apart in every raster.
+fn large(version: usize) -> Project {
+    let (w, h) = (1500, 1000);
+    let v = version as f32;
+    Project {
+        relief: ReliefParams {
+            width_mm: 100.0 + v,
+            ..ReliefParams::default()
+        },
+        depth: Grid::from_fn(w, h, |x, y| (x as f32 * 0.01 + y as f32 * 0.02 + v).sin()),
+        edits: Some(EditGrids {
+            offset_mm: Grid::from_fn(w, h, |x, _| v * x as f32 * 0.001),
+            damage: Grid::filled(w, h, v),
+            restored: Grid::filled(w, h, 1.0 - v),
+        }),
+        edges: Some(Grid::filled(w, h, version as u8)),
+        semantics: Some(Grid::filled(w, h, 3 - version as u8)),
+        ..sample()
+    }
+}
+
+/// The child process of the hard-kill test (does nothing when run on its own).
+#[test]
+#[ignore = "started by a_project_save_killed_at_any_moment_leaves_the_old_or_the_new"]
+fn child_saving_a_project() {
+    if let (Ok(out), Ok(version)) = (
+        std::env::var("RELIEVO_CHILD_OUT"),
+        std::env::var("RELIEVO_CHILD_VERSION"),
+    ) {
+        project::save(&large(version.parse().unwrap()), Path::new(&out)).unwrap();
+    }
+}
+
+/// Kill -9 at random moments of a project save over an existing one (50 times): the file
+/// under the final name always loads, and is exactly the old project or the new one.
+#[test]
+fn a_project_save_killed_at_any_moment_leaves_the_old_or_the_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("panel.relievo");
+    let versions = [large(0), large(1)];
+    let spawn = |i: usize| {
+        common::child_test(
+            "child_saving_a_project",
+            &[
+                ("RELIEVO_CHILD_OUT", path.display().to_string()),
+                ("RELIEVO_CHILD_VERSION", (i % 2).to_string()),
+            ],
+        )
+    };
+    let check = || {
+        let back = project::load(&path).expect("the project under its name loads after a kill");
+        assert!(versions.contains(&back), "a mix of two saves");
+    };
+    common::kill_at_random_moments("project save", &spawn, &check);
+}
