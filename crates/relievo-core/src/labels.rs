@@ -39,6 +39,35 @@ pub const SEMANTIC_NAMES: [&str; SEMANTIC_CLASSES] = [
     "architecture & frames",
 ];
 
+/// A semantic class; its id (`as u8`, the value in a semantics raster) indexes
+/// [`SEMANTIC_NAMES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum SemanticClass {
+    Background = 0,
+    Figure = 1,
+    Ornament = 2,
+    Architecture = 3,
+}
+
+impl SemanticClass {
+    pub const ALL: [SemanticClass; SEMANTIC_CLASSES] = [
+        SemanticClass::Background,
+        SemanticClass::Figure,
+        SemanticClass::Ornament,
+        SemanticClass::Architecture,
+    ];
+
+    /// The value that stands for this class in a semantics raster.
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+
+    pub fn name(self) -> &'static str {
+        SEMANTIC_NAMES[self as usize]
+    }
+}
+
 /// Curvature (height range per squared normalised length) below which values stay near 0.
 const CURVATURE_KNEE: f32 = 15.0;
 /// Curvature that maps to 255; a smoothed full-range step exceeds it at any resolution.

@@ -10,6 +10,7 @@ use std::ops::{Add, Mul, Sub};
 
 use super::noise::RngExt;
 use crate::grid::Grid;
+use crate::labels::SemanticClass;
 use crate::rng::Rng;
 
 /// A 2-D point or vector in pixels (x right, y down).
@@ -340,9 +341,6 @@ impl Detail {
     }
 }
 
-/// Label of a lowering stamp that keeps the labels underneath (chips in a figure).
-pub const KEEP_CLASS: u8 = u8::MAX;
-
 /// A well-mixed hash of integer cell coordinates (SplitMix64 finaliser).
 fn cell_hash(i: i64, j: i64) -> u64 {
     let mut z = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (j as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
@@ -360,7 +358,8 @@ pub enum Mode {
     /// Incised: subtracts `depth · profile` inside the outline; labels unchanged.
     Cut,
     /// Recessed or broken: the surface becomes at most `plane + base − depth · profile`;
-    /// labels the pixels it lowers unless its class is [`KEEP_CLASS`].
+    /// labels the pixels it lowers unless it has no class (a chip keeps the label of
+    /// what it breaks).
     Lower,
 }
 
@@ -369,7 +368,8 @@ pub enum Mode {
 pub struct Stamp {
     pub prims: Vec<Prim>,
     pub mode: Mode,
-    pub class: u8,
+    /// The label of the pixels it carves; `None` keeps the labels underneath.
+    pub class: Option<SemanticClass>,
     /// Level above the background plane where the stamp starts (relative units).
     pub base: f32,
     /// Height of the profile at full inside distance (relative units).
@@ -383,11 +383,18 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    pub fn raise(prims: Vec<Prim>, class: u8, base: f32, depth: f32, round_px: f32, profile: Profile) -> Stamp {
+    pub fn raise(
+        prims: Vec<Prim>,
+        class: SemanticClass,
+        base: f32,
+        depth: f32,
+        round_px: f32,
+        profile: Profile,
+    ) -> Stamp {
         Stamp {
             prims,
             mode: Mode::Raise,
-            class,
+            class: Some(class),
             base,
             depth,
             round_px,
@@ -402,7 +409,7 @@ impl Stamp {
         Stamp {
             prims,
             mode: Mode::Cut,
-            class: 0,
+            class: None,
             base: 0.0,
             depth,
             round_px,
@@ -498,8 +505,10 @@ impl Canvas {
                         let value = plane + stamp.base + stamp.depth * top;
                         if value > self.height.data[i] {
                             self.height.data[i] = value;
-                            if d_in >= 0.0 {
-                                self.class.data[i] = stamp.class;
+                            if d_in >= 0.0
+                                && let Some(class) = stamp.class
+                            {
+                                self.class.data[i] = class.id();
                             }
                         }
                     }
@@ -515,8 +524,10 @@ impl Canvas {
                             let floor = self.plane.data[i] + stamp.base - stamp.depth * stamp.profile.eval(t);
                             if floor < self.height.data[i] {
                                 self.height.data[i] = floor;
-                                if d_in >= 0.0 && stamp.class != KEEP_CLASS {
-                                    self.class.data[i] = stamp.class;
+                                if d_in >= 0.0
+                                    && let Some(class) = stamp.class
+                                {
+                                    self.class.data[i] = class.id();
                                 }
                             }
                         }
@@ -595,7 +606,7 @@ mod tests {
                 c: v2(15.0, 10.0),
                 r: 8.0,
             }],
-            1,
+            SemanticClass::Figure,
             0.0,
             0.5,
             2.0,
@@ -606,7 +617,7 @@ mod tests {
                 c: v2(22.0, 10.0),
                 r: 6.0,
             }],
-            2,
+            SemanticClass::Ornament,
             0.0,
             1.0,
             2.0,

@@ -11,7 +11,7 @@ use std::f32::consts::{FRAC_PI_2, TAU};
 
 use super::carve::{Canvas, Mode, Prim, Profile, Stamp, V2, v2};
 use super::noise::{RngExt, fbm};
-use super::shapes::{self, ARCHITECTURE, BACKGROUND, FIGURE, Look, Motif, ORNAMENT};
+use super::shapes::{self, Look, Motif, SemanticClass};
 use crate::grid::Grid;
 use crate::rng::Rng;
 
@@ -216,7 +216,11 @@ fn rock_art(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, size_px: f32) {
         let kind = rng.weighted(&[0.4, 0.3, 0.2, 0.1]);
         let mut m = Motif::new(
             look,
-            if kind == 2 { ORNAMENT } else { FIGURE },
+            if kind == 2 {
+                SemanticClass::Ornament
+            } else {
+                SemanticClass::Figure
+            },
             0.0,
             rng.range(0.1, 0.35),
         );
@@ -307,19 +311,26 @@ fn frame(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, panel: Rect, unit_
     } else {
         rng.range(1.0, 3.0) * unit_px
     };
-    stamps.push(Stamp::raise(vec![band], ARCHITECTURE, 0.0, depth, round_px, profile));
+    stamps.push(Stamp::raise(
+        vec![band],
+        SemanticClass::Architecture,
+        0.0,
+        depth,
+        round_px,
+        profile,
+    ));
     let inner = panel.shrink(width);
     if rng.chance(0.3) {
         // A bead row or a small scroll just inside the frame.
         let r = width * rng.range(0.15, 0.25);
-        let mut m = Motif::new(look, ORNAMENT, 0.0, depth * 0.6);
+        let mut m = Motif::new(look, SemanticClass::Ornament, 0.0, depth * 0.6);
         for (a, b) in corners_path(inner.shrink(r * 1.3)) {
             let n = ((b - a).len() / (r * 2.4)).floor().max(1.0) as usize;
             for i in 0..n {
                 let c = a.lerp(b, (i as f32 + 0.5) / n as f32);
                 m.stamps.push(Stamp::raise(
                     vec![Prim::Circle { c, r }],
-                    ORNAMENT,
+                    SemanticClass::Ornament,
                     0.0,
                     depth * 0.6,
                     r,
@@ -360,7 +371,7 @@ fn ledge(rng: &mut Rng, stamps: &mut Vec<Stamp>, x0: f32, x1: f32, y0: f32, y1: 
             angle: 0.0,
             corner: 0.0,
         }],
-        ARCHITECTURE,
+        SemanticClass::Architecture,
         0.0,
         rng.range(0.4, 1.0),
         round_px,
@@ -427,9 +438,9 @@ fn procession(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect) {
         let depth = rng.range(0.55, 1.0);
         let kind = rng.weighted(&[0.47, 0.2, 0.06, 0.14, 0.07, 0.06]);
         let class = match kind {
-            0..=2 => FIGURE,
-            3 | 4 => ORNAMENT,
-            _ => ARCHITECTURE,
+            0..=2 => SemanticClass::Figure,
+            3 | 4 => SemanticClass::Ornament,
+            _ => SemanticClass::Architecture,
         };
         let mut m = Motif::new(look, class, base, depth);
         let scale = rng.range(0.7, 1.0);
@@ -447,7 +458,7 @@ fn procession(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect) {
         // Small fillers in the upper space: birds in flight or rosettes.
         for _ in 0..rng.int(1, 3) {
             let c = v2(rng.range(reg.x0, reg.x1), reg.y0 + rng.range(0.1, 0.3) * reg.h());
-            let mut m = Motif::new(look, ORNAMENT, 0.0, rng.range(0.4, 0.8));
+            let mut m = Motif::new(look, SemanticClass::Ornament, 0.0, rng.range(0.4, 0.8));
             let r = reg.h() * rng.range(0.06, 0.12);
             shapes::rosette(rng, &mut m, c, r);
             motifs.push((0.0, m.finish()));
@@ -459,7 +470,7 @@ fn procession(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect) {
 
 /// One ornament frieze filling the band.
 fn ornament_band(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect) {
-    let mut m = Motif::new(look, ORNAMENT, 0.0, rng.range(0.4, 0.9));
+    let mut m = Motif::new(look, SemanticClass::Ornament, 0.0, rng.range(0.4, 0.9));
     let cy = (reg.y0 + reg.y1) * 0.5;
     let amp = reg.h() * 0.32;
     match rng.weighted(&[0.22, 0.18, 0.13, 0.13, 0.1, 0.12, 0.06, 0.06]) {
@@ -513,7 +524,7 @@ fn inscription(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect, u
         base = rng.range(0.2, 0.5);
         stamps.push(Stamp::raise(
             vec![tablet],
-            ARCHITECTURE,
+            SemanticClass::Architecture,
             0.0,
             base,
             rng.range(1.0, 3.0) * unit_px,
@@ -531,7 +542,7 @@ fn inscription(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect, u
     let w = (glyph_h * rng.range(0.05, 0.1)).max(0.7 * unit_px);
     let mut m = Motif::new(
         look,
-        ARCHITECTURE,
+        SemanticClass::Architecture,
         base,
         if incised {
             rng.range(0.2, 0.5)
@@ -561,7 +572,7 @@ fn arcade(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect, unit_p
     let bay = reg.w() / n as f32;
     let col_w = bay * rng.range(0.1, 0.18);
     let spring_y = reg.y0 + reg.h() * rng.range(0.3, 0.45);
-    let mut m = Motif::new(look, ARCHITECTURE, 0.0, rng.range(0.5, 1.0));
+    let mut m = Motif::new(look, SemanticClass::Architecture, 0.0, rng.range(0.5, 1.0));
     let mut contents = Vec::new();
     for i in 0..=n {
         let x = reg.x0 + i as f32 * bay;
@@ -583,14 +594,21 @@ fn arcade(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect, unit_p
             let depth = rng.range(0.05, 0.2);
             stamps.push(Stamp {
                 mode: Mode::Lower,
-                ..Stamp::raise(niche, BACKGROUND, 0.0, depth, 2.0 * unit_px, Profile::smooth())
+                ..Stamp::raise(
+                    niche,
+                    SemanticClass::Background,
+                    0.0,
+                    depth,
+                    2.0 * unit_px,
+                    Profile::smooth(),
+                )
             });
-            let mut fig = Motif::new(look, FIGURE, 0.0, rng.range(0.6, 1.0));
+            let mut fig = Motif::new(look, SemanticClass::Figure, 0.0, rng.range(0.6, 1.0));
             let h = (reg.y1 - c.y + r) * 0.85;
             match rng.weighted(&[0.7, 0.3]) {
                 0 => shapes::human(rng, &mut fig, v2(c.x, reg.y1), h),
                 _ => {
-                    fig.class = ORNAMENT;
+                    fig.class = SemanticClass::Ornament;
                     shapes::tree(rng, &mut fig, v2(c.x, reg.y1), h);
                 }
             }
@@ -608,7 +626,7 @@ fn medallion(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, c: V2, r: f32,
     let edge_px = rng.range(0.8, 2.5) * unit_px;
     stamps.push(Stamp::raise(
         vec![Prim::Circle { c, r }],
-        BACKGROUND,
+        SemanticClass::Background,
         0.0,
         field,
         edge_px,
@@ -624,7 +642,7 @@ fn medallion(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, c: V2, r: f32,
         };
         stamps.push(Stamp::raise(
             vec![ring],
-            ARCHITECTURE,
+            SemanticClass::Architecture,
             field,
             rim_depth,
             rim_w,
@@ -644,7 +662,7 @@ fn medallion(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, c: V2, r: f32,
             .collect();
         stamps.push(Stamp::raise(
             beads,
-            ORNAMENT,
+            SemanticClass::Ornament,
             field,
             rim_depth * 0.8,
             bead_r,
@@ -661,7 +679,7 @@ fn medallion(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, c: V2, r: f32,
         let count = (TAU * ring_r * rng.range(0.5, 0.85) / (gw * 1.4)) as usize;
         let start = rng.range(0.0, TAU);
         let incised = rng.chance(0.3);
-        let mut m = Motif::new(look, ARCHITECTURE, field, rng.range(0.2, 0.45));
+        let mut m = Motif::new(look, SemanticClass::Architecture, field, rng.range(0.2, 0.45));
         for i in 0..count {
             let a = start + i as f32 * gw * 1.4 / ring_r;
             let p = c + V2::polar(a) * ring_r;
@@ -682,23 +700,23 @@ fn medallion(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, c: V2, r: f32,
     let depth = rng.range(0.4, 1.0);
     let kind = rng.weighted(&[0.35, 0.2, 0.15, 0.15, 0.15]);
     let class = match kind {
-        3 => ORNAMENT,
-        4 => ARCHITECTURE,
-        _ => FIGURE,
+        3 => SemanticClass::Ornament,
+        4 => SemanticClass::Architecture,
+        _ => SemanticClass::Figure,
     };
     let mut m = Motif::new(look, class, field, depth);
     match kind {
         0 => shapes::bust(rng, &mut m, c, inner * 1.5),
         1 => {
             let ground = c.y + inner * 0.5;
-            let mut ex = Motif::new(look, ARCHITECTURE, field, depth * 0.4);
+            let mut ex = Motif::new(look, SemanticClass::Architecture, field, depth * 0.4);
             ex.stamps.push(Stamp::raise(
                 vec![Prim::capsule(
                     v2(c.x - inner, ground + 1.0),
                     v2(c.x + inner, ground + 1.0),
                     rim_w * 0.5,
                 )],
-                ARCHITECTURE,
+                SemanticClass::Architecture,
                 field,
                 depth * 0.4,
                 rim_w * 0.5,
@@ -733,7 +751,7 @@ fn medallion(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, c: V2, r: f32,
             let wpx = (inner * 0.035).max(0.8);
             m.stamps.push(Stamp::raise(
                 shapes::stroke(&ped, wpx, wpx),
-                ARCHITECTURE,
+                SemanticClass::Architecture,
                 field,
                 depth,
                 wpx,
@@ -772,7 +790,7 @@ fn plaque(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, field: Rect, unit
     let mut area = field;
     if rng.chance(0.4) {
         let r = field.h().min(field.w()) * 0.1;
-        let mut m = Motif::new(look, ORNAMENT, 0.0, rng.range(0.4, 0.8));
+        let mut m = Motif::new(look, SemanticClass::Ornament, 0.0, rng.range(0.4, 0.8));
         for (c, _) in corners_path(field.shrink(r * 1.3)) {
             shapes::rosette(rng, &mut m, c, r);
         }
@@ -793,7 +811,7 @@ fn ornament_field(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, field: Re
         0 => {
             let n = rng.int(2, 5);
             let cell = field.w().min(field.h()) / n as f32;
-            let mut m = Motif::new(look, ORNAMENT, 0.0, rng.range(0.4, 0.9));
+            let mut m = Motif::new(look, SemanticClass::Ornament, 0.0, rng.range(0.4, 0.9));
             let (nx, ny) = ((field.w() / cell).ceil() as usize, (field.h() / cell).ceil() as usize);
             for j in 0..ny {
                 for i in 0..nx {
@@ -816,7 +834,7 @@ fn ornament_field(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, field: Re
             }
         }
         _ => {
-            let mut m = Motif::new(look, ORNAMENT, 0.0, rng.range(0.4, 0.9));
+            let mut m = Motif::new(look, SemanticClass::Ornament, 0.0, rng.range(0.4, 0.9));
             for _ in 0..rng.int(3, 9) {
                 let c = v2(rng.range(field.x0, field.x1), rng.range(field.y0, field.y1));
                 let r = field.w().min(field.h()) * rng.range(0.08, 0.2);
@@ -840,7 +858,13 @@ fn free_field(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, panel: Rect) 
         let kind = rng.weighted(&[0.42, 0.2, 0.2, 0.1, 0.08]);
         let mut m = Motif::new(
             look,
-            [FIGURE, FIGURE, ORNAMENT, FIGURE, ARCHITECTURE][kind],
+            [
+                SemanticClass::Figure,
+                SemanticClass::Figure,
+                SemanticClass::Ornament,
+                SemanticClass::Figure,
+                SemanticClass::Architecture,
+            ][kind],
             rng.range(0.0, 0.2),
             rng.range(0.5, 1.0),
         );

@@ -13,11 +13,7 @@ use super::carve::{Detail, Mode, Prim, Profile, Stamp, V2, v2};
 use super::noise::RngExt;
 use crate::rng::Rng;
 
-/// Semantic class ids, in the order of [`crate::labels::SEMANTIC_NAMES`].
-pub const BACKGROUND: u8 = 0;
-pub const FIGURE: u8 = 1;
-pub const ORNAMENT: u8 = 2;
-pub const ARCHITECTURE: u8 = 3;
+pub use crate::labels::SemanticClass;
 
 /// The carving style of one panel: cross-section, how far in the rounding reaches (as a
 /// fraction of each part's radius), optional deep-cut outlines, internal detail.
@@ -56,14 +52,14 @@ impl Look {
 /// Collects the stamps of one motif with shared label, base level and depth.
 pub struct Motif<'a> {
     pub look: &'a Look,
-    pub class: u8,
+    pub class: SemanticClass,
     pub base: f32,
     pub depth: f32,
     pub stamps: Vec<Stamp>,
 }
 
 impl<'a> Motif<'a> {
-    pub fn new(look: &'a Look, class: u8, base: f32, depth: f32) -> Motif<'a> {
+    pub fn new(look: &'a Look, class: SemanticClass, base: f32, depth: f32) -> Motif<'a> {
         Motif {
             look,
             class,
@@ -247,7 +243,7 @@ pub fn human(rng: &mut Rng, m: &mut Motif, foot: V2, height_px: f32) {
         };
         let chair = Stamp::raise(
             vec![seat],
-            ARCHITECTURE,
+            SemanticClass::Architecture,
             m.base,
             m.depth * 0.6,
             (0.02 * h).max(1.0),
@@ -353,7 +349,7 @@ pub fn human(rng: &mut Rng, m: &mut Motif, foot: V2, height_px: f32) {
             };
             let stamp = Stamp::raise(
                 vec![halo],
-                FIGURE,
+                SemanticClass::Figure,
                 m.base,
                 m.depth * 0.35,
                 head_r * 0.15,
@@ -453,7 +449,7 @@ fn cross_legged(rng: &mut Rng, m: &mut Motif, foot: V2, h: f32) {
         };
         m.stamps.push(Stamp::raise(
             vec![halo],
-            FIGURE,
+            SemanticClass::Figure,
             m.base,
             m.depth * 0.25,
             head_r * 0.3,
@@ -1519,7 +1515,7 @@ pub fn building(rng: &mut Rng, m: &mut Motif, base: V2, width_px: f32, height_px
     ];
     let recess = Stamp::raise(
         door,
-        BACKGROUND,
+        SemanticClass::Background,
         m.base,
         m.depth * 0.9,
         (0.1 * door_w).max(0.75),
@@ -1700,15 +1696,15 @@ mod tests {
         let mut rng = Rng::new(11);
         let look = Look::random(&mut rng, 1.0);
         for (i, class) in [
-            FIGURE,
-            FIGURE,
-            FIGURE,
-            FIGURE,
-            ORNAMENT,
-            ORNAMENT,
-            ORNAMENT,
-            ORNAMENT,
-            ARCHITECTURE,
+            SemanticClass::Figure,
+            SemanticClass::Figure,
+            SemanticClass::Figure,
+            SemanticClass::Figure,
+            SemanticClass::Ornament,
+            SemanticClass::Ornament,
+            SemanticClass::Ornament,
+            SemanticClass::Ornament,
+            SemanticClass::Architecture,
         ]
         .iter()
         .enumerate()
@@ -1729,7 +1725,7 @@ mod tests {
             for s in m.finish() {
                 canvas.apply(&s);
             }
-            let labelled = canvas.class.data.iter().filter(|&&c| c == *class).count();
+            let labelled = canvas.class.data.iter().filter(|&&c| c == class.id()).count();
             assert!(labelled > 50, "builder {i} labelled only {labelled} pixels");
             assert!(canvas.height.min_max().1 > 0.5, "builder {i} is raised");
         }

@@ -6,9 +6,9 @@
 
 use std::f32::consts::TAU;
 
-use super::carve::{Canvas, KEEP_CLASS, Mode, Prim, Profile, Stamp, V2, v2};
+use super::carve::{Canvas, Mode, Prim, Profile, Stamp, V2, v2};
 use super::noise::{RngExt, fbm};
-use super::shapes::{BACKGROUND, stroke};
+use super::shapes::{SemanticClass, stroke};
 use crate::filter::blur;
 use crate::rng::Rng;
 
@@ -76,7 +76,7 @@ fn raised_pixel(rng: &mut Rng, canvas: &Canvas) -> Option<(usize, usize)> {
     let (w, h) = (canvas.height.width, canvas.height.height);
     (0..40)
         .map(|_| (rng.int(0, w - 1), rng.int(0, h - 1)))
-        .find(|&(x, y)| canvas.class.get(x, y) != BACKGROUND)
+        .find(|&(x, y)| canvas.class.get(x, y) != SemanticClass::Background.id())
 }
 
 /// A small piece knocked out of a raised part: the surface drops part of the way to
@@ -99,7 +99,8 @@ fn chip(rng: &mut Rng, canvas: &mut Canvas, unit_px: f32) {
     let base = top * rng.range(0.2, 0.7);
     canvas.apply(&Stamp {
         mode: Mode::Lower,
-        ..Stamp::raise(prims, KEEP_CLASS, base, 0.0, 1.0, Profile::chamfer())
+        class: None, // a chip keeps the label of what it breaks
+        ..Stamp::raise(prims, SemanticClass::Background, base, 0.0, 1.0, Profile::chamfer())
     });
 }
 
@@ -174,7 +175,14 @@ fn missing_piece(rng: &mut Rng, canvas: &mut Canvas, unit_px: f32) -> Vec<Prim> 
         });
     }
     let base = -rng.range(0.0, 0.15);
-    let stamp = Stamp::raise(prims.clone(), BACKGROUND, base, 0.0, 2.0 * unit_px, Profile::chamfer());
+    let stamp = Stamp::raise(
+        prims.clone(),
+        SemanticClass::Background,
+        base,
+        0.0,
+        2.0 * unit_px,
+        Profile::chamfer(),
+    );
     canvas.apply(&Stamp {
         mode: Mode::Lower,
         ..stamp
@@ -195,7 +203,7 @@ mod tests {
                 c: v2(32.0, 32.0),
                 r: 20.0,
             }],
-            1,
+            SemanticClass::Figure,
             0.0,
             1.0,
             6.0,
