@@ -1106,14 +1106,14 @@ fn training_panel_starts_and_stops_a_tiny_run() {
     {
         let app = harness.state_mut();
         let t = &mut app.settings.train;
-        t.synthetic = true;
-        t.synthetic_size_px = 48;
-        t.crop_px = 32;
-        t.batch = 1;
-        t.epochs = 1;
-        t.steps_per_epoch = 10_000;
-        t.val_count = 1;
-        t.checkpoint_every = 10_000;
+        t.run.synthetic = true;
+        t.run.synthetic_size_px = 48;
+        t.run.crop_px = 32;
+        t.run.batch = 1;
+        t.run.epochs = 1;
+        t.run.steps_per_epoch = 10_000;
+        t.run.val_count = 1;
+        t.run.checkpoint_every = 10_000;
         t.out = Some(dir.join("run"));
         app.send(Command::SetTab(Tab::Training));
     }

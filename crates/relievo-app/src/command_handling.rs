@@ -220,7 +220,7 @@ impl RelievoApp {
             }
             Command::SetTab(tab) => self.settings.tab = tab,
             Command::SetDatasetFolder(dir) => {
-                self.settings.train.data = dir.clone();
+                self.settings.train.run.data = dir.clone();
                 self.training.dataset = None;
                 if let Some(dir) = dir {
                     self.remember_folder(&dir);
@@ -1206,8 +1206,8 @@ impl RelievoApp {
             return;
         };
         let photo = self.doc.as_ref().and_then(|d| d.photo.clone());
-        let seed = self.settings.train.seed;
-        let size_px = self.settings.train.synthetic_size_px;
+        let seed = self.settings.train.run.seed;
+        let size_px = self.settings.train.run.synthetic_size_px;
         self.jobs.cancel(JobKind::TrainPreview);
         self.spawn(JobKind::TrainPreview, "", move |_| {
             JobOutput::TrainPreview(super::training::predict_preview(&dir, &device, photo, seed, size_px))
@@ -1398,7 +1398,7 @@ impl RelievoApp {
                 ),
             },
             JobOutput::Dataset { dir, report } => {
-                if self.settings.train.data.as_deref() == Some(dir.as_path()) {
+                if self.settings.train.run.data.as_deref() == Some(dir.as_path()) {
                     self.training.dataset = Some((dir, report));
                 }
             }

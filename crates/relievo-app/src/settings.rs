@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::render::Shading;
 use crate::edit::Brush;
-use crate::net::{EdgeMode, LossConfig, MultiTaskConfig};
 use crate::relief::ReliefParams;
 use crate::selection::Profile;
 use crate::train::TrainConfig;
@@ -67,54 +66,29 @@ impl Default for ViewSettings {
     }
 }
 
-/// The training form (persisted). Defaults are `TrainConfig::default()` (the recipe of the
-/// shipped model), except the learning rate: the form starts from the shipped weights, so
-/// [`crate::train::FINE_TUNE_MAX_LR`].
+/// The training form (persisted): the library's run configuration itself, whose defaults
+/// are the recipe of the shipped model, with the learning rate for fine-tuning
+/// ([`crate::train::FINE_TUNE_MAX_LR`]) since the form starts from the shipped weights.
+/// Where the run starts and where it writes are the form's own choices (`from_shipped`,
+/// `out`), filled into the configuration when a run starts ([`Self::to_config`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainSettings {
-    pub data: Option<PathBuf>,
-    pub synthetic: bool,
-    pub synthetic_fraction: f32,
-    pub synthetic_size_px: usize,
+    pub run: TrainConfig,
     /// Fine-tune the weights in use instead of starting from random ones.
     pub from_shipped: bool,
-    pub epochs: usize,
-    pub steps_per_epoch: usize,
-    pub batch: usize,
-    pub crop_px: usize,
-    pub lr: f64,
-    pub pct_start: f64,
-    pub seed: u64,
-    pub checkpoint_every: usize,
-    pub val_count: usize,
-    pub edge_mode: EdgeMode,
-    pub loss: LossConfig,
     /// Where the run writes checkpoints and its best weights; `None` = the app's data folder.
     pub out: Option<PathBuf>,
 }
 
 impl Default for TrainSettings {
     fn default() -> Self {
-        let c = TrainConfig::default();
         Self {
-            data: c.data,
-            synthetic: c.synthetic,
-            synthetic_fraction: c.synthetic_fraction,
-            synthetic_size_px: c.synthetic_size_px,
+            run: TrainConfig {
+                lr: crate::train::FINE_TUNE_MAX_LR,
+                ..TrainConfig::default()
+            },
             from_shipped: true,
-            epochs: c.epochs,
-            steps_per_epoch: c.steps_per_epoch,
-            batch: c.batch,
-            crop_px: c.crop_px,
-            // Starts from the shipped weights, so the fine-tuning rate.
-            lr: crate::train::FINE_TUNE_MAX_LR,
-            pct_start: c.pct_start,
-            seed: c.seed,
-            checkpoint_every: c.checkpoint_every,
-            val_count: c.val_count,
-            edge_mode: c.model.edge_mode,
-            loss: LossConfig::default(),
             out: None,
         }
     }
@@ -124,26 +98,9 @@ impl TrainSettings {
     /// The library's configuration for a run starting from `init` and writing into `out`.
     pub fn to_config(&self, init: Option<PathBuf>, out: PathBuf) -> TrainConfig {
         TrainConfig {
-            model: MultiTaskConfig {
-                edge_mode: self.edge_mode,
-                loss: self.loss.clone(),
-                ..MultiTaskConfig::new()
-            },
-            data: self.data.clone(),
-            synthetic: self.synthetic,
-            synthetic_fraction: self.synthetic_fraction,
-            synthetic_size_px: self.synthetic_size_px,
             init,
-            epochs: self.epochs,
-            steps_per_epoch: self.steps_per_epoch,
-            batch: self.batch,
-            crop_px: self.crop_px,
-            lr: self.lr,
-            pct_start: self.pct_start,
-            seed: self.seed,
-            checkpoint_every: self.checkpoint_every,
-            val_count: self.val_count,
             out,
+            ..self.run.clone()
         }
     }
 }

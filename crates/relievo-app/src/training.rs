@@ -142,7 +142,7 @@ impl TrainingState {
         if self.is_active() {
             return Err("a training run is already in progress".into());
         }
-        if settings.data.is_none() && !settings.synthetic {
+        if settings.run.data.is_none() && !settings.run.synthetic {
             return Err("Choose a dataset folder, synthetic data, or both.".into());
         }
         let out = settings.out.clone().unwrap_or(default_out);
@@ -434,11 +434,11 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
             if ui.button("Choose…").clicked() {
                 commands.push(Command::ShowDialog(DialogKind::DatasetFolder));
             }
-            if s.data.is_some() && ui.button("Clear").clicked() {
+            if s.run.data.is_some() && ui.button("Clear").clicked() {
                 commands.push(Command::SetDatasetFolder(None));
             }
         });
-        match &s.data {
+        match &s.run.data {
             None => {
                 ui.weak("none (images/, depth/, optional semantics/ and edges/)");
             }
@@ -447,11 +447,11 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
                 dataset_report_ui(state, app, ui, dir);
             }
         }
-        ui.checkbox(&mut s.synthetic, "Synthetic relief world");
-        if s.data.is_some() && s.synthetic {
-            ui.add(egui::Slider::new(&mut s.synthetic_fraction, 0.0..=1.0).text("synthetic share"));
+        ui.checkbox(&mut s.run.synthetic, "Synthetic relief world");
+        if s.run.data.is_some() && s.run.synthetic {
+            ui.add(egui::Slider::new(&mut s.run.synthetic_fraction, 0.0..=1.0).text("synthetic share"));
         }
-        ui.add(egui::Slider::new(&mut s.synthetic_size_px, 32..=512).text("synthetic panel px"));
+        ui.add(egui::Slider::new(&mut s.run.synthetic_size_px, 32..=512).text("synthetic panel px"));
         ui.separator();
         ui.heading("Start from");
         let shipped = match &app.weights {
@@ -468,10 +468,10 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
             .changed();
         // The learning rate follows the start while it is still the default of the other one.
         let (scratch, fine_tune) = (crate::train::TrainConfig::default().lr, crate::train::FINE_TUNE_MAX_LR);
-        if toggled && s.from_shipped && s.lr == scratch {
-            s.lr = fine_tune;
-        } else if toggled && !s.from_shipped && s.lr == fine_tune {
-            s.lr = scratch;
+        if toggled && s.from_shipped && s.run.lr == scratch {
+            s.run.lr = fine_tune;
+        } else if toggled && !s.from_shipped && s.run.lr == fine_tune {
+            s.run.lr = scratch;
         }
         if s.from_shipped && shipped.is_none() {
             ui.colored_label(
@@ -487,33 +487,33 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
                 ui.add(egui::DragValue::new(v).range(range));
                 ui.end_row();
             };
-            usize_row(ui, "epochs", &mut s.epochs, 1..=10_000);
-            usize_row(ui, "steps per epoch", &mut s.steps_per_epoch, 1..=1_000_000);
-            usize_row(ui, "batch", &mut s.batch, 1..=256);
+            usize_row(ui, "epochs", &mut s.run.epochs, 1..=10_000);
+            usize_row(ui, "steps per epoch", &mut s.run.steps_per_epoch, 1..=1_000_000);
+            usize_row(ui, "batch", &mut s.run.batch, 1..=256);
             ui.label("crop px");
-            ui.add(egui::DragValue::new(&mut s.crop_px).range(32..=1024).speed(16.0));
+            ui.add(egui::DragValue::new(&mut s.run.crop_px).range(32..=1024).speed(16.0));
             ui.end_row();
             ui.label("max learning rate");
             ui.add(
-                egui::DragValue::new(&mut s.lr)
+                egui::DragValue::new(&mut s.run.lr)
                     .range(1e-6..=1.0)
                     .speed(0.0005)
                     .max_decimals(6),
             );
             ui.end_row();
             ui.label("warm-up share");
-            ui.add(egui::DragValue::new(&mut s.pct_start).range(0.0..=0.95).speed(0.01));
+            ui.add(egui::DragValue::new(&mut s.run.pct_start).range(0.0..=0.95).speed(0.01));
             ui.end_row();
             ui.label("seed");
-            ui.add(egui::DragValue::new(&mut s.seed));
+            ui.add(egui::DragValue::new(&mut s.run.seed));
             ui.end_row();
-            usize_row(ui, "validation images", &mut s.val_count, 0..=1000);
-            usize_row(ui, "checkpoint every", &mut s.checkpoint_every, 1..=1_000_000);
+            usize_row(ui, "validation images", &mut s.run.val_count, 0..=1000);
+            usize_row(ui, "checkpoint every", &mut s.run.checkpoint_every, 1..=1_000_000);
         });
         ui.horizontal(|ui| {
             ui.label("edge mode");
             egui::ComboBox::from_id_salt("edge_mode")
-                .selected_text(format!("{:?}", s.edge_mode))
+                .selected_text(format!("{:?}", s.run.model.edge_mode))
                 .show_ui(ui, |ui| {
                     for mode in [
                         EdgeMode::None,
@@ -521,14 +521,14 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
                         EdgeMode::MultiClass,
                         EdgeMode::Continuous,
                     ] {
-                        ui.selectable_value(&mut s.edge_mode, mode, format!("{mode:?}"));
+                        ui.selectable_value(&mut s.run.model.edge_mode, mode, format!("{mode:?}"));
                     }
                 });
         });
         ui.separator();
         ui.heading("Loss weights");
         egui::Grid::new("train_loss").num_columns(2).show(ui, |ui| {
-            let l = &mut s.loss;
+            let l = &mut s.run.model.loss;
             for (label, value) in [
                 ("α semantic", &mut l.alpha),
                 ("β depth", &mut l.beta),
@@ -559,7 +559,7 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
         });
         egui::CollapsingHeader::new("Extra terms (seeds 002, 004)").show(ui, |ui| {
             egui::Grid::new("train_loss_extra").num_columns(2).show(ui, |ui| {
-                let l = &mut s.loss;
+                let l = &mut s.run.model.loss;
                 for (label, value) in [
                     ("point cloud", &mut l.point_cloud),
                     ("virtual normal", &mut l.virtual_normal),
@@ -574,11 +574,12 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
             });
         });
         if ui.button("Reset to the defaults").clicked() {
+            let data = s.run.data.take();
             s = TrainSettings {
-                data: s.data.clone(),
-                out: s.out.clone(),
+                out: s.out.take(),
                 ..TrainSettings::default()
             };
+            s.run.data = data;
         }
         ui.separator();
         ui.heading("Output");

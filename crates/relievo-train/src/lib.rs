@@ -37,8 +37,10 @@ use eval::{EvalReport, PhysicalSize, evaluate};
 /// 0.002 (22.16 % before); the model card has the runs.
 pub const FINE_TUNE_MAX_LR: f64 = 0.0003;
 
-/// Everything a run needs; saved in every checkpoint.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Everything a run needs; saved in every checkpoint (and, without `init` and `out`, as
+/// the app's training form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrainConfig {
     pub model: MultiTaskConfig,
     /// Dataset folder; `None` with `synthetic` = synthetic only.
