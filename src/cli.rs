@@ -15,7 +15,7 @@ use relievo::net::{self, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTas
 use relievo::photo::{self, LoadOptions, load_depth, load_photo};
 use relievo::relief::{self, ReliefParams};
 use relievo::train::{self, TrainConfig, TrainControl, TrainEvent};
-use relievo::{compare, layers, mesh, repair, synth};
+use relievo::{compare, layers, mesh, repair, scan, synth};
 
 /// Rebuild carved reliefs from a single old photo: depth, soft edges, semantics,
 /// and a watertight, printable STL. Without a command, opens the app.
@@ -52,11 +52,15 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
-    /// Align a present-day scan (depth map, or an STL seen from above) to a reconstruction
+    /// Align a present-day scan (a depth map — PNG/TIFF/…, 16-bit or float — or a mesh —
+    /// STL, OBJ, PLY — seen from above) to a reconstruction
     /// (a depth map made a relief by the relief options) and write their signed
     /// difference in mm as a 16-bit PNG (32768 = unchanged) with a JSON summary beside it.
     Compare {
+        /// Depth map of the reconstruction (PNG/TIFF/…, 16-bit kept).
         reconstruction: PathBuf,
+        /// The panel today: a depth/height map (PNG/TIFF/…, 16-bit or float) or a mesh
+        /// (.stl, .obj, .ply) seen from above, +z up.
         scan: PathBuf,
         #[arg(short, long)]
         out: PathBuf,
@@ -429,7 +433,7 @@ fn compare_cmd(
     let t = Instant::now();
     let depth = load_depth(recon_path, &LoadOptions::default())?;
     let hf = relief::build(&depth, &relief.params())?;
-    let scan = compare::load_scan(scan_path, depth.width.max(depth.height))?;
+    let scan = scan::load_scan(scan_path, depth.width.max(depth.height))?;
     say(format!(
         "load     {} ({}×{} px, {:.1} × {:.1} mm), scan {} ({}×{} px)   {}",
         recon_path.display(),

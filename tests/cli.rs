@@ -179,6 +179,51 @@ fn compare_writes_the_difference_and_its_summary() {
 }
 
 #[test]
+fn compare_reads_mesh_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let recon = dir.path().join("recon.png");
+    image::ImageBuffer::from_fn(96, 64, |x, y| {
+        let (x, y) = (x as f32, y as f32);
+        let bump = |cx: f32, cy: f32, r: f32| (-((x - cx).powi(2) + (y - cy).powi(2)) / (r * r)).exp();
+        image::Luma([((0.6 * bump(30.0, 28.0, 10.0) + 0.4 * bump(66.0, 40.0, 14.0)) * 60000.0) as u16])
+    })
+    .save(&recon)
+    .unwrap();
+    // The reconstruction's own solid as OBJ and PLY compares as unchanged.
+    for ext in ["obj", "ply"] {
+        let mesh = dir.path().join(format!("panel.{ext}"));
+        let (ok, _, stderr) = relievo(&["mesh", &s(&recon), "-o", &s(&mesh), "--max-error-mm", "0"]);
+        assert!(ok, "{stderr}");
+        let out = dir.path().join(format!("diff_{ext}.png"));
+        let (ok, stdout, stderr) = relievo(&["compare", &s(&recon), &s(&mesh), "-o", &s(&out), "--json"]);
+        assert!(ok, "{stderr}");
+        let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert!(
+            summary["difference"]["volume_lost_mm3"].as_f64().unwrap() < 1.0,
+            "{summary}"
+        );
+        assert!(
+            summary["alignment"]["rotation_deg"].as_f64().unwrap().abs() < 0.2,
+            "{summary}"
+        );
+    }
+    // A broken mesh: one line naming it, no output.
+    let broken = dir.path().join("broken.ply");
+    std::fs::write(
+        &broken,
+        b"ply\nformat binary_little_endian 1.0\nelement vertex 9\nproperty float x\nend_header\n\x01",
+    )
+    .unwrap();
+    let out = dir.path().join("never.png");
+    assert_fails_cleanly(
+        &["compare", &s(&recon), &s(&broken), "-o", &s(&out)],
+        &out,
+        "broken.ply is not a readable PLY mesh",
+    );
+}
+
+#[test]
 fn reconstruct_picks_the_mesh_format_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();

@@ -358,10 +358,19 @@ impl RelievoApp {
                     .add_filter("PNG", &["png"])
                     .set_file_name(format!("{stem}_difference.png"))
                     .save_file(),
-                DialogKind::CompareScan => dialog
-                    .set_title("Compare with a scan of the panel today")
-                    .add_filter("Depth map or STL", &["png", "tif", "tiff", "stl"])
-                    .pick_file(),
+                DialogKind::CompareScan => {
+                    let scans: Vec<&str> = photo::SUPPORTED_EXTENSIONS
+                        .iter()
+                        .chain(crate::scan::MESH_EXTENSIONS)
+                        .copied()
+                        .collect();
+                    dialog
+                        .set_title("Compare with a scan of the panel today")
+                        .add_filter("Depth map or mesh (PNG, TIFF, …, STL, OBJ, PLY)", &scans)
+                        .add_filter("Mesh (STL, OBJ, PLY)", crate::scan::MESH_EXTENSIONS)
+                        .add_filter("Depth map (PNG, TIFF, …)", photo::SUPPORTED_EXTENSIONS)
+                        .pick_file()
+                }
                 DialogKind::OpenProject => dialog
                     .set_title("Open project")
                     .add_filter("relievo project", &[project::EXTENSION])
@@ -748,7 +757,7 @@ impl RelievoApp {
             let result = (|| {
                 handle.set_status("reading the scan");
                 let side = depth.width.max(depth.height);
-                let scan_heights = crate::compare::load_scan(&scan, side).map_err(|e| format!("{e:#}"))?;
+                let scan_heights = crate::scan::load_scan(&scan, side).map_err(|e| e.to_string())?;
                 let unmirrored = ReliefParams {
                     mirror: false,
                     ..params

@@ -123,7 +123,7 @@ pub enum Command {
     ClearEdits,
     /// Fill the pixels marked as damaged from the relief around them.
     RepairDamage,
-    /// Align a present-day scan (depth map, or STL seen from above) to the relief and show
+    /// Align a present-day scan (depth map, or an STL/OBJ/PLY mesh seen from above) to the relief and show
     /// the signed difference.
     CompareScan(PathBuf),
     ClearComparison,

@@ -21,7 +21,7 @@
 
 // The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
 use relievo_core::{
-    cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair, selection,
+    cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair, scan, selection,
 };
 use relievo_net as net;
 use relievo_train as train;
