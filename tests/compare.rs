@@ -1,7 +1,7 @@
 //! Comparing a reconstruction with a scan: known placements and a known removed block
 //! are found, and a relievo STL projected from above gives back its heights.
 
-use relievo::compare::{CompareOptions, compare, difference_unit};
+use relievo::compare::{CompareError, CompareOptions, PointPair, PointPairs, compare, difference_unit};
 use relievo::grid::Grid;
 use relievo::relief::{self, ReliefParams};
 use relievo::scan::project_mesh;
@@ -289,4 +289,137 @@ fn broken_mesh_scans_give_one_line_naming_the_file() {
     }
     let missing = load_scan(&dir.path().join("missing.ply"), 64).unwrap_err().to_string();
     assert!(missing.contains("missing.ply not found"), "{missing}");
+}
+
+// Placing the scan by hand: point pairs.
+
+/// Where reconstruction pixel `p` lands on a `scan(rotation_deg, zoom, shift_px, _)`
+/// (both W × H): q = c + zoom·R(θ)·(p − c − shift).
+fn on_scan(p: [f32; 2], rotation_deg: f32, zoom: f32, shift_px: [f32; 2]) -> [f32; 2] {
+    let c = [(W - 1) as f32 / 2.0, (H - 1) as f32 / 2.0];
+    let (sin, cos) = rotation_deg.to_radians().sin_cos();
+    let (x, y) = (p[0] - c[0] - shift_px[0], p[1] - c[1] - shift_px[1]);
+    [c[0] + zoom * (cos * x + sin * y), c[1] + zoom * (-sin * x + cos * y)]
+}
+
+fn pairs_for(points: &[[f32; 2]], rotation_deg: f32, zoom: f32, shift_px: [f32; 2]) -> Vec<PointPair> {
+    points
+        .iter()
+        .map(|&p| PointPair {
+            recon_px: p,
+            scan_px: on_scan(p, rotation_deg, zoom, shift_px),
+        })
+        .collect()
+}
+
+fn by_hand(pairs: Vec<PointPair>, refine: bool) -> CompareOptions {
+    CompareOptions {
+        points: Some(PointPairs { pairs, refine }),
+        ..CompareOptions::default()
+    }
+}
+
+#[test]
+fn three_exact_pairs_place_a_scan_the_search_cannot_reach() {
+    // 20° and ×1.25 lie outside the automatic search's ±12°, ±15 %.
+    let (rotation, zoom, shift) = (20.0, 1.25, [6.0, -5.0]);
+    let scan = scan(rotation, zoom, shift, None);
+    let pairs = pairs_for(&[[70.0, 60.0], [150.0, 95.0], [95.0, 110.0]], rotation, zoom, shift);
+    for refine in [false, true] {
+        let c = compare(&reconstruction(), MM_PER_PX, &scan, &by_hand(pairs.clone(), refine)).unwrap();
+        let a = &c.alignment;
+        assert!((a.rotation_deg - rotation).abs() < 0.2, "refine {refine}: {a:?}");
+        assert!((a.zoom - zoom).abs() < 0.005, "refine {refine}: {a:?}");
+        assert!(
+            (a.shift_px[0] - shift[0]).abs() < 0.5 && (a.shift_px[1] - shift[1]).abs() < 0.5,
+            "refine {refine}: {a:?}"
+        );
+        let points = a.points.as_ref().unwrap();
+        assert_eq!((points.pairs, points.refined), (3, refine));
+        assert!(points.fit_residual_px < 1e-3 && points.residual_px < 0.5, "{points:?}");
+        assert!(
+            (a.height_scale - 1.0 / 250.0).abs() < 1e-4 && a.residual_mm < 0.05,
+            "{a:?}"
+        );
+        assert!(c.stats.volume_lost_mm3 < 5.0, "{:?}", c.stats);
+    }
+}
+
+#[test]
+fn pairs_picked_a_pixel_off_are_refined_by_the_heights() {
+    let (rotation, zoom, shift) = (-7.0, 0.95, [-4.0, 3.0]);
+    let lost = [30, 110, 60, 130];
+    let scan = scan(rotation, zoom, shift, Some(lost));
+    let mut pairs = pairs_for(
+        &[[70.0, 60.0], [150.0, 95.0], [40.0, 130.0], [180.0, 30.0]],
+        rotation,
+        zoom,
+        shift,
+    );
+    // Clicks a pixel or so off.
+    for (pair, error) in pairs
+        .iter_mut()
+        .zip([[1.2, -0.8], [-1.0, 1.1], [0.9, 1.0], [-1.1, -1.2]])
+    {
+        pair.scan_px[0] += error[0];
+        pair.scan_px[1] += error[1];
+    }
+    let c = compare(&reconstruction(), MM_PER_PX, &scan, &by_hand(pairs, true)).unwrap();
+    let a = &c.alignment;
+    assert!((a.rotation_deg - rotation).abs() < 0.2, "{a:?}");
+    assert!(
+        (a.shift_px[0] - shift[0]).abs() < 0.5 && (a.shift_px[1] - shift[1]).abs() < 0.5,
+        "{a:?}"
+    );
+    let points = a.points.as_ref().unwrap();
+    assert!(points.fit_residual_px > 0.3, "the clicks disagree: {points:?}");
+    // The removed block is still measured, not fitted away.
+    assert!((c.stats.volume_lost_mm3 - 150.0).abs() < 15.0, "{:?}", c.stats);
+}
+
+#[test]
+fn too_few_duplicate_collinear_or_outside_pairs_are_refused() {
+    let scan = scan(5.0, 1.0, [0.0, 0.0], None);
+    let recon = reconstruction();
+    let pair = |r: [f32; 2], s: [f32; 2]| PointPair {
+        recon_px: r,
+        scan_px: s,
+    };
+    let try_pairs = |pairs: Vec<PointPair>| compare(&recon, MM_PER_PX, &scan, &by_hand(pairs, false)).unwrap_err();
+    let two = vec![pair([10.0, 10.0], [12.0, 9.0]), pair([100.0, 80.0], [101.0, 75.0])];
+    assert_eq!(try_pairs(two.clone()), CompareError::TooFewPairs { pairs: 2 });
+    let mut duplicate = two.clone();
+    duplicate.push(pair([10.3, 10.2], [50.0, 60.0]));
+    assert_eq!(
+        try_pairs(duplicate),
+        CompareError::DuplicatePoints {
+            which: "reconstruction",
+            first: 1,
+            second: 3
+        }
+    );
+    let mut collinear = two.clone();
+    collinear.push(pair([55.0, 45.0], [60.0, 20.0]));
+    let e = try_pairs(collinear);
+    assert_eq!(
+        e,
+        CompareError::CollinearPoints {
+            which: "reconstruction"
+        }
+    );
+    assert!(e.to_string().contains("one line"), "{e}");
+    let mut outside = two;
+    outside.push(pair([50.0, 120.0], [400.0, 20.0]));
+    let e = try_pairs(outside);
+    assert!(
+        matches!(
+            e,
+            CompareError::PointOutside {
+                which: "scan",
+                pair: 3,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }

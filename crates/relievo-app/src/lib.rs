@@ -61,7 +61,7 @@ use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::net::ComputeDevice;
 
-pub use commands::{Command, DialogKind, Reshape, UnsavedChoice};
+pub use commands::{Command, DialogKind, PickSide, Reshape, UnsavedChoice};
 pub use jobs::JobKind;
 pub use render::Shading;
 pub use settings::{
@@ -69,8 +69,8 @@ pub use settings::{
     SelectionSettings, Settings, Tab, TrainSettings, ViewSettings,
 };
 pub use state::{
-    AppView, Document, MeshKey, MeshResult, Message, NoLayers, PreviewKey, ScanComparison, Severity, Timings,
-    WeightsState,
+    AppView, Document, MeshKey, MeshResult, Message, NoLayers, PickedPairs, PreviewKey, ReadScan, ScanComparison,
+    Severity, Timings, WeightsState,
 };
 pub use training::TrainPhase;
 

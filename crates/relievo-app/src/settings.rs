@@ -313,6 +313,8 @@ pub struct InspectorSettings {
     pub depth_colours: DepthColours,
     /// Opacity of the difference to a scan drawn over the layers (0 hides it).
     pub difference_opacity: f32,
+    /// Point pairs placing a scan are refined by the heights.
+    pub refine_points: bool,
 }
 
 impl Default for InspectorSettings {
@@ -325,6 +327,7 @@ impl Default for InspectorSettings {
             overlay_opacity: 0.5,
             depth_colours: DepthColours::Viridis,
             difference_opacity: 0.8,
+            refine_points: true,
         }
     }
 }
