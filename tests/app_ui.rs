@@ -1053,6 +1053,27 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
     let written = summary["difference"]["volume_lost_mm3"].as_f64().unwrap();
     assert!((written - lost).abs() < 1e-6 * lost.max(1.0), "{written} vs {lost}");
 
+    // The difference on the 3D relief: the same colours the layer shows, drawn.
+    harness.get_by_label("Colour by difference").click();
+    step_until(&mut harness, "the difference in 3D", Duration::from_secs(60), |app| {
+        app.settings.view.colour_by_difference && app.view_settled()
+    });
+    let serial = harness
+        .state()
+        .doc
+        .as_ref()
+        .unwrap()
+        .comparison
+        .as_ref()
+        .unwrap()
+        .serial;
+    assert_eq!(harness.state_mut().renderer().unwrap().colours_key(), Some(serial));
+    harness.get_by_label("Colour by difference").click();
+    step_until(&mut harness, "the stone again", Duration::from_secs(60), |app| {
+        !app.settings.view.colour_by_difference && app.view_settled()
+    });
+    assert_eq!(harness.state_mut().renderer().unwrap().colours_key(), None);
+
     // Placing the scan by hand: the button opens the side-by-side view, three pairs
     // (the same pixels: the scan is framed as the relief) and Apply place it again.
     harness.get_by_label("Pick 3 point pairs").click();

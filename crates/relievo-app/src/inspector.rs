@@ -669,28 +669,14 @@ fn toolbar_ui(ui: &mut egui::Ui, settings: &mut InspectorSettings, has_layers: b
     });
 }
 
-/// The signed difference in a diverging map: blue where material was lost since the
-/// photo, red where some was added, deeper with |difference| (up to the largest);
-/// transparent within the tolerance and where the scan has no data.
-fn difference_image(c: &crate::compare::Comparison) -> (ColorImage, f32) {
+/// The signed difference in its diverging map ([`logic::difference_rgba`]) as an image,
+/// and the largest |difference| (mm).
+pub(crate) fn difference_image(c: &crate::compare::Comparison) -> (ColorImage, f32) {
     let d = &c.difference_mm;
-    let range = crate::compare::largest_difference(d);
-    let tolerance = c.stats.tolerance_mm;
-    let pixels = d
-        .data
+    let (rgba, range) = logic::difference_rgba(d, c.stats.tolerance_mm);
+    let pixels = rgba
         .iter()
-        .map(|&v| {
-            if !v.is_finite() || v.abs() <= tolerance {
-                return Color32::TRANSPARENT;
-            }
-            let t = (v.abs() / range).clamp(0.0, 1.0);
-            let mix = |a: f32, b: f32| (a + (b - a) * (0.35 + 0.65 * t)) as u8;
-            if v < 0.0 {
-                Color32::from_rgb(mix(255.0, 30.0), mix(255.0, 80.0), mix(255.0, 220.0))
-            } else {
-                Color32::from_rgb(mix(255.0, 220.0), mix(255.0, 40.0), mix(255.0, 30.0))
-            }
-        })
+        .map(|&[r, g, b, a]| Color32::from_rgba_unmultiplied(r, g, b, a))
         .collect();
     (ColorImage::new([d.width, d.height], pixels), range)
 }
@@ -906,8 +892,8 @@ fn scan_image(heights: &Grid<f32>) -> ColorImage {
     ColorImage::new([heights.width, heights.height], pixels)
 }
 
-/// The difference's colour bar, bottom right of a cell.
-fn difference_legend_ui(painter: &egui::Painter, cell: Rect, range: f32) {
+/// The difference's colour bar, bottom right of a cell (the layers view and the 3D view).
+pub(crate) fn difference_legend_ui(painter: &egui::Painter, cell: Rect, range: f32) {
     let font = egui::FontId::proportional(11.0);
     let text = format!("−{range:.2} mm  lost · added  +{range:.2} mm");
     let galley = painter.layout_no_wrap(text, font, Color32::WHITE);

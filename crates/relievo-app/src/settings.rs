@@ -51,6 +51,8 @@ pub struct ViewSettings {
     pub curvature_gain: f32,
     pub show_axes: bool,
     pub show_scale: bool,
+    /// Colour the relief's top by the difference to a scan, when there is a comparison.
+    pub colour_by_difference: bool,
 }
 
 impl Default for ViewSettings {
@@ -63,6 +65,7 @@ impl Default for ViewSettings {
             curvature_gain: 60.0,
             show_axes: true,
             show_scale: true,
+            colour_by_difference: false,
         }
     }
 }
