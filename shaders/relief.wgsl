@@ -6,7 +6,8 @@
 // the bottom are extra vertices: `kind` 1 sits on z = 0, and they carry their flat normal.
 // The top surface's normal and curvature come per fragment from the gradient texture (slopes and
 // Laplacian of the heights, computed by the app), so shading shows every texel even where the
-// grid is coarser. Output is gamma-encoded for an Rgba8Unorm
+// grid is coarser. With eye.w = 1 the top is tinted by the colour texture over the footprint
+// (the difference to a scan), mixed by its alpha and shaded by the same light. Output is gamma-encoded for an Rgba8Unorm
 // target, which egui samples as-is.
 
 struct Uniforms {
@@ -17,7 +18,7 @@ struct Uniforms {
     flags: vec4<f32>,
     // xyz: unit vector towards the light (mesh frame); w: ambient
     light: vec4<f32>,
-    // xyz: eye position (mm); w: unused
+    // xyz: eye position (mm); w: tint the top by `colours` (0/1)
     eye: vec4<f32>,
 };
 
@@ -26,6 +27,8 @@ struct Uniforms {
 // Per texel: x slope, y slope (height units per texel, y down the photo), Laplacian.
 @group(0) @binding(2) var gradients: texture_2d<f32>;
 @group(0) @binding(3) var gradient_sampler: sampler;
+// sRGB RGBA over the relief's footprint (texel centres at the depth's pixel centres).
+@group(0) @binding(4) var colours: texture_2d<f32>;
 
 struct VsOut {
     @builtin(position) clip: vec4<f32>,
@@ -145,6 +148,17 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
             tint = flat_colour;
         }
         colour = tint * (0.35 + 0.65 * light);
+    }
+    if (on_top && u.eye.w > 0.5) {
+        let size = vec2<f32>(textureDimensions(colours));
+        var x = in.uv.x;
+        if (u.flags.y > 0.5) {
+            x = 1.0 - x;
+        }
+        // Nearest texel, as the layers view draws the difference.
+        let px = vec2<i32>(round(vec2<f32>(x, in.uv.y) * (size - vec2<f32>(1.0, 1.0))));
+        let tint = textureLoad(colours, clamp(px, vec2<i32>(0, 0), vec2<i32>(size) - vec2<i32>(1, 1)), 0);
+        colour = mix(colour, tint.rgb * (0.35 + 0.65 * light), tint.a);
     }
     return vec4<f32>(srgb_from_linear(clamp(colour, vec3<f32>(0.0), vec3<f32>(1.0))), 1.0);
 }

@@ -15,7 +15,7 @@ use relievo::net::{self, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTas
 use relievo::photo::{self, LoadOptions, load_depth, load_photo};
 use relievo::relief::{self, ReliefParams};
 use relievo::train::{self, TrainConfig, TrainControl, TrainEvent};
-use relievo::{compare, layers, mesh, repair, synth};
+use relievo::{compare, layers, mesh, repair, scan, synth};
 
 /// Rebuild carved reliefs from a single old photo: depth, soft edges, semantics,
 /// and a watertight, printable STL. Without a command, opens the app.
@@ -52,11 +52,15 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
-    /// Align a present-day scan (depth map, or an STL seen from above) to a reconstruction
+    /// Align a present-day scan (a depth map — PNG/TIFF/…, 16-bit or float — or a mesh —
+    /// STL, OBJ, PLY — seen from above) to a reconstruction
     /// (a depth map made a relief by the relief options) and write their signed
     /// difference in mm as a 16-bit PNG (32768 = unchanged) with a JSON summary beside it.
     Compare {
+        /// Depth map of the reconstruction (PNG/TIFF/…, 16-bit kept).
         reconstruction: PathBuf,
+        /// The panel today: a depth/height map (PNG/TIFF/…, 16-bit or float) or a mesh
+        /// (.stl, .obj, .ply) seen from above, +z up.
         scan: PathBuf,
         #[arg(short, long)]
         out: PathBuf,
@@ -67,6 +71,15 @@ enum Command {
         /// Print the summary as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Place the scan by hand instead of searching: at least 3 point pairs
+        /// "x,y:u,v;…", each a reconstruction pixel (x, y) and the same point on the scan
+        /// (u, v); pixels from the top-left, x right, y down. Then refined by the heights
+        /// unless --no-refine.
+        #[arg(long, value_name = "PAIRS")]
+        points: Option<String>,
+        /// With --points: use exactly the pairs' placement, without refining it by the heights.
+        #[arg(long, requires = "points")]
+        no_refine: bool,
         #[command(flatten)]
         relief: ReliefArgs,
     },
@@ -298,8 +311,21 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             tolerance_mm,
             json,
+            points,
+            no_refine,
             relief,
-        }) => compare_cmd(&reconstruction, &scan, &out, tolerance_mm, json, &relief),
+        }) => {
+            let points = points
+                .map(|text| {
+                    Ok::<_, anyhow::Error>(compare::PointPairs {
+                        pairs: parse_point_pairs(&text)?,
+                        refine: !no_refine,
+                    })
+                })
+                .transpose()?;
+            let options = compare::CompareOptions { tolerance_mm, points };
+            compare_cmd(&reconstruction, &scan, &out, &options, json, &relief)
+        }
         Some(Command::Layers { photo, out_dir, net }) => layers_cmd(&photo, &out_dir, &net),
         Some(Command::Reconstruct {
             photo,
@@ -413,11 +439,40 @@ fn repair_cmd(depth_path: &Path, mask_path: &Path, guide_path: Option<&Path>, ou
     Ok(())
 }
 
+/// `--points "x,y:u,v;…"` → point pairs (reconstruction px : scan px).
+fn parse_point_pairs(text: &str) -> Result<Vec<compare::PointPair>> {
+    let number = |s: &str| s.trim().parse::<f32>().ok().filter(|v| v.is_finite());
+    let point = |s: &str| {
+        let (x, y) = s.split_once(',')?;
+        Some([number(x)?, number(y)?])
+    };
+    text.split(';')
+        .filter(|p| !p.trim().is_empty())
+        .enumerate()
+        .map(|(i, p)| {
+            p.split_once(':')
+                .and_then(|(r, s)| {
+                    Some(compare::PointPair {
+                        recon_px: point(r)?,
+                        scan_px: point(s)?,
+                    })
+                })
+                .with_context(|| {
+                    format!(
+                        "--points: pair {} (\"{}\") is not x,y:u,v (reconstruction px : scan px)",
+                        i + 1,
+                        p.trim()
+                    )
+                })
+        })
+        .collect()
+}
+
 fn compare_cmd(
     recon_path: &Path,
     scan_path: &Path,
     out: &Path,
-    tolerance_mm: Option<f32>,
+    options: &compare::CompareOptions,
     json: bool,
     relief: &ReliefArgs,
 ) -> Result<()> {
@@ -429,7 +484,7 @@ fn compare_cmd(
     let t = Instant::now();
     let depth = load_depth(recon_path, &LoadOptions::default())?;
     let hf = relief::build(&depth, &relief.params())?;
-    let scan = compare::load_scan(scan_path, depth.width.max(depth.height))?;
+    let scan = scan::load_scan(scan_path, depth.width.max(depth.height))?;
     say(format!(
         "load     {} ({}×{} px, {:.1} × {:.1} mm), scan {} ({}×{} px)   {}",
         recon_path.display(),
@@ -443,8 +498,7 @@ fn compare_cmd(
         secs(t)
     ));
     let t = Instant::now();
-    let options = compare::CompareOptions { tolerance_mm };
-    let c = compare::compare(&hf.z_mm, hf.mm_per_px_x, &scan, &options)?;
+    let c = compare::compare(&hf.z_mm, hf.mm_per_px_x, &scan, options)?;
     let (a, st) = (&c.alignment, &c.stats);
     say(format!(
         "align    rotation {:.2}°, zoom {:.3}, shift {:.1}, {:.1} px, residual {:.3} mm   {}",
@@ -455,6 +509,21 @@ fn compare_cmd(
         a.residual_mm,
         secs(t)
     ));
+    if let Some(p) = &a.points {
+        say(format!(
+            "points   {} pairs: residual {:.2} px{}",
+            p.pairs,
+            p.residual_px,
+            if p.refined {
+                format!(
+                    " after refining by the heights ({:.2} px placed by the pairs alone)",
+                    p.fit_residual_px
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
     say(format!(
         "lost     {:.1} mm² / {:.1} mm³ (deepest {:.2} mm); added {:.1} mm² / {:.1} mm³; tolerance ±{:.3} mm; scan covers {:.0} %",
         st.area_lost_mm2,

@@ -8,7 +8,7 @@
 pub use relievo_app as app;
 pub use relievo_core::{
     cancel, compare, edit, export, filter, grid, labels, layers, mesh, metrics, photo, project, relief, repair, rng,
-    selection,
+    scan, selection,
 };
 pub use relievo_net as net;
 pub use relievo_synth as synth;

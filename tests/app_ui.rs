@@ -18,8 +18,8 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 
 use relievo::app::{
-    AppOptions, Command, EditSettings, InspectorLayout, JobKind, LayerKind, RelievoApp, Reshape, SelectTool, Settings,
-    Tab, TrainPhase,
+    AppOptions, Command, EditSettings, InspectorLayout, JobKind, LayerKind, PickSide, RelievoApp, Reshape, SelectTool,
+    Settings, Tab, TrainPhase,
 };
 use relievo::edit::{Brush, Tool};
 use relievo::grid::Grid;
@@ -1052,6 +1052,73 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
         serde_json::from_slice(&std::fs::read(dir.join("panel_difference.json")).unwrap()).unwrap();
     let written = summary["difference"]["volume_lost_mm3"].as_f64().unwrap();
     assert!((written - lost).abs() < 1e-6 * lost.max(1.0), "{written} vs {lost}");
+
+    // The difference on the 3D relief: the same colours the layer shows, drawn.
+    harness.get_by_label("Colour by difference").click();
+    step_until(&mut harness, "the difference in 3D", Duration::from_secs(60), |app| {
+        app.settings.view.colour_by_difference && app.view_settled()
+    });
+    let serial = harness
+        .state()
+        .doc
+        .as_ref()
+        .unwrap()
+        .comparison
+        .as_ref()
+        .unwrap()
+        .serial;
+    assert_eq!(harness.state_mut().renderer().unwrap().colours_key(), Some(serial));
+    harness.get_by_label("Colour by difference").click();
+    step_until(&mut harness, "the stone again", Duration::from_secs(60), |app| {
+        !app.settings.view.colour_by_difference && app.view_settled()
+    });
+    assert_eq!(harness.state_mut().renderer().unwrap().colours_key(), None);
+
+    // Placing the scan by hand: the button opens the side-by-side view, three pairs
+    // (the same pixels: the scan is framed as the relief) and Apply place it again.
+    harness.get_by_label("Pick 3 point pairs").click();
+    harness.run_steps(2);
+    assert!(harness.state().doc.as_ref().unwrap().picked.active);
+    harness.get_by_label("0 point pairs: click a point on the relief (left), then the same point on the scan (right).");
+    for p in [[40.0, 30.0], [200.0, 50.0], [120.0, 140.0]] {
+        harness.state_mut().send(Command::PickPoint {
+            side: PickSide::Relief,
+            px: p,
+        });
+        harness.state_mut().send(Command::PickPoint {
+            side: PickSide::Scan,
+            px: p,
+        });
+    }
+    harness.run_steps(2);
+    harness.get_by_label("Apply").click();
+    step_until(
+        &mut harness,
+        "the comparison by point pairs",
+        Duration::from_secs(60),
+        |app| {
+            app.doc
+                .as_ref()
+                .and_then(|d| d.comparison.as_ref())
+                .is_some_and(|c| c.result.alignment.points.is_some())
+        },
+    );
+    harness.step();
+    let c = &harness
+        .state()
+        .doc
+        .as_ref()
+        .unwrap()
+        .comparison
+        .as_ref()
+        .unwrap()
+        .result;
+    assert!(
+        c.alignment.rotation_deg.abs() < 0.2 && (c.stats.volume_lost_mm3 - lost).abs() < 0.1 * lost,
+        "{:?}",
+        c
+    );
+    harness.get_by_label_contains("Placed by 3 pairs: residual");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -181,6 +181,138 @@ fn compare_writes_the_difference_and_its_summary() {
 }
 
 #[test]
+fn compare_places_a_scan_by_point_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    // Two bumps and a ridge (no symmetry); the scan is the panel turned 20° (beyond the
+    // search's ±12°), in other height units.
+    let panel = |x: f32, y: f32| {
+        let bump = |cx: f32, cy: f32, r: f32| (-((x - cx).powi(2) + (y - cy).powi(2)) / (r * r)).exp();
+        0.6 * bump(30.0, 28.0, 10.0)
+            + 0.4 * bump(66.0, 40.0, 14.0)
+            + 0.2 * (-((y - 0.3 * x - 10.0) / 3.0).powi(2)).exp()
+    };
+    let (w, h) = (96u32, 64u32);
+    let c = [(w - 1) as f32 / 2.0, (h - 1) as f32 / 2.0];
+    let (sin, cos) = 20f32.to_radians().sin_cos();
+    let on_scan = |[x, y]: [f32; 2]| {
+        let (x, y) = (x - c[0], y - c[1]);
+        [c[0] + cos * x + sin * y, c[1] - sin * x + cos * y]
+    };
+    let recon = dir.path().join("recon.png");
+    image::ImageBuffer::from_fn(w, h, |x, y| image::Luma([(panel(x as f32, y as f32) * 60000.0) as u16]))
+        .save(&recon)
+        .unwrap();
+    let scan = dir.path().join("scan.png");
+    image::ImageBuffer::from_fn(w, h, |qx, qy| {
+        let (dx, dy) = (qx as f32 - c[0], qy as f32 - c[1]);
+        let (x, y) = (cos * dx - sin * dy + c[0], sin * dx + cos * dy + c[1]);
+        image::Luma([(panel(x, y) * 30000.0 + 2000.0) as u16])
+    })
+    .save(&scan)
+    .unwrap();
+    let points: Vec<String> = [[30.0, 28.0], [66.0, 40.0], [45.0, 50.0]]
+        .iter()
+        .map(|&p| {
+            let q = on_scan(p);
+            format!("{},{}:{:.3},{:.3}", p[0], p[1], q[0], q[1])
+        })
+        .collect();
+    let points = points.join(";");
+    let out = dir.path().join("diff.png");
+    let (ok, stdout, stderr) = relievo(&[
+        "compare",
+        &s(&recon),
+        &s(&scan),
+        "-o",
+        &s(&out),
+        "--points",
+        &points,
+        "--no-refine",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("points   3 pairs: residual 0.00 px"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("diff.json")).unwrap()).unwrap();
+    let a = &summary["alignment"];
+    assert!((a["rotation_deg"].as_f64().unwrap() - 20.0).abs() < 0.2, "{a}");
+    assert_eq!(a["points"]["pairs"], 3, "{a}");
+    assert!(a["points"]["residual_px"].as_f64().unwrap() < 0.5, "{a}");
+
+    // Two pairs, a malformed pair: one line each, no output.
+    let out2 = dir.path().join("never.png");
+    let two = points.split(';').take(2).collect::<Vec<_>>().join(";");
+    let args = |p: &str| {
+        vec![
+            "compare".to_string(),
+            s(&recon),
+            s(&scan),
+            "-o".into(),
+            s(&out2),
+            "--points".into(),
+            p.to_string(),
+        ]
+    };
+    let a = args(&two);
+    assert_fails_cleanly(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &out2,
+        "at least 3 point pairs (2 given)",
+    );
+    let a = args("1,2:3,4;5,6;7,8:9,10");
+    assert_fails_cleanly(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &out2,
+        "--points: pair 2 (\"5,6\") is not x,y:u,v",
+    );
+}
+
+#[test]
+fn compare_reads_mesh_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let recon = dir.path().join("recon.png");
+    image::ImageBuffer::from_fn(96, 64, |x, y| {
+        let (x, y) = (x as f32, y as f32);
+        let bump = |cx: f32, cy: f32, r: f32| (-((x - cx).powi(2) + (y - cy).powi(2)) / (r * r)).exp();
+        image::Luma([((0.6 * bump(30.0, 28.0, 10.0) + 0.4 * bump(66.0, 40.0, 14.0)) * 60000.0) as u16])
+    })
+    .save(&recon)
+    .unwrap();
+    // The reconstruction's own solid as OBJ and PLY compares as unchanged.
+    for ext in ["obj", "ply"] {
+        let mesh = dir.path().join(format!("panel.{ext}"));
+        let (ok, _, stderr) = relievo(&["mesh", &s(&recon), "-o", &s(&mesh), "--max-error-mm", "0"]);
+        assert!(ok, "{stderr}");
+        let out = dir.path().join(format!("diff_{ext}.png"));
+        let (ok, stdout, stderr) = relievo(&["compare", &s(&recon), &s(&mesh), "-o", &s(&out), "--json"]);
+        assert!(ok, "{stderr}");
+        let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert!(
+            summary["difference"]["volume_lost_mm3"].as_f64().unwrap() < 1.0,
+            "{summary}"
+        );
+        assert!(
+            summary["alignment"]["rotation_deg"].as_f64().unwrap().abs() < 0.2,
+            "{summary}"
+        );
+    }
+    // A broken mesh: one line naming it, no output.
+    let broken = dir.path().join("broken.ply");
+    std::fs::write(
+        &broken,
+        b"ply\nformat binary_little_endian 1.0\nelement vertex 9\nproperty float x\nend_header\n\x01",
+    )
+    .unwrap();
+    let out = dir.path().join("never.png");
+    assert_fails_cleanly(
+        &["compare", &s(&recon), &s(&broken), "-o", &s(&out)],
+        &out,
+        "broken.ply is not a readable PLY mesh",
+    );
+}
+
+#[test]
 fn reconstruct_picks_the_mesh_format_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();

@@ -15,7 +15,7 @@ use super::job_output::{JobOutput, Opened, OpenedProject};
 use super::jobs::{Finished, JobKind};
 use super::logic;
 use super::settings::SelectTool;
-use super::state::{Document, MeshResult, NoLayers, PreviewKey, ScanComparison, Severity, WeightsState};
+use super::state::{Document, MeshResult, NoLayers, PreviewKey, ReadScan, ScanComparison, Severity, WeightsState};
 use super::training::default_run_dir;
 use super::unsaved::Pending;
 use crate::cancel::Cancelled;
@@ -302,12 +302,34 @@ impl RelievoApp {
             }
             Command::ApplyToSelection(op) => self.apply_to_selection(op),
             Command::Deselect => self.set_selection(None),
-            Command::CompareScan(path) => self.compare_scan(path),
+            Command::CompareScan(path) => {
+                if let Some(doc) = self.doc.as_mut() {
+                    doc.picked = Default::default();
+                }
+                self.compare_scan(path, None, None);
+            }
             Command::ClearComparison => {
                 if let Some(doc) = self.doc.as_mut() {
                     doc.comparison = None;
+                    doc.picked = Default::default();
                 }
             }
+            Command::SetPointPicking(on) => {
+                if let Some(doc) = self.doc.as_mut().filter(|d| d.picked.scan.is_some()) {
+                    doc.picked.active = on;
+                }
+            }
+            Command::PickPoint { side, px } => {
+                if let Some(doc) = self.doc.as_mut().filter(|d| d.picked.active) {
+                    doc.picked.pick(side, px);
+                }
+            }
+            Command::ResetPoints => {
+                if let Some(doc) = self.doc.as_mut() {
+                    doc.picked.pairs.clear();
+                }
+            }
+            Command::ApplyPoints { refine } => self.apply_points(refine),
             Command::UseTrainedWeights => match self.training.best_dir.clone() {
                 Some(dir) => self.load_weights(dir),
                 None => self.message(Severity::Warning, "No trained weights yet: start a training run first."),
@@ -358,10 +380,19 @@ impl RelievoApp {
                     .add_filter("PNG", &["png"])
                     .set_file_name(format!("{stem}_difference.png"))
                     .save_file(),
-                DialogKind::CompareScan => dialog
-                    .set_title("Compare with a scan of the panel today")
-                    .add_filter("Depth map or STL", &["png", "tif", "tiff", "stl"])
-                    .pick_file(),
+                DialogKind::CompareScan => {
+                    let scans: Vec<&str> = photo::SUPPORTED_EXTENSIONS
+                        .iter()
+                        .chain(crate::scan::MESH_EXTENSIONS)
+                        .copied()
+                        .collect();
+                    dialog
+                        .set_title("Compare with a scan of the panel today")
+                        .add_filter("Depth map or mesh (PNG, TIFF, …, STL, OBJ, PLY)", &scans)
+                        .add_filter("Mesh (STL, OBJ, PLY)", crate::scan::MESH_EXTENSIONS)
+                        .add_filter("Depth map (PNG, TIFF, …)", photo::SUPPORTED_EXTENSIONS)
+                        .pick_file()
+                }
                 DialogKind::OpenProject => dialog
                     .set_title("Open project")
                     .add_filter("relievo project", &[project::EXTENSION])
@@ -478,6 +509,7 @@ impl RelievoApp {
             selection: None,
             selection_version: 0,
             comparison: None,
+            picked: Default::default(),
             relief_heights: None,
             saved_edits_version: 0,
         };
@@ -730,9 +762,39 @@ impl RelievoApp {
         self.edits_changed();
     }
 
+    /// Places the scan of the current comparison by the picked point pairs and measures
+    /// the difference again.
+    fn apply_points(&mut self, refine: bool) {
+        let Some(doc) = &self.doc else { return };
+        let Some(scan) = &doc.picked.scan else {
+            return self.message(
+                Severity::Warning,
+                "Compare with a scan first (File ▸ Compare with a scan).",
+            );
+        };
+        let pairs = doc.picked.complete();
+        if pairs.len() < 3 {
+            return self.message(
+                Severity::Warning,
+                format!(
+                    "Placing the scan by hand needs 3 point pairs: {} picked. Click a point on the relief, then the same point on the scan.",
+                    pairs.len()
+                ),
+            );
+        }
+        let (path, heights) = (scan.path.clone(), scan.heights.clone());
+        self.compare_scan(path, Some(heights), Some(crate::compare::PointPairs { pairs, refine }));
+    }
+
     /// Aligns a scan to the relief as it is now (edits included, photo orientation) and
-    /// measures the difference, in a background job.
-    fn compare_scan(&mut self, path: PathBuf) {
+    /// measures the difference, in a background job: searched for, or placed by `points`;
+    /// the scan is read from `path` unless its `heights` are given.
+    fn compare_scan(
+        &mut self,
+        path: PathBuf,
+        heights: Option<Arc<Grid<f32>>>,
+        points: Option<crate::compare::PointPairs>,
+    ) {
         let params = self.settings.relief.clone();
         let Some(doc) = &self.doc else { return };
         let Some(depth) = doc.depth.clone() else {
@@ -745,20 +807,40 @@ impl RelievoApp {
         let doc_id = doc.id;
         let scan = path.clone();
         self.spawn(JobKind::Compare, file_name(&path), move |handle| {
+            let mut scan_heights = heights;
             let result = (|| {
-                handle.set_status("reading the scan");
-                let side = depth.width.max(depth.height);
-                let scan_heights = crate::compare::load_scan(&scan, side).map_err(|e| format!("{e:#}"))?;
+                let heights = match &scan_heights {
+                    Some(heights) => heights.clone(),
+                    None => {
+                        handle.set_status("reading the scan");
+                        let side = depth.width.max(depth.height);
+                        let heights = Arc::new(crate::scan::load_scan(&scan, side).map_err(|e| e.to_string())?);
+                        scan_heights = Some(heights.clone());
+                        heights
+                    }
+                };
                 let unmirrored = ReliefParams {
                     mirror: false,
                     ..params
                 };
                 let hf = relief::build_edited(&depth, edits.as_deref(), &unmirrored).map_err(|e| e.to_string())?;
-                handle.set_status("aligning");
-                crate::compare::compare(&hf.z_mm, hf.mm_per_px_x, &scan_heights, &Default::default())
-                    .map_err(|e| e.to_string())
+                handle.set_status(if points.is_some() {
+                    "placing by the point pairs"
+                } else {
+                    "aligning"
+                });
+                let options = crate::compare::CompareOptions {
+                    points,
+                    ..Default::default()
+                };
+                crate::compare::compare(&hf.z_mm, hf.mm_per_px_x, &heights, &options).map_err(|e| e.to_string())
             })();
-            JobOutput::Compared { doc_id, scan, result }
+            JobOutput::Compared {
+                doc_id,
+                scan,
+                scan_heights,
+                result,
+            }
         });
     }
 
@@ -1430,21 +1512,51 @@ impl RelievoApp {
                     self.inspector.accept(display);
                 }
             }
-            JobOutput::Compared { doc_id, scan, result } => {
+            JobOutput::Compared {
+                doc_id,
+                scan,
+                scan_heights,
+                result,
+            } => {
                 let serial = self.next_doc_id;
                 self.next_doc_id += 1;
                 let Some(doc) = self.doc.as_mut().filter(|d| d.id == doc_id) else {
                     return;
                 };
+                // The scan read, aligned or not, is what point pairs place.
+                if let Some(heights) = scan_heights {
+                    if doc.picked.scan.as_ref().is_none_or(|s| s.path != scan) {
+                        doc.picked.pairs.clear();
+                    }
+                    doc.picked.scan = Some(ReadScan {
+                        path: scan.clone(),
+                        heights,
+                        serial,
+                    });
+                }
                 match result {
-                    Err(e) => self.message(
-                        Severity::Error,
-                        format!("Comparison with {} failed: {e}", file_name(&scan)),
-                    ),
+                    Err(e) => {
+                        let mut text = format!("Comparison with {} failed: {e}", file_name(&scan));
+                        if doc.comparison.is_none() && doc.picked.scan.as_ref().is_some_and(|s| s.path == scan) {
+                            // The scan was read but not placed: offer to place it by hand.
+                            doc.picked.active = true;
+                            text.push_str(" Place it by hand: click a point on the relief, then the same point on the scan, three times, and Apply.");
+                        }
+                        self.message(Severity::Error, text);
+                    }
                     Ok(result) => {
                         let (a, st) = (&result.alignment, &result.stats);
+                        let placed = match &a.points {
+                            Some(p) => format!(
+                                "placed by {} point pairs ({:.2} px residual{})",
+                                p.pairs,
+                                p.residual_px,
+                                if p.refined { ", refined by the heights" } else { "" }
+                            ),
+                            None => "aligned".into(),
+                        };
                         let text = format!(
-                            "{} aligned (rotation {:.1}°, zoom {:.3}, residual {:.3} mm): lost {:.0} mm² / {:.0} mm³ (deepest {:.2} mm), added {:.0} mm² / {:.0} mm³ beyond ±{:.2} mm.",
+                            "{} {placed} (rotation {:.1}°, zoom {:.3}, residual {:.3} mm): lost {:.0} mm² / {:.0} mm³ (deepest {:.2} mm), added {:.0} mm² / {:.0} mm³ beyond ±{:.2} mm.",
                             file_name(&scan),
                             a.rotation_deg,
                             a.zoom,
@@ -1670,6 +1782,92 @@ mod tests {
         let doc = app.doc.as_ref().unwrap();
         assert!(doc.layers.is_none());
         assert_eq!(doc.no_layers, Some(NoLayers::Cancelled));
+    }
+
+    #[test]
+    fn picking_three_point_pairs_and_applying_places_the_scan_by_them() {
+        use crate::commands::PickSide;
+        let (_tmp, dir) = scratch();
+        // Two bumps and a ridge; the scan is the panel turned 20° (beyond the search's
+        // ±12°), in other height units.
+        let panel = |x: f32, y: f32| {
+            let bump = |cx: f32, cy: f32, r: f32| (-((x - cx).powi(2) + (y - cy).powi(2)) / (r * r)).exp();
+            0.6 * bump(20.0, 18.0, 7.0)
+                + 0.4 * bump(44.0, 28.0, 9.0)
+                + 0.2 * (-((y - 0.3 * x - 6.0) / 2.0).powi(2)).exp()
+        };
+        let c = [31.5f32, 23.5];
+        let (sin, cos) = 20f32.to_radians().sin_cos();
+        let on_scan = |[x, y]: [f32; 2]| {
+            let (x, y) = (x - c[0], y - c[1]);
+            [c[0] + cos * x + sin * y, c[1] - sin * x + cos * y]
+        };
+        let depth = dir.join("panel_depth.png");
+        crate::export::write_png16(&Grid::from_fn(64, 48, |x, y| panel(x as f32, y as f32)), &depth).unwrap();
+        let scan = dir.join("scan_today.png");
+        let turned = Grid::from_fn(64, 48, |qx, qy| {
+            let (dx, dy) = (qx as f32 - c[0], qy as f32 - c[1]);
+            0.2 + 0.5 * panel(cos * dx - sin * dy + c[0], sin * dx + cos * dy + c[1])
+        });
+        crate::export::write_png16(&turned, &scan).unwrap();
+        let (ctx, mut app) = app(dir.join("no-weights"));
+        app.send(Command::OpenDepth(depth));
+        pump(&ctx, &mut app, |a| {
+            a.doc.is_some() && !a.jobs.is_running(JobKind::OpenFile)
+        });
+        app.send(Command::CompareScan(scan));
+        pump(&ctx, &mut app, |a| {
+            !a.jobs.is_running(JobKind::Compare) && a.doc.as_ref().is_some_and(|d| d.picked.scan.is_some())
+        });
+        let searched = app
+            .doc
+            .as_ref()
+            .unwrap()
+            .comparison
+            .as_ref()
+            .map(|c| c.result.alignment.clone());
+
+        app.send(Command::SetPointPicking(true));
+        for p in [[20.0, 18.0], [44.0, 28.0], [30.0, 36.0]] {
+            app.send(Command::PickPoint {
+                side: PickSide::Relief,
+                px: p,
+            });
+            app.send(Command::PickPoint {
+                side: PickSide::Scan,
+                px: on_scan(p),
+            });
+        }
+        app.logic(&ctx);
+        assert_eq!(app.doc.as_ref().unwrap().picked.complete().len(), 3);
+        app.send(Command::ApplyPoints { refine: false });
+        pump(&ctx, &mut app, |a| {
+            a.doc
+                .as_ref()
+                .and_then(|d| d.comparison.as_ref())
+                .is_some_and(|c| c.result.alignment.points.is_some())
+        });
+        let placed = app
+            .doc
+            .as_ref()
+            .unwrap()
+            .comparison
+            .as_ref()
+            .unwrap()
+            .result
+            .alignment
+            .clone();
+        assert_ne!(Some(&placed), searched.as_ref());
+        assert!((placed.rotation_deg - 20.0).abs() < 0.2, "{placed:?}");
+        let points = placed.points.unwrap();
+        assert!(points.residual_px < 0.05 && points.pairs == 3, "{points:?}");
+        let last = app.messages.back().unwrap();
+        assert!(last.text.contains("placed by 3 point pairs"), "{}", last.text);
+
+        // Reset forgets the pairs; a new automatic comparison leaves picking.
+        app.send(Command::ResetPoints);
+        app.logic(&ctx);
+        assert!(app.doc.as_ref().unwrap().picked.pairs.is_empty());
     }
 
     /// An export the OS refuses says why (the OS reason, not only "cannot write").

@@ -31,6 +31,15 @@ pub enum DialogKind {
     SaveTrainedWeights,
 }
 
+/// Which image a point of a point pair is picked on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PickSide {
+    /// The reconstruction (the layers' pixels).
+    Relief,
+    /// The scan (its own pixels).
+    Scan,
+}
+
 /// The answer to "unsaved hand edits": save the project first, discard them, or stay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnsavedChoice {
@@ -123,8 +132,24 @@ pub enum Command {
     ClearEdits,
     /// Fill the pixels marked as damaged from the relief around them.
     RepairDamage,
-    /// Align a present-day scan (depth map, or STL seen from above) to the relief and show
+    /// Align a present-day scan (depth map, or an STL/OBJ/PLY mesh seen from above) to the relief and show
     /// the signed difference.
     CompareScan(PathBuf),
     ClearComparison,
+    /// Point-pair picking on or off: clicks in the layers view place points on the
+    /// relief and on the scan, side by side.
+    SetPointPicking(bool),
+    /// A point of the pair being picked, in that image's pixels (x right, y down,
+    /// centres at integers): completes the last pair, or starts a new one.
+    PickPoint {
+        side: PickSide,
+        px: [f32; 2],
+    },
+    /// Forget the picked pairs.
+    ResetPoints,
+    /// Place the scan by the picked pairs (at least 3), refined by the heights or not,
+    /// and measure the difference again.
+    ApplyPoints {
+        refine: bool,
+    },
 }

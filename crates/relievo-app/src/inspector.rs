@@ -7,11 +7,11 @@
 
 use eframe::egui::{self, Color32, ColorImage, Pos2, Rect, Vec2};
 
-use super::commands::{Command, DialogKind, Reshape};
+use super::commands::{Command, DialogKind, PickSide, Reshape};
 use super::jobs::JobKind;
 use super::logic::{self, Readout};
 use super::settings::{DepthColours, EditSettings, InspectorLayout, InspectorSettings, LayerKind, SelectTool};
-use super::state::{AppView, NoLayers};
+use super::state::{AppView, NoLayers, PickedPairs, ScanComparison};
 use crate::edit::{EditLayer, Tool};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
@@ -114,6 +114,8 @@ pub struct InspectorState {
     selection: Option<((u64, u64), egui::TextureHandle)>,
     /// The difference to a scan (its comparison's serial, texture, largest |difference| mm).
     difference: Option<(u64, egui::TextureHandle, f32)>,
+    /// The scan's heights in grey, for picking point pairs (its comparison's serial).
+    scan: Option<(u64, egui::TextureHandle)>,
 }
 
 impl Default for InspectorState {
@@ -130,6 +132,7 @@ impl Default for InspectorState {
             lasso: Vec::new(),
             selection: None,
             difference: None,
+            scan: None,
         }
     }
 }
@@ -335,19 +338,36 @@ pub fn inspector_ui(
         Some(_) => {}
         None => state.difference = None,
     }
-    if let Some(c) = comparison {
+    // A scan read (aligned or not) can be placed by point pairs.
+    let picked = app.doc.map(|d| &d.picked).filter(|p| p.scan.is_some());
+    if comparison.is_some() || picked.is_some() {
         ui.horizontal_wrapped(|ui| {
-            let name = c
-                .scan
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            ui.label(format!("Difference to {name} (blue lost, red added):"));
-            ui.add(egui::Slider::new(&mut settings.difference_opacity, 0.0..=1.0).text("opacity"));
+            let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Some(c) = comparison {
+                ui.label(format!("Difference to {} (blue lost, red added):", name(&c.scan)));
+                ui.add(egui::Slider::new(&mut settings.difference_opacity, 0.0..=1.0).text("opacity"));
+            } else if let Some(scan) = picked.and_then(|p| p.scan.as_ref()) {
+                ui.label(format!("{} is not placed yet:", name(&scan.path)));
+            }
+            let picking = picked.is_some_and(|p| p.active);
+            if ui
+                .add_enabled(picked.is_some(), egui::Button::selectable(picking, "Pick 3 point pairs"))
+                .on_hover_text("Place the scan by hand: click a point on the relief, then the same point on the scan, three times or more")
+                .clicked()
+            {
+                commands.push(Command::SetPointPicking(!picking));
+            }
             if ui.button("Clear comparison").clicked() {
                 commands.push(Command::ClearComparison);
             }
         });
+    }
+    if let Some(picked) = picked.filter(|p| p.active) {
+        let running = app.is_running(JobKind::Compare);
+        pairs_toolbar_ui(ui, settings, comparison, picked, running, &mut commands);
+        ui.separator();
+        pairs_view_ui(state, settings, app, picked, ui, &mut commands);
+        return commands;
     }
     let difference_at = |x: usize, y: usize| {
         comparison
@@ -649,34 +669,231 @@ fn toolbar_ui(ui: &mut egui::Ui, settings: &mut InspectorSettings, has_layers: b
     });
 }
 
-/// The signed difference in a diverging map: blue where material was lost since the
-/// photo, red where some was added, deeper with |difference| (up to the largest);
-/// transparent within the tolerance and where the scan has no data.
-fn difference_image(c: &crate::compare::Comparison) -> (ColorImage, f32) {
+/// The signed difference in its diverging map ([`logic::difference_rgba`]) as an image,
+/// and the largest |difference| (mm).
+pub(crate) fn difference_image(c: &crate::compare::Comparison) -> (ColorImage, f32) {
     let d = &c.difference_mm;
-    let range = crate::compare::largest_difference(d);
-    let tolerance = c.stats.tolerance_mm;
-    let pixels = d
-        .data
+    let (rgba, range) = logic::difference_rgba(d, c.stats.tolerance_mm);
+    let pixels = rgba
         .iter()
-        .map(|&v| {
-            if !v.is_finite() || v.abs() <= tolerance {
-                return Color32::TRANSPARENT;
-            }
-            let t = (v.abs() / range).clamp(0.0, 1.0);
-            let mix = |a: f32, b: f32| (a + (b - a) * (0.35 + 0.65 * t)) as u8;
-            if v < 0.0 {
-                Color32::from_rgb(mix(255.0, 30.0), mix(255.0, 80.0), mix(255.0, 220.0))
-            } else {
-                Color32::from_rgb(mix(255.0, 220.0), mix(255.0, 40.0), mix(255.0, 30.0))
-            }
-        })
+        .map(|&[r, g, b, a]| Color32::from_rgba_unmultiplied(r, g, b, a))
         .collect();
     (ColorImage::new([d.width, d.height], pixels), range)
 }
 
-/// The difference's colour bar, bottom right of a cell.
-fn difference_legend_ui(painter: &egui::Painter, cell: Rect, range: f32) {
+/// Point-pair picking: how many pairs, refine or not, Apply, Reset, and the residual of
+/// the placement shown.
+fn pairs_toolbar_ui(
+    ui: &mut egui::Ui,
+    settings: &mut InspectorSettings,
+    comparison: Option<&ScanComparison>,
+    picked: &PickedPairs,
+    running: bool,
+    commands: &mut Vec<Command>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        let complete = picked.complete().len();
+        let next = match picked.pairs.last() {
+            Some([Some(_), None]) => "now the same point on the scan (right)",
+            Some([None, Some(_)]) => "now the same point on the relief (left)",
+            _ => "click a point on the relief (left), then the same point on the scan (right)",
+        };
+        ui.label(format!("{complete} point pairs: {next}."));
+        ui.checkbox(&mut settings.refine_points, "refine by the heights")
+            .on_hover_text("Picked points are a pixel or two off: let the heights refine the placement the pairs give");
+        if ui
+            .add_enabled(complete >= 3 && !running, egui::Button::new("Apply"))
+            .on_disabled_hover_text("At least 3 complete pairs")
+            .clicked()
+        {
+            commands.push(Command::ApplyPoints {
+                refine: settings.refine_points,
+            });
+        }
+        if ui
+            .add_enabled(!picked.pairs.is_empty(), egui::Button::new("Reset"))
+            .clicked()
+        {
+            commands.push(Command::ResetPoints);
+        }
+        if let Some(c) = comparison
+            && let Some(p) = &c.result.alignment.points
+        {
+            ui.label(format!(
+                "Placed by {} pairs: residual {:.2} px{}, heights ±{:.3} mm",
+                p.pairs,
+                p.residual_px,
+                if p.refined {
+                    format!(" (pairs alone {:.2} px)", p.fit_residual_px)
+                } else {
+                    String::new()
+                },
+                c.result.alignment.residual_mm
+            ));
+        }
+    });
+}
+
+/// The relief (left) and the scan (right) side by side for picking point pairs: a click
+/// places a point (as a command), numbered markers show the pairs, both views zoom and pan
+/// together (the scan's view follows the relief's by the ratio of their sizes).
+fn pairs_view_ui(
+    state: &mut InspectorState,
+    settings: &InspectorSettings,
+    app: &AppView,
+    picked: &PickedPairs,
+    ui: &mut egui::Ui,
+    commands: &mut Vec<Command>,
+) {
+    let (Some(size_relief), Some(scan)) = (app.doc.and_then(|d| d.size_px()), picked.scan.as_ref()) else {
+        return;
+    };
+    if state.scan.as_ref().map(|s| s.0) != Some(scan.serial) {
+        let texture = ui
+            .ctx()
+            .load_texture("scan", scan_image(&scan.heights), egui::TextureOptions::LINEAR);
+        state.scan = Some((scan.serial, texture));
+    }
+    let size_scan = [scan.heights.width, scan.heights.height];
+    // Scan pixels per relief pixel, along x and y.
+    let ratio = [0, 1].map(|i| size_scan[i] as f32 / size_relief[i] as f32);
+    let area = ui.available_rect_before_wrap();
+    let half = Vec2::new(area.width() / 2.0, area.height());
+    let cells = [
+        (Rect::from_min_size(area.min, half).shrink(2.0), PickSide::Relief),
+        (
+            Rect::from_min_size(area.min + Vec2::new(half.x, 0.0), half).shrink(2.0),
+            PickSide::Scan,
+        ),
+    ];
+    let (zoom, center_px) = (state.zoom, state.center_px);
+    let view = |cell: Rect, side: PickSide| match side {
+        PickSide::Relief => View::new(cell, size_relief, zoom, center_px),
+        PickSide::Scan => View::new(
+            cell,
+            size_scan,
+            zoom,
+            center_px.map(|p| [p[0] * ratio[0], p[1] * ratio[1]]),
+        ),
+    };
+    // A point of `side`'s image in relief pixels.
+    let to_relief = |side: PickSide, p: [f32; 2]| match side {
+        PickSide::Relief => p,
+        PickSide::Scan => [p[0] / ratio[0], p[1] / ratio[1]],
+    };
+    let response = ui.allocate_rect(area, egui::Sense::click_and_drag());
+    if let Some(pos) = response.hover_pos()
+        && let Some(&(cell, side)) = cells.iter().find(|(r, _)| r.contains(pos))
+    {
+        let v = view(cell, side);
+        let size = if side == PickSide::Relief {
+            size_relief
+        } else {
+            size_scan
+        };
+        if response.clicked() {
+            // Pixel centres sit at integers for the comparison.
+            let [x, y] = v.to_px(pos);
+            if (0.0..size[0] as f32).contains(&x) && (0.0..size[1] as f32).contains(&y) {
+                commands.push(Command::PickPoint {
+                    side,
+                    px: [x - 0.5, y - 0.5],
+                });
+            }
+        } else if response.dragged() {
+            let d = response.drag_delta() / v.scale;
+            let d = to_relief(side, [d.x, d.y]);
+            let centre = to_relief(side, v.center_px);
+            state.center_px = Some([centre[0] - d[0], centre[1] - d[1]]);
+        }
+        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+        let factor = (scroll * 0.002).exp() * pinch;
+        if (factor - 1.0).abs() > 1e-4 {
+            let under = to_relief(side, v.to_px(pos));
+            let zoom = (state.zoom * factor).clamp(0.1, 200.0);
+            let d = (pos - cell.center()) / (v.scale * zoom / state.zoom);
+            let d = to_relief(side, [d.x, d.y]);
+            state.zoom = zoom;
+            state.center_px = Some([under[0] - d[0], under[1] - d[1]]);
+        }
+        if response.double_clicked() {
+            state.zoom = 1.0;
+            state.center_px = None;
+        }
+    }
+    let painter = ui.painter_at(area);
+    let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+    let relief_texture = state
+        .texture(LayerKind::Depth, settings.depth_colours)
+        .or_else(|| state.texture(LayerKind::Photo, settings.depth_colours));
+    for (cell, side) in cells {
+        let v = view(cell, side);
+        let painter = painter.with_clip_rect(cell);
+        painter.rect_filled(cell, 2.0, ui.visuals().extreme_bg_color);
+        let (texture, size, title) = match side {
+            PickSide::Relief => (relief_texture, size_relief, "Relief: click a point"),
+            PickSide::Scan => (state.scan.as_ref().map(|s| &s.1), size_scan, "Scan: the same point"),
+        };
+        if let Some(texture) = texture {
+            painter.image(texture.id(), v.image_rect(size), uv, Color32::WHITE);
+        }
+        let k = if side == PickSide::Relief { 0 } else { 1 };
+        for (i, pair) in picked.pairs.iter().enumerate() {
+            let Some(p) = pair[k] else { continue };
+            let at = v.to_screen([p[0] + 0.5, p[1] + 0.5]);
+            let colour = if pair.iter().all(Option::is_some) {
+                Color32::from_rgb(255, 210, 60)
+            } else {
+                Color32::from_rgb(255, 120, 40)
+            };
+            painter.circle_stroke(at, 6.0, egui::Stroke::new(2.0, colour));
+            painter.line_segment([at - Vec2::X * 3.0, at + Vec2::X * 3.0], egui::Stroke::new(1.0, colour));
+            painter.line_segment([at - Vec2::Y * 3.0, at + Vec2::Y * 3.0], egui::Stroke::new(1.0, colour));
+            painter.text(
+                at + Vec2::new(8.0, -8.0),
+                egui::Align2::LEFT_BOTTOM,
+                format!("{}", i + 1),
+                egui::FontId::proportional(14.0),
+                colour,
+            );
+        }
+        let title_pos = cell.left_top() + Vec2::new(6.0, 4.0);
+        let galley = painter.layout_no_wrap(title.to_string(), egui::FontId::proportional(13.0), Color32::WHITE);
+        painter.rect_filled(
+            Rect::from_min_size(title_pos, galley.size()).expand(3.0),
+            3.0,
+            Color32::from_black_alpha(140),
+        );
+        painter.galley(title_pos, galley, Color32::WHITE);
+    }
+}
+
+/// A scan's heights in grey, stretched to their range; transparent where it has no data.
+fn scan_image(heights: &Grid<f32>) -> ColorImage {
+    let (lo, hi) = heights
+        .data
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let span = (hi - lo).max(1e-12);
+    let pixels = heights
+        .data
+        .iter()
+        .map(|&v| {
+            if v.is_finite() {
+                Color32::from_gray((40.0 + 215.0 * (v - lo) / span) as u8)
+            } else {
+                Color32::TRANSPARENT
+            }
+        })
+        .collect();
+    ColorImage::new([heights.width, heights.height], pixels)
+}
+
+/// The difference's colour bar, bottom right of a cell (the layers view and the 3D view).
+pub(crate) fn difference_legend_ui(painter: &egui::Painter, cell: Rect, range: f32) {
     let font = egui::FontId::proportional(11.0);
     let text = format!("−{range:.2} mm  lost · added  +{range:.2} mm");
     let galley = painter.layout_no_wrap(text, font, Color32::WHITE);

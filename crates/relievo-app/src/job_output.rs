@@ -83,6 +83,8 @@ pub enum JobOutput {
     Compared {
         doc_id: u64,
         scan: PathBuf,
+        /// The scan as heights (read for this comparison, or the one placed by hand).
+        scan_heights: Option<Arc<Grid<f32>>>,
         result: Result<Comparison, String>,
     },
     /// A damage repair: the filled heights for `mask`, made from the edits at `version`.

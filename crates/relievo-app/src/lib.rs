@@ -21,7 +21,7 @@
 
 // The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
 use relievo_core::{
-    cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair, selection,
+    cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair, scan, selection,
 };
 use relievo_net as net;
 use relievo_train as train;
@@ -61,7 +61,7 @@ use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::net::ComputeDevice;
 
-pub use commands::{Command, DialogKind, Reshape, UnsavedChoice};
+pub use commands::{Command, DialogKind, PickSide, Reshape, UnsavedChoice};
 pub use jobs::JobKind;
 pub use render::Shading;
 pub use settings::{
@@ -69,8 +69,8 @@ pub use settings::{
     SelectionSettings, Settings, Tab, TrainSettings, ViewSettings,
 };
 pub use state::{
-    AppView, Document, MeshKey, MeshResult, Message, NoLayers, PreviewKey, ScanComparison, Severity, Timings,
-    WeightsState,
+    AppView, Document, MeshKey, MeshResult, Message, NoLayers, PickedPairs, PreviewKey, ReadScan, ScanComparison,
+    Severity, Timings, WeightsState,
 };
 pub use training::TrainPhase;
 

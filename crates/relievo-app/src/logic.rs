@@ -38,6 +38,32 @@ pub struct LightFit {
 /// Unit surface normal of a height map (mm) at pixel (x, y), in the mesh frame, by central
 /// differences. `mm_per_px_x` / `mm_per_px_y` are the pixel pitches. Row 0 is the photo's top,
 /// which is the mesh's largest y, so the y slope changes sign.
+/// The signed difference to a scan in a diverging map, as unmultiplied sRGB RGBA per
+/// pixel: blue where material was lost since the photo, red where some was added, deeper
+/// with |difference| (up to the largest, also returned, mm); transparent within
+/// `tolerance_mm` and where the scan has no data. The layers view draws it over the layers
+/// and the 3D view over the relief's top.
+pub fn difference_rgba(difference: &Grid<f32>, tolerance_mm: f32) -> (Vec<[u8; 4]>, f32) {
+    let range = crate::compare::largest_difference(difference);
+    let pixels = difference
+        .data
+        .iter()
+        .map(|&v| {
+            if !v.is_finite() || v.abs() <= tolerance_mm {
+                return [0; 4];
+            }
+            let t = (v.abs() / range).clamp(0.0, 1.0);
+            let mix = |a: f32, b: f32| (a + (b - a) * (0.35 + 0.65 * t)) as u8;
+            if v < 0.0 {
+                [mix(255.0, 30.0), mix(255.0, 80.0), mix(255.0, 220.0), 255]
+            } else {
+                [mix(255.0, 220.0), mix(255.0, 40.0), mix(255.0, 30.0), 255]
+            }
+        })
+        .collect();
+    (pixels, range)
+}
+
 pub fn normal_at(height_mm: &Grid<f32>, x: usize, y: usize, mm_per_px_x: f32, mm_per_px_y: f32) -> [f32; 3] {
     let (xi, yi) = (x as isize, y as isize);
     let dz_dx = (height_mm.get_clamped(xi + 1, yi) - height_mm.get_clamped(xi - 1, yi)) / (2.0 * mm_per_px_x);

@@ -25,6 +25,11 @@
 //! (lavapipe) pays for each one. Shading does not lose detail with coarser levels: slopes and
 //! curvature come per fragment from a gradient texture at the height texture's resolution,
 //! computed with the heights off the UI thread ([`prepare_preview`]).
+//!
+//! Colours: the top can be tinted by an RGBA texture over the relief's footprint
+//! ([`SurfaceColours`], e.g. the difference to a scan in the layers view's colour map), on
+//! the same pipeline and bind group as the heights; where the texture is transparent the
+//! stone shows, and the light shades the tint like the stone.
 
 use std::sync::Arc;
 
@@ -95,6 +100,16 @@ pub struct FrameInputs {
     pub level_final: usize,
     /// Level of detail of the fast image (drawn at [`FAST_SCALE`] of the resolution).
     pub level_fast: usize,
+    /// Tint the top by the colours set with [`ReliefRenderer::set_colours`].
+    pub colours: bool,
+}
+
+/// Colours over the relief's footprint (row 0 at the photo's top row, unmirrored), as
+/// unmultiplied sRGB RGBA texels; alpha mixes them over the stone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurfaceColours {
+    pub size: [usize; 2],
+    pub rgba: Vec<[u8; 4]>,
 }
 
 /// Which image [`ReliefRenderer::render`] drew.
@@ -176,6 +191,11 @@ pub struct ReliefRenderer {
     uniforms: wgpu::Buffer,
     sampler: wgpu::Sampler,
     bind_group: Option<wgpu::BindGroup>,
+    /// The textures of the bind group: heights and gradients (with the preview), colours
+    /// (a transparent texel until colours are set) and the key the colours were set with.
+    heights_view: Option<(wgpu::TextureView, wgpu::TextureView)>,
+    colours_view: wgpu::TextureView,
+    colours_key: Option<u64>,
     geometry: Option<Geometry>,
     fast: Option<Target>,
     final_: Option<Target>,
@@ -263,6 +283,16 @@ impl ReliefRenderer {
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
                 },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -332,8 +362,12 @@ impl ReliefRenderer {
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
+        let colours_view = colour_texture(&device, &queue, [1, 1], &[[0; 4]]);
         Self {
             sampler,
+            heights_view: None,
+            colours_view,
+            colours_key: None,
             device,
             queue,
             output,
@@ -381,6 +415,7 @@ impl ReliefRenderer {
     pub fn clear_heights(&mut self) {
         self.geometry = None;
         self.bind_group = None;
+        self.heights_view = None;
         self.last_fast = None;
         self.last_final = None;
         self.shown = None;
@@ -442,28 +477,8 @@ impl ReliefRenderer {
             wgpu::TextureFormat::Rgba16Float,
             &preview.gradient_bytes,
         );
-        self.bind_group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("relievo relief"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: self.uniforms.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(&height_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(&gradient_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
-            ],
-        }));
+        self.heights_view = Some((height_view, gradient_view));
+        self.bind();
         if self.geometry.as_ref().is_none_or(|g| g.grid != preview.grid) {
             // The job skips the mesh when this renderer already had its grid; build it here
             // only if the grid changed since (another preview landed in between).
@@ -474,6 +489,61 @@ impl ReliefRenderer {
             self.geometry = Some(mesh);
         }
         self.geometry_version += 1;
+    }
+
+    /// The colours [`FrameInputs::colours`] tints the top with, and a key telling what
+    /// they show (`None` clears them).
+    pub fn set_colours(&mut self, colours: Option<(u64, &SurfaceColours)>) {
+        let (key, view) = match colours {
+            Some((key, c)) => (
+                Some(key),
+                colour_texture(&self.device, &self.queue, c.size.map(|v| v.max(1) as u32), &c.rgba),
+            ),
+            None => (None, colour_texture(&self.device, &self.queue, [1, 1], &[[0; 4]])),
+        };
+        self.colours_view = view;
+        self.colours_key = key;
+        self.bind();
+        // What is shown changed: draw again.
+        self.geometry_version += 1;
+    }
+
+    /// The key of the colours set, if any.
+    pub fn colours_key(&self) -> Option<u64> {
+        self.colours_key
+    }
+
+    /// The bind group of the heights, gradients and colours (none before heights).
+    fn bind(&mut self) {
+        let Some((heights, gradients)) = &self.heights_view else {
+            return;
+        };
+        self.bind_group = Some(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("relievo relief"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.uniforms.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(heights),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(gradients),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: wgpu::BindingResource::TextureView(&self.colours_view),
+                },
+            ],
+        }));
     }
 
     fn upload_geometry(&self, mesh: &GridMesh) -> Geometry {
@@ -787,6 +857,30 @@ impl ReliefRenderer {
     }
 }
 
+/// An sRGB RGBA texture of `size` texels (sampled as linear colour).
+fn colour_texture(device: &wgpu::Device, queue: &wgpu::Queue, [w, h]: [u32; 2], rgba: &[[u8; 4]]) -> wgpu::TextureView {
+    let texture = device.create_texture_with_data(
+        queue,
+        &wgpu::TextureDescriptor {
+            label: Some("relievo surface colours"),
+            size: wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8UnormSrgb,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        },
+        wgpu::util::TextureDataOrder::LayerMajor,
+        rgba.as_flattened(),
+    );
+    texture.create_view(&wgpu::TextureViewDescriptor::default())
+}
+
 fn uniform_bytes(inputs: &FrameInputs) -> Vec<u8> {
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let shading = match inputs.shading {
@@ -800,7 +894,7 @@ fn uniform_bytes(inputs: &FrameInputs) -> Vec<u8> {
     floats.extend(inputs.light);
     floats.push(inputs.ambient);
     floats.extend(inputs.eye);
-    floats.push(0.0);
+    floats.push(flag(inputs.colours));
     debug_assert_eq!(floats.len() * 4, UNIFORM_BYTES);
     floats.iter().flat_map(|f| f.to_le_bytes()).collect()
 }
@@ -1022,6 +1116,7 @@ mod tests {
                 ambient: 0.2,
                 level_final: 0,
                 level_fast: 0,
+                colours: false,
             })
             .len(),
             UNIFORM_BYTES

@@ -50,6 +50,8 @@ pub struct ViewSettings {
     pub curvature_gain: f32,
     pub show_axes: bool,
     pub show_scale: bool,
+    /// Colour the relief's top by the difference to a scan, when there is a comparison.
+    pub colour_by_difference: bool,
 }
 
 impl Default for ViewSettings {
@@ -62,6 +64,7 @@ impl Default for ViewSettings {
             curvature_gain: 60.0,
             show_axes: true,
             show_scale: true,
+            colour_by_difference: false,
         }
     }
 }
@@ -270,6 +273,8 @@ pub struct InspectorSettings {
     pub depth_colours: DepthColours,
     /// Opacity of the difference to a scan drawn over the layers (0 hides it).
     pub difference_opacity: f32,
+    /// Point pairs placing a scan are refined by the heights.
+    pub refine_points: bool,
 }
 
 impl Default for InspectorSettings {
@@ -282,6 +287,7 @@ impl Default for InspectorSettings {
             overlay_opacity: 0.5,
             depth_colours: DepthColours::Viridis,
             difference_opacity: 0.8,
+            refine_points: true,
         }
     }
 }

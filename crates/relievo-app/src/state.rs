@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::commands::PickSide;
 use super::jobs::JobKind;
 use super::settings::Settings;
-use crate::compare::Comparison;
+use crate::compare::{Comparison, PointPair};
 use crate::edit::EditLayer;
 use crate::grid::Grid;
 use crate::layers::Layers;
@@ -47,6 +48,8 @@ pub struct Document {
     pub selection_version: u64,
     /// The last comparison with a present-day scan.
     pub comparison: Option<ScanComparison>,
+    /// Point pairs picked to place the scan by hand.
+    pub picked: PickedPairs,
     /// The unedited relief in mm per depth pixel, for the brushes, and the parameters it
     /// was made with.
     pub(crate) relief_heights: Option<(ReliefParams, Arc<Grid<f32>>)>,
@@ -150,6 +153,59 @@ pub struct ScanComparison {
     pub result: Comparison,
     /// Increases with every comparison (the inspector's texture follows it).
     pub serial: u64,
+}
+
+/// Point pairs picked by hand to place the scan: each a point on the relief and the same
+/// point on the scan, in each one's pixels (centres at integers).
+#[derive(Clone, Debug, Default)]
+pub struct PickedPairs {
+    /// Picking mode: clicks in the layers view place points.
+    pub active: bool,
+    /// The scan last read for a comparison, aligned or not: what the pairs place.
+    pub scan: Option<ReadScan>,
+    /// (relief point, scan point) per pair; only the last may lack one.
+    pub pairs: Vec<[Option<[f32; 2]>; 2]>,
+}
+
+/// A scan read as heights.
+#[derive(Clone, Debug)]
+pub struct ReadScan {
+    pub path: PathBuf,
+    pub heights: Arc<Grid<f32>>,
+    /// Increases with every scan read (the inspector's texture follows it).
+    pub serial: u64,
+}
+
+impl PickedPairs {
+    /// Places a point on `side`: into the last pair if it still lacks it (or moves it
+    /// there, if the pair waits for the other side), else starts a new pair.
+    pub fn pick(&mut self, side: PickSide, px: [f32; 2]) {
+        let k = match side {
+            PickSide::Relief => 0,
+            PickSide::Scan => 1,
+        };
+        match self.pairs.last_mut() {
+            Some(last) if last.iter().any(Option::is_none) => last[k] = Some(px),
+            _ => {
+                let mut pair = [None; 2];
+                pair[k] = Some(px);
+                self.pairs.push(pair);
+            }
+        }
+    }
+
+    /// The pairs with both points.
+    pub fn complete(&self) -> Vec<PointPair> {
+        self.pairs
+            .iter()
+            .filter_map(|[r, s]| {
+                Some(PointPair {
+                    recon_px: (*r)?,
+                    scan_px: (*s)?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// What a mesh is made from: the document, the relief parameters and the edits' version.

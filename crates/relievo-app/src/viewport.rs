@@ -1,7 +1,9 @@
 //! The 3D view: the relief drawn by `render` (off-screen, on the shared wgpu device) with
 //! slicer-style controls — left-drag orbits, right- or middle-drag pans, the wheel zooms,
 //! double-click fits — plus axes, a millimetre scale along two edges, the raking-light controls
-//! (azimuth, elevation, "match photo"), and the shading modes. Size, relief, base, invert and
+//! (azimuth, elevation, "match photo"), the shading modes, and — when the relief has been
+//! compared with a scan — "Colour by difference": the layers view's difference colours on the
+//! relief's top, with the same legend. Size, relief, base, invert and
 //! mirror only change uniforms, so they show in the next frame — first as a fast image, then,
 //! one frame later, as the final one — and the view is redrawn only when something changed.
 
@@ -14,7 +16,7 @@ use super::camera::{OrbitCamera, nice_step};
 use super::commands::Command;
 use super::jobs::JobKind;
 use super::logic::{self, light_direction};
-use super::render::{self, FrameInputs, Shading};
+use super::render::{self, FrameInputs, Shading, SurfaceColours};
 use super::settings::SelectTool;
 
 /// The relief's bounding box in mm (width, depth, height), when there is a depth map.
@@ -80,7 +82,34 @@ pub fn frame_inputs(app: &RelievoApp, size_px: [u32; 2], interacting: bool) -> O
         ambient: v.ambient,
         level_final,
         level_fast,
+        colours: app.renderer.as_ref().is_some_and(|r| r.colours_key().is_some()),
     })
+}
+
+/// What the 3D view tints the top with for a comparison: the layers view's difference
+/// colours ([`logic::difference_rgba`]), texel for texel.
+pub fn difference_colours(c: &crate::compare::Comparison) -> SurfaceColours {
+    let d = &c.difference_mm;
+    SurfaceColours {
+        size: [d.width, d.height],
+        rgba: logic::difference_rgba(d, c.stats.tolerance_mm).0,
+    }
+}
+
+/// Hands the renderer the difference colours while "Colour by difference" is on and there
+/// is a comparison (once per comparison), and takes them back otherwise.
+fn sync_colours(app: &mut RelievoApp) {
+    let wanted = app
+        .doc
+        .as_ref()
+        .and_then(|d| d.comparison.as_ref())
+        .filter(|_| app.settings.view.colour_by_difference);
+    let Some(renderer) = app.renderer.as_mut() else { return };
+    let key = wanted.map(|c| c.serial);
+    if renderer.colours_key() != key {
+        let colours = wanted.map(|c| difference_colours(&c.result));
+        renderer.set_colours(key.zip(colours.as_ref()));
+    }
 }
 
 /// The 3D tab (or half of the split view).
@@ -89,6 +118,7 @@ fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
     toolbar_ui(app, ui, &mut commands);
     ui.separator();
     app.sync_preview();
+    sync_colours(app);
     let rect = ui.available_rect_before_wrap().intersect(ui.clip_rect());
     let response = ui.allocate_rect(rect, egui::Sense::click_and_drag());
     let painter = ui.painter_at(rect);
@@ -214,6 +244,12 @@ fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         }
     }
     overlay_ui(app, &painter, rect, size);
+    if let Some(c) = app.doc.as_ref().and_then(|d| d.comparison.as_ref())
+        && app.renderer.as_ref().and_then(|r| r.colours_key()) == Some(c.serial)
+    {
+        let range = crate::compare::largest_difference(&c.result.difference_mm);
+        super::inspector::difference_legend_ui(&painter, rect, range);
+    }
     if let Some((_, point)) = picked {
         brush_outline_ui(app, &painter, rect, size, point);
     }
@@ -319,6 +355,13 @@ fn toolbar_ui(app: &RelievoApp, ui: &mut egui::Ui, commands: &mut Vec<Command>) 
                     .logarithmic(true)
                     .text("contrast"),
             );
+        }
+        if app.doc.as_ref().is_some_and(|d| d.comparison.is_some()) {
+            ui.separator();
+            ui.checkbox(&mut view.colour_by_difference, "Colour by difference")
+                .on_hover_text(
+                    "The difference to the scan on the relief's top: blue lost, red added (as in the layers view)",
+                );
         }
         ui.separator();
         ui.checkbox(&mut view.show_axes, "axes");
@@ -447,5 +490,37 @@ impl RelievoApp {
         }
         let _ = renderer.render(&ctx, size_px, &inputs)?;
         Some((times[0], times[1]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{CompareOptions, compare};
+    use crate::grid::Grid;
+
+    #[test]
+    fn the_3d_view_gets_the_layer_colours_of_the_difference() {
+        let panel = |x: f32, y: f32| (-((x - 20.0).powi(2) + (y - 14.0).powi(2)) / 60.0).exp() + 0.01 * x;
+        let recon = Grid::from_fn(48, 32, |x, y| 3.0 * panel(x as f32, y as f32));
+        let scan = Grid::from_fn(48, 32, |x, y| {
+            let lost = (30..38).contains(&x) && (8..16).contains(&y);
+            panel(x as f32, y as f32) - if lost { 0.4 } else { 0.0 }
+        });
+        let c = compare(&recon, 0.5, &scan, &CompareOptions::default()).unwrap();
+        let colours = difference_colours(&c);
+        let (image, _) = super::super::inspector::difference_image(&c);
+        assert_eq!(colours.size, image.size);
+        for (&[r, g, b, a], &shown) in colours.rgba.iter().zip(&image.pixels) {
+            assert_eq!(Color32::from_rgba_unmultiplied(r, g, b, a), shown);
+        }
+        // The lost block is blue, the unchanged panel transparent (the stone shows).
+        let at = |x: usize, y: usize| colours.rgba[y * 48 + x];
+        assert!(
+            at(34, 12)[2] > at(34, 12)[0] && at(34, 12)[3] == 255,
+            "{:?}",
+            at(34, 12)
+        );
+        assert_eq!(at(5, 25)[3], 0);
     }
 }

@@ -11,6 +11,14 @@
 //! variance it leaves unexplained. The last fit leaves out the pixels that differ most
 //! (damage is exactly what must not pull the fit), so a missing block shows as a loss
 //! instead of tilting the whole panel.
+//!
+//! A scan outside that range, or one the search misplaces, is placed by hand instead:
+//! three or more point pairs (a point on the reconstruction and the same point on the
+//! scan, [`PointPairs`]) give the rotation, zoom and shift in closed form (2D least-squares
+//! similarity, Umeyama's method); by default the heights then refine that placement
+//! locally, as they refine the search's. Either way the height scale and offset, the
+//! difference and its statistics follow exactly as after the search, and the pairs'
+//! residual is reported beside the heights'.
 
 use crate::grid::Grid;
 
@@ -27,6 +35,58 @@ pub enum CompareError {
     NoOverlap,
     #[error("the {which} is flat: there is no relief to align")]
     Flat { which: &'static str },
+    #[error("placing the scan by hand needs at least 3 point pairs ({pairs} given)")]
+    TooFewPairs { pairs: usize },
+    #[error("point pairs {first} and {second} have the same point on the {which}: pick points at least 1 px apart")]
+    DuplicatePoints {
+        which: &'static str,
+        first: usize,
+        second: usize,
+    },
+    #[error("the points on the {which} lie on one line: pick them spread out, as the corners of a triangle")]
+    CollinearPoints { which: &'static str },
+    #[error("point {pair} ({x:.1}, {y:.1}) lies outside the {which} ({width}×{height} px)")]
+    PointOutside {
+        which: &'static str,
+        pair: usize,
+        x: f32,
+        y: f32,
+        width: usize,
+        height: usize,
+    },
+    #[error("placed by the point pairs, the scan covers too little of the reconstruction to compare")]
+    PairsMissTheScan,
+}
+
+/// A point on the reconstruction and the same point on the scan, in each one's pixels
+/// (x right, y down; pixel centres at integers, so the top-left pixel is (0, 0)).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PointPair {
+    pub recon_px: [f32; 2],
+    pub scan_px: [f32; 2],
+}
+
+/// Placing the scan by hand: at least 3 point pairs, not all on one line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointPairs {
+    pub pairs: Vec<PointPair>,
+    /// Refine the placement the pairs give by the heights (a local search from it, as
+    /// after the automatic search): picked points are a pixel or two off, the heights are
+    /// dense. Off: exactly the pairs' least-squares placement.
+    pub refine: bool,
+}
+
+/// How well the point pairs agree with the placement used.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PointsFit {
+    pub pairs: usize,
+    /// Rms distance, in reconstruction pixels, between each pair's reconstruction point
+    /// and where its scan point lands under the placement used.
+    pub residual_px: f32,
+    /// The same under the pairs' own least-squares placement (before any refinement).
+    pub fit_residual_px: f32,
+    /// Whether the heights refined the pairs' placement.
+    pub refined: bool,
 }
 
 /// How the scan was placed onto the reconstruction.
@@ -45,6 +105,9 @@ pub struct Alignment {
     pub height_offset_mm: f32,
     /// Rms of the difference over the pixels counted as unchanged, mm.
     pub residual_mm: f32,
+    /// When the scan was placed by point pairs: their residual.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<PointsFit>,
 }
 
 /// What was lost and added, over the pixels the scan covers.
@@ -79,6 +142,8 @@ pub struct CompareOptions {
     /// residual, and at least 2 % of the reconstruction's height range (resampling a
     /// steep carved edge leaves differences of that order where nothing changed).
     pub tolerance_mm: Option<f32>,
+    /// Place the scan by these point pairs instead of the automatic search.
+    pub points: Option<PointPairs>,
 }
 
 const MAX_ROTATION_DEG: f32 = 12.0;
@@ -105,6 +170,20 @@ struct Pose {
 struct Level {
     recon: Grid<f32>,
     scan: Grid<f32>,
+    /// Share of the reconstruction's pixels a placement must cover to be scored.
+    min_cover: f64,
+}
+
+impl Level {
+    fn new(recon: &Grid<f32>, scan: &Grid<f32>, side: usize, min_cover: f64) -> Self {
+        Self {
+            recon: shrink(recon, side),
+            // The scan at the same longest side (never enlarged): the pose maps pixels by
+            // the two grids' size ratio, so a scan coarser or finer than the photo works alike.
+            scan: shrink(scan, side),
+            min_cover,
+        }
+    }
 }
 
 fn shrink(g: &Grid<f32>, side: usize) -> Grid<f32> {
@@ -186,7 +265,7 @@ fn fit(level: &Level, pose: Pose, keep: Option<&dyn Fn(usize, f64, f64) -> bool>
         }
     });
     let total = level.recon.len() as f64;
-    if covered < MIN_COVER * total || n < 16.0 {
+    if covered < level.min_cover * total || n < 16.0 {
         return None;
     }
     let var_s = sss - ss * ss / n;
@@ -223,7 +302,8 @@ const UNCOVERED_COST: f64 = 0.1;
 
 /// Aligns `scan` to `recon_mm` (heights in mm, `mm_per_px` apart) and returns the signed
 /// difference with its statistics. Scan heights may be in any unit (a 16-bit depth map,
-/// a float TIFF, a mesh projected to a heightfield); NaN marks pixels without data.
+/// a float TIFF, a mesh projected to a heightfield); NaN marks pixels without data. The
+/// placement is searched for, or given by `opts.points`.
 pub fn compare(
     recon_mm: &Grid<f32>,
     mm_per_px: f32,
@@ -249,14 +329,46 @@ pub fn compare(
             return Err(CompareError::Flat { which });
         }
     }
+    match &opts.points {
+        None => {
+            let pose = search(recon_mm, scan)?;
+            measure(recon_mm, mm_per_px, scan, pose, MIN_COVER, opts, None).ok_or(CompareError::NoOverlap)
+        }
+        Some(points) => {
+            let sizes = Sizes::of(recon_mm, scan);
+            let (pairs_pose, fit_residual_px) = pose_from_pairs(&points.pairs, &sizes)?;
+            // By hand the scan may cover only a part of the reconstruction (a fragment);
+            // the refinement may not shrink what it covers below half of that.
+            let full = Level {
+                recon: recon_mm.clone(),
+                scan: scan.clone(),
+                min_cover: 0.0,
+            };
+            let mut covered = 0usize;
+            for_each_pair(&full, pairs_pose, |_, _, _| covered += 1);
+            let min_cover = (0.5 * covered as f64 / recon_mm.len() as f64).min(MIN_COVER);
+            let pose = if points.refine {
+                let side = recon_mm.width.max(recon_mm.height) as f32;
+                let steps = (0.25f32.to_radians(), 0.005, 1.0 / side.min(256.0));
+                refine(recon_mm, scan, pairs_pose, POINTS_FIRST_SIDE, steps, min_cover)
+            } else {
+                pairs_pose
+            };
+            let fit = PointsFit {
+                pairs: points.pairs.len(),
+                residual_px: pairs_residual_px(pose, &points.pairs, &sizes),
+                fit_residual_px,
+                refined: points.refine,
+            };
+            measure(recon_mm, mm_per_px, scan, pose, min_cover, opts, Some(fit)).ok_or(CompareError::PairsMissTheScan)
+        }
+    }
+}
 
+/// The automatic placement: an exhaustive coarse search, then the local refinement.
+fn search(recon_mm: &Grid<f32>, scan: &Grid<f32>) -> Result<Pose, CompareError> {
     // Coarse: every pose on a grid at ~48 px.
-    let coarse = Level {
-        recon: shrink(recon_mm, COARSE_SIDE),
-        // The scan at the same longest side (never enlarged): the pose maps pixels by the
-        // two grids' size ratio, so a scan coarser or finer than the photo works alike.
-        scan: shrink(scan, COARSE_SIDE),
-    };
+    let coarse = Level::new(recon_mm, scan, COARSE_SIDE, MIN_COVER);
     let shift_step = 1.0 / coarse.recon.width.max(coarse.recon.height) as f32;
     let steps = |max: f32, step: f32| {
         let n = (max / step).round() as i32;
@@ -290,18 +402,28 @@ pub fn compare(
     if !best.0.is_finite() {
         return Err(CompareError::NoOverlap);
     }
+    let steps = (0.75f32.to_radians(), 0.015f32, shift_step / 2.0);
+    Ok(refine(recon_mm, scan, best.1, COARSE_SIDE * 2, steps, MIN_COVER))
+}
 
-    // Fine: local search at each finer level, steps halving.
-    let mut pose = best.1;
-    let (mut d_theta, mut d_zoom, mut d_shift) = (0.75f32.to_radians(), 0.015f32, shift_step / 2.0);
-    let mut side = COARSE_SIDE * 2;
+/// The first level of the refinement from point pairs (their placement is already close).
+const POINTS_FIRST_SIDE: usize = 128;
+
+/// Local search from `pose` at each level from `first_side` up to 512 px, the steps
+/// (rotation rad, relative zoom, shift in longest sides) halving after each climb.
+fn refine(
+    recon_mm: &Grid<f32>,
+    scan: &Grid<f32>,
+    mut pose: Pose,
+    first_side: usize,
+    (mut d_theta, mut d_zoom, mut d_shift): (f32, f32, f32),
+    min_cover: f64,
+) -> Pose {
+    let mut side = first_side;
     let recon_side = recon_mm.width.max(recon_mm.height);
     loop {
         let side_here = side.min(FINE_SIDE).min(recon_side);
-        let level = Level {
-            recon: shrink(recon_mm, side_here),
-            scan: shrink(scan, side_here),
-        };
+        let level = Level::new(recon_mm, scan, side_here, min_cover);
         // Two climbs per level: on every pixel, then only on the pixels the first left
         // unchanged (within TRIM × the median difference), so damage does not pull the pose.
         for pass in 0..2 {
@@ -333,17 +455,29 @@ pub fn compare(
             d_shift /= 2.0;
         }
         if side_here >= FINE_SIDE.min(recon_side) {
-            break;
+            return pose;
         }
         side *= 2;
     }
+}
 
-    // Full resolution: fit the heights, then again without the pixels that changed most.
+/// At full resolution under `pose`: fits the heights, then again without the pixels that
+/// changed most, and measures the difference. `None` if the scan covers too little.
+fn measure(
+    recon_mm: &Grid<f32>,
+    mm_per_px: f32,
+    scan: &Grid<f32>,
+    pose: Pose,
+    min_cover: f64,
+    opts: &CompareOptions,
+    points: Option<PointsFit>,
+) -> Option<Comparison> {
     let full = Level {
         recon: recon_mm.clone(),
         scan: scan.clone(),
+        min_cover,
     };
-    let (a, b, _, _) = fit(&full, pose, None).ok_or(CompareError::NoOverlap)?;
+    let (a, b, _, _) = fit(&full, pose, None)?;
     let mut abs_diff = Vec::new();
     for_each_pair(&full, pose, |_, s, r| abs_diff.push((a * s + b - r).abs()));
     abs_diff.sort_by(f64::total_cmp);
@@ -363,7 +497,8 @@ pub fn compare(
     let (lo, hi) = recon_mm.min_max();
     let tolerance = opts.tolerance_mm.unwrap_or((3.0 * residual).max(0.02 * (hi - lo)));
     let stats = statistics(&difference, mm_per_px, tolerance, covered as f32);
-    Ok(Comparison {
+    let recon_side = recon_mm.width.max(recon_mm.height);
+    Some(Comparison {
         alignment: Alignment {
             rotation_deg: pose.theta.to_degrees(),
             zoom: pose.zoom,
@@ -371,10 +506,161 @@ pub fn compare(
             height_scale: a as f32,
             height_offset_mm: b as f32,
             residual_mm: residual,
+            points,
         },
         difference_mm: difference,
         stats,
     })
+}
+
+/// The full-resolution frames a pose maps between: centres, the scan's pixels per
+/// reconstruction pixel along x and y, and the shift's unit.
+struct Sizes {
+    recon: [usize; 2],
+    scan: [usize; 2],
+    centre_recon: [f32; 2],
+    centre_scan: [f32; 2],
+    k: [f32; 2],
+    unit: f32,
+}
+
+impl Sizes {
+    fn of(recon: &Grid<f32>, scan: &Grid<f32>) -> Self {
+        let (r, s) = ([recon.width, recon.height], [scan.width, scan.height]);
+        Self {
+            recon: r,
+            scan: s,
+            centre_recon: r.map(|v| (v - 1) as f32 / 2.0),
+            centre_scan: s.map(|v| (v - 1) as f32 / 2.0),
+            k: [0, 1].map(|i| (s[i] - 1) as f32 / (r[i] - 1) as f32),
+            unit: r[0].max(r[1]) as f32,
+        }
+    }
+
+    /// A scan pixel back on the reconstruction under `pose` (the inverse of [`for_each_pair`]'s map).
+    fn scan_to_recon(&self, pose: Pose, q: [f32; 2]) -> [f32; 2] {
+        let qx = (q[0] - self.centre_scan[0]) / self.k[0] / pose.zoom;
+        let qy = (q[1] - self.centre_scan[1]) / self.k[1] / pose.zoom;
+        let (sin, cos) = pose.theta.sin_cos();
+        // Rᵀ of `for_each_pair`'s R = [[cos, sin], [−sin, cos]].
+        [
+            self.centre_recon[0] + pose.shift[0] * self.unit + cos * qx - sin * qy,
+            self.centre_recon[1] + pose.shift[1] * self.unit + sin * qx + cos * qy,
+        ]
+    }
+}
+
+/// Rms distance (reconstruction px) between each pair's reconstruction point and its scan
+/// point mapped back by `pose`.
+fn pairs_residual_px(pose: Pose, pairs: &[PointPair], sizes: &Sizes) -> f32 {
+    let sum: f32 = pairs
+        .iter()
+        .map(|p| {
+            let back = sizes.scan_to_recon(pose, p.scan_px);
+            (back[0] - p.recon_px[0]).powi(2) + (back[1] - p.recon_px[1]).powi(2)
+        })
+        .sum();
+    (sum / pairs.len().max(1) as f32).sqrt()
+}
+
+/// The similarity (rotation, zoom, shift) that best maps the pairs' reconstruction points
+/// onto their scan points in the least-squares sense (Umeyama 1991, in 2D: closed form), as
+/// a [`Pose`], and its rms residual in reconstruction px. Checks the pairs first: at least
+/// three, inside their images, no point twice, not all on one line.
+fn pose_from_pairs(pairs: &[PointPair], sizes: &Sizes) -> Result<(Pose, f32), CompareError> {
+    if pairs.len() < 3 {
+        return Err(CompareError::TooFewPairs { pairs: pairs.len() });
+    }
+    let sides: [(&'static str, [usize; 2], Vec<[f32; 2]>); 2] = [
+        (
+            "reconstruction",
+            sizes.recon,
+            pairs.iter().map(|p| p.recon_px).collect(),
+        ),
+        ("scan", sizes.scan, pairs.iter().map(|p| p.scan_px).collect()),
+    ];
+    for (which, [width, height], points) in &sides {
+        for (i, &[x, y]) in points.iter().enumerate() {
+            let inside = x >= -0.5 && y >= -0.5 && x <= *width as f32 - 0.5 && y <= *height as f32 - 0.5;
+            if !inside {
+                return Err(CompareError::PointOutside {
+                    which,
+                    pair: i + 1,
+                    x,
+                    y,
+                    width: *width,
+                    height: *height,
+                });
+            }
+            if let Some(j) = points[..i].iter().position(|q| (q[0] - x).hypot(q[1] - y) < 1.0) {
+                return Err(CompareError::DuplicatePoints {
+                    which,
+                    first: j + 1,
+                    second: i + 1,
+                });
+            }
+        }
+        if thinness(points) < 0.05 {
+            return Err(CompareError::CollinearPoints { which });
+        }
+    }
+    // In the pose's frames: p' = p − c_r, q' = (q − c_s) / k, and q' ≈ s·Rot(φ)·p' + b.
+    let p: Vec<[f64; 2]> = sides[0]
+        .2
+        .iter()
+        .map(|p| [0, 1].map(|i| (p[i] - sizes.centre_recon[i]) as f64))
+        .collect();
+    let q: Vec<[f64; 2]> = sides[1]
+        .2
+        .iter()
+        .map(|q| [0, 1].map(|i| ((q[i] - sizes.centre_scan[i]) / sizes.k[i]) as f64))
+        .collect();
+    let n = pairs.len() as f64;
+    let mean = |v: &[[f64; 2]]| [0, 1].map(|i| v.iter().map(|p| p[i]).sum::<f64>() / n);
+    let (mp, mq) = (mean(&p), mean(&q));
+    let (mut dot, mut cross, mut spread) = (0.0, 0.0, 0.0);
+    for (p, q) in p.iter().zip(&q) {
+        let (px, py, qx, qy) = (p[0] - mp[0], p[1] - mp[1], q[0] - mq[0], q[1] - mq[1]);
+        dot += px * qx + py * qy;
+        cross += px * qy - py * qx;
+        spread += px * px + py * py;
+    }
+    let phi = cross.atan2(dot);
+    let zoom = dot.hypot(cross) / spread;
+    let (sin, cos) = phi.sin_cos();
+    let b = [
+        mq[0] - zoom * (cos * mp[0] - sin * mp[1]),
+        mq[1] - zoom * (sin * mp[0] + cos * mp[1]),
+    ];
+    // q' = zoom·Rot(φ)·(p' − t) with t = −Rot(−φ)·b / zoom; the pose's R(θ) is Rot(−θ).
+    let t = [-(cos * b[0] + sin * b[1]) / zoom, -(-sin * b[0] + cos * b[1]) / zoom];
+    let pose = Pose {
+        theta: -phi as f32,
+        zoom: zoom as f32,
+        shift: t.map(|v| (v / sizes.unit as f64) as f32),
+    };
+    Ok((pose, pairs_residual_px(pose, pairs, sizes)))
+}
+
+/// How far points spread across their best line relative to along it (√ of the ratio of
+/// their covariance's eigenvalues): 0 on one line, 1 for a round cloud.
+fn thinness(points: &[[f32; 2]]) -> f32 {
+    let n = points.len() as f32;
+    let m = [0, 1].map(|i| points.iter().map(|p| p[i]).sum::<f32>() / n);
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for p in points {
+        let (x, y) = (p[0] - m[0], p[1] - m[1]);
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+    }
+    let half_trace = (sxx + syy) / 2.0;
+    let root = (((sxx - syy) / 2.0).powi(2) + sxy * sxy).sqrt();
+    let (small, large) = (half_trace - root, half_trace + root);
+    if large <= 0.0 {
+        return 0.0;
+    }
+    (small.max(0.0) / large).sqrt()
 }
 
 /// Per reconstruction pixel of `level`: whether the fitted scan stays within `TRIM` × the
@@ -475,80 +761,6 @@ pub fn write_difference(
     crate::export::write_png16(&unit, out)?;
     crate::export::atomic_write(&out.with_extension("json"), |w| w.write_all(text.as_bytes()))?;
     Ok(text)
-}
-
-/// A scan as heights: a depth map (PNG, TIFF, … 16-bit and float kept), or an STL seen
-/// from above at `side_px` on its longer side.
-pub fn load_scan(path: &std::path::Path, side_px: usize) -> anyhow::Result<Grid<f32>> {
-    use anyhow::Context as _;
-    let is_stl = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("stl"));
-    if !is_stl {
-        return Ok(crate::photo::load_depth(path, &crate::photo::LoadOptions::default())?);
-    }
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mesh = stl_io::read_stl(&mut file).with_context(|| format!("{} is not a readable STL", path.display()))?;
-    let vertices: Vec<[f32; 3]> = mesh.vertices.iter().map(|v| [v[0], v[1], v[2]]).collect();
-    let triangles: Vec<[usize; 3]> = mesh.faces.iter().map(|f| f.vertices).collect();
-    Ok(project_mesh(&vertices, &triangles, side_px))
-}
-
-/// A scan mesh seen from above (+z up): the highest surface over each pixel of a grid
-/// spanning the mesh's x–y bounds, `longest_side_px` on its longer side (row 0 at the
-/// largest y, as a photo of the panel lying face up). NaN where no triangle covers a
-/// pixel centre.
-pub fn project_mesh(vertices: &[[f32; 3]], triangles: &[[usize; 3]], longest_side_px: usize) -> Grid<f32> {
-    let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
-    for v in vertices.iter().filter(|v| v.iter().all(|c| c.is_finite())) {
-        for k in 0..2 {
-            lo[k] = lo[k].min(v[k]);
-            hi[k] = hi[k].max(v[k]);
-        }
-    }
-    let extent = [(hi[0] - lo[0]).max(0.0), (hi[1] - lo[1]).max(0.0)];
-    let longest = extent[0].max(extent[1]);
-    if !(longest > 0.0) {
-        return Grid::filled(2, 2, f32::NAN);
-    }
-    let pitch = longest / (longest_side_px.max(2) - 1) as f32;
-    let w = ((extent[0] / pitch).round() as usize + 1).max(2);
-    let h = ((extent[1] / pitch).round() as usize + 1).max(2);
-    let mut grid = Grid::filled(w, h, f32::NAN);
-    // Pixel (x, y) sits at (lo.x + x·pitch, hi.y − y·pitch).
-    let to_px = |v: [f32; 3]| [(v[0] - lo[0]) / pitch, (hi[1] - v[1]) / pitch, v[2]];
-    for t in triangles {
-        let Some(&[a, b, c]) = t
-            .iter()
-            .map(|&i| vertices.get(i).copied().map(to_px))
-            .collect::<Option<Vec<_>>>()
-            .as_deref()
-        else {
-            continue;
-        };
-        let area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-        if !(area.abs() > 1e-12) {
-            continue; // walls seen edge-on, degenerate triangles
-        }
-        let x0 = a[0].min(b[0]).min(c[0]).ceil().max(0.0) as usize;
-        let x1 = (a[0].max(b[0]).max(c[0]).floor() as usize).min(w - 1);
-        let y0 = a[1].min(b[1]).min(c[1]).ceil().max(0.0) as usize;
-        let y1 = (a[1].max(b[1]).max(c[1]).floor() as usize).min(h - 1);
-        for y in y0..=y1 {
-            for x in x0..=x1 {
-                let (px, py) = (x as f32, y as f32);
-                let wa = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) / area;
-                let wb = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) / area;
-                let wc = 1.0 - wa - wb;
-                if wa >= -1e-5 && wb >= -1e-5 && wc >= -1e-5 {
-                    let z = wa * a[2] + wb * b[2] + wc * c[2];
-                    let cell = grid.get(x, y);
-                    if !(cell >= z) {
-                        grid.set(x, y, z);
-                    }
-                }
-            }
-        }
-    }
-    grid
 }
 
 #[cfg(test)]

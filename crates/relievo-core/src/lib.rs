@@ -20,4 +20,5 @@ pub mod project;
 pub mod relief;
 pub mod repair;
 pub mod rng;
+pub mod scan;
 pub mod selection;
