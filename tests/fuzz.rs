@@ -1,7 +1,8 @@
 //! Mutation fuzzing of every parser that reads outside data: photos (PNG 8/16-bit,
 //! RGBA, JPEG, TIFF 8/16-bit, BMP, WebP), depth maps, weights folders (`config.json`,
 //! `meta.json`, `model.bpk`), dataset folders (headers, then a pair loaded), project
-//! files and the app's persisted settings (RON, read through eframe's storage).
+//! files, scan meshes (STL, OBJ, PLY ASCII and binary) and the app's persisted settings
+//! (RON, read through eframe's storage).
 //!
 //! Seeds are small valid files made here; each input is a seed with 1–4 mutations
 //! (bit flips, interesting bytes and 32-bit values, insertions, deletions, duplicated
@@ -22,6 +23,7 @@ use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, Rgb, Rgba};
 use relievo::net::{MultiTaskConfig, weights};
 use relievo::photo::{self, LoadOptions};
 use relievo::rng::Rng;
+use relievo::scan::{self, MeshKind};
 use relievo::train::data;
 
 const TIME_LIMIT: Duration = Duration::from_secs(5);
@@ -261,6 +263,81 @@ fn app_settings_never_panic_or_hang() {
         let storage = OneValue(String::from_utf8_lossy(b).into_owned());
         eframe::get_value::<relievo::app::Settings>(&storage, eframe::APP_KEY).is_some()
     });
+}
+
+/// A pyramid (4 vertices, 3 faces, one a quad in OBJ and PLY) in each mesh format a
+/// scan may come in.
+fn mesh_seeds() -> Vec<(Vec<u8>, MeshKind)> {
+    let v = [
+        [0.0f32, 0.0, 0.0],
+        [10.0, 0.0, 0.0],
+        [10.0, 8.0, 0.0],
+        [0.0, 8.0, 0.0],
+        [5.0, 4.0, 3.0],
+    ];
+    let faces = [[0usize, 1, 4], [1, 2, 4], [2, 3, 4], [3, 0, 4]];
+    let mut stl = Vec::new();
+    let triangles: Vec<stl_io::Triangle> = faces
+        .iter()
+        .map(|f| stl_io::Triangle {
+            normal: stl_io::Normal::new([0.0, 0.0, 1.0]),
+            vertices: f.map(|i| stl_io::Vertex::new(v[i])),
+        })
+        .collect();
+    stl_io::write_stl(&mut Cursor::new(&mut stl), triangles.iter()).unwrap();
+    let mut obj = String::from("# pyramid\n");
+    let mut ply_body = String::new();
+    for p in v {
+        obj += &format!("v {} {} {}\n", p[0], p[1], p[2]);
+        ply_body += &format!("{} {} {}\n", p[0], p[1], p[2]);
+    }
+    obj += "vt 0 0\nf 1/1 2/1 5/1\nf 2 3 5\nf 3 4 5\nf 4 1 5\nf 1 4 3 2\n";
+    let header = |format: &str| {
+        format!(
+            "ply\nformat {format} 1.0\ncomment scan\nelement vertex 5\nproperty float x\nproperty float y\nproperty float z\nproperty uchar red\nelement face 4\nproperty list uchar int vertex_indices\nend_header\n"
+        )
+    };
+    let mut ascii = header("ascii");
+    for p in v {
+        ascii += &format!("{} {} {} 200\n", p[0], p[1], p[2]);
+    }
+    for f in faces {
+        ascii += &format!("3 {} {} {}\n", f[0], f[1], f[2]);
+    }
+    let mut binary = header("binary_little_endian").into_bytes();
+    for p in v {
+        p.iter().for_each(|c| binary.extend(c.to_le_bytes()));
+        binary.push(200);
+    }
+    for f in faces {
+        binary.push(3);
+        f.iter().for_each(|&i| binary.extend((i as i32).to_le_bytes()));
+    }
+    vec![
+        (stl, MeshKind::Stl),
+        (obj.into_bytes(), MeshKind::Obj),
+        (ascii.into_bytes(), MeshKind::Ply),
+        (binary, MeshKind::Ply),
+    ]
+}
+
+#[test]
+fn scan_meshes_never_panic_or_hang() {
+    // These PLY seeds are mostly header, where any changed keyword is fatal: 1.6 % (ASCII)
+    // and 4 % (binary) of their mutations still parse, against 9 % and more for the others.
+    let names = [
+        ("scan stl", 0.05),
+        ("scan obj", 0.05),
+        ("scan ply ascii", 0.01),
+        ("scan ply binary", 0.02),
+    ];
+    for ((seed, kind), (name, min_valid)) in mesh_seeds().into_iter().zip(names) {
+        fuzz_with(name, &[(seed, false)], min_valid, |b| {
+            scan::decode_mesh(b, kind, Path::new("fuzz.mesh"))
+                .map(|mesh| scan::project_mesh(&mesh.vertices, &mesh.triangles, 64))
+                .is_ok()
+        });
+    }
 }
 
 #[test]
