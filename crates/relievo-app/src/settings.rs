@@ -99,10 +99,18 @@ impl Default for TrainSettings {
 
 impl TrainSettings {
     /// The library's configuration for a run starting from `init` and writing into `out`.
+    /// The form sets only the network's edge mode and loss; its shape is this version's
+    /// default (a fine-tuning run takes it from the weights), never one persisted by an older
+    /// version.
     pub fn to_config(&self, init: Option<PathBuf>, out: PathBuf) -> TrainConfig {
         TrainConfig {
             init,
             out,
+            model: crate::net::MultiTaskConfig {
+                edge_mode: self.run.model.edge_mode,
+                loss: self.run.model.loss.clone(),
+                ..crate::net::MultiTaskConfig::new()
+            },
             ..self.run.clone()
         }
     }
@@ -327,5 +335,28 @@ impl Default for Settings {
             train: TrainSettings::default(),
             edit: EditSettings::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_takes_the_forms_edge_mode_and_loss_but_never_a_persisted_network_shape() {
+        let mut form = TrainSettings::default();
+        form.run.model.encoder_channels = [4, 4, 4, 4, 4]; // as an older version might have saved
+        form.run.model.edge_mode = crate::net::EdgeMode::Binary;
+        form.run.model.loss.gamma = 1.0;
+        form.run.epochs = 3;
+        let run = form.to_config(None, PathBuf::from("out"));
+        assert_eq!(
+            run.model.encoder_channels,
+            crate::net::MultiTaskConfig::new().encoder_channels
+        );
+        assert_eq!(run.model.edge_mode, crate::net::EdgeMode::Binary);
+        assert_eq!(run.model.loss.gamma, 1.0);
+        assert_eq!((run.epochs, run.out, run.init), (3, PathBuf::from("out"), None));
+        assert_eq!(run.lr, crate::train::FINE_TUNE_MAX_LR);
     }
 }
