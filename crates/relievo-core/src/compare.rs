@@ -20,6 +20,8 @@
 //! difference and its statistics follow exactly as after the search, and the pairs'
 //! residual is reported beside the heights'.
 
+use std::borrow::Cow;
+
 use crate::grid::Grid;
 
 /// Why two height maps cannot be compared.
@@ -166,16 +168,16 @@ struct Pose {
     shift: [f32; 2],
 }
 
-/// Both maps at one pyramid level.
-struct Level {
-    recon: Grid<f32>,
-    scan: Grid<f32>,
+/// Both maps at one pyramid level (borrowed where no shrinking was needed).
+struct Level<'a> {
+    recon: Cow<'a, Grid<f32>>,
+    scan: Cow<'a, Grid<f32>>,
     /// Share of the reconstruction's pixels a placement must cover to be scored.
     min_cover: f64,
 }
 
-impl Level {
-    fn new(recon: &Grid<f32>, scan: &Grid<f32>, side: usize, min_cover: f64) -> Self {
+impl<'a> Level<'a> {
+    fn new(recon: &'a Grid<f32>, scan: &'a Grid<f32>, side: usize, min_cover: f64) -> Self {
         Self {
             recon: shrink(recon, side),
             // The scan at the same longest side (never enlarged): the pose maps pixels by
@@ -184,12 +186,21 @@ impl Level {
             min_cover,
         }
     }
+
+    /// Both maps at full resolution.
+    fn full(recon: &'a Grid<f32>, scan: &'a Grid<f32>, min_cover: f64) -> Self {
+        Self {
+            recon: Cow::Borrowed(recon),
+            scan: Cow::Borrowed(scan),
+            min_cover,
+        }
+    }
 }
 
-fn shrink(g: &Grid<f32>, side: usize) -> Grid<f32> {
+fn shrink(g: &Grid<f32>, side: usize) -> Cow<'_, Grid<f32>> {
     let f = g.width.max(g.height) as f32 / side as f32;
     if f <= 1.0 {
-        return g.clone();
+        return Cow::Borrowed(g);
     }
     let w = ((g.width as f32 / f).round() as usize).max(2);
     let h = ((g.height as f32 / f).round() as usize).max(2);
@@ -206,10 +217,10 @@ fn shrink(g: &Grid<f32>, side: usize) -> Grid<f32> {
         (filled, covered)
     };
     let (filled, covered) = (filled.resized(w, h), covered.resized(w, h));
-    Grid::from_fn(w, h, |x, y| {
+    Cow::Owned(Grid::from_fn(w, h, |x, y| {
         let c = covered.get(x, y);
         if c > 0.99 { filled.get(x, y) / c } else { f32::NAN }
-    })
+    }))
 }
 
 /// Bilinear sample that is NaN outside the grid or next to a NaN.
@@ -222,17 +233,15 @@ fn sample(g: &Grid<f32>, x: f32, y: f32) -> f32 {
 
 /// Scan positions of every reconstruction pixel under `pose`, visited with the recon value.
 fn for_each_pair(level: &Level, pose: Pose, mut f: impl FnMut(usize, f64, f64)) {
-    let (r, s) = (&level.recon, &level.scan);
-    let cr = [(r.width - 1) as f32 / 2.0, (r.height - 1) as f32 / 2.0];
-    let cs = [(s.width - 1) as f32 / 2.0, (s.height - 1) as f32 / 2.0];
-    let k = [
-        (s.width - 1) as f32 / (r.width - 1) as f32,
-        (s.height - 1) as f32 / (r.height - 1) as f32,
-    ];
+    let (r, s) = (&*level.recon, &*level.scan);
+    let Sizes {
+        centre_recon: cr,
+        centre_scan: cs,
+        k,
+        unit,
+        ..
+    } = Sizes::of(r, s);
     let (sin, cos) = pose.theta.sin_cos();
-    // The shift is kept in units of the reconstruction's longest side, so it means the
-    // same at every level.
-    let unit = r.width.max(r.height) as f32;
     for y in 0..r.height {
         for x in 0..r.width {
             let px = x as f32 - cr[0] - pose.shift[0] * unit;
@@ -339,13 +348,8 @@ pub fn compare(
             let (pairs_pose, fit_residual_px) = pose_from_pairs(&points.pairs, &sizes)?;
             // By hand the scan may cover only a part of the reconstruction (a fragment);
             // the refinement may not shrink what it covers below half of that.
-            let full = Level {
-                recon: recon_mm.clone(),
-                scan: scan.clone(),
-                min_cover: 0.0,
-            };
             let mut covered = 0usize;
-            for_each_pair(&full, pairs_pose, |_, _, _| covered += 1);
+            for_each_pair(&Level::full(recon_mm, scan, 0.0), pairs_pose, |_, _, _| covered += 1);
             let min_cover = (0.5 * covered as f64 / recon_mm.len() as f64).min(MIN_COVER);
             let pose = if points.refine {
                 let side = recon_mm.width.max(recon_mm.height) as f32;
@@ -472,11 +476,7 @@ fn measure(
     opts: &CompareOptions,
     points: Option<PointsFit>,
 ) -> Option<Comparison> {
-    let full = Level {
-        recon: recon_mm.clone(),
-        scan: scan.clone(),
-        min_cover,
-    };
+    let full = Level::full(recon_mm, scan, min_cover);
     let (a, b, _, _) = fit(&full, pose, None)?;
     let mut abs_diff = Vec::new();
     for_each_pair(&full, pose, |_, s, r| abs_diff.push((a * s + b - r).abs()));
@@ -513,8 +513,9 @@ fn measure(
     })
 }
 
-/// The full-resolution frames a pose maps between: centres, the scan's pixels per
-/// reconstruction pixel along x and y, and the shift's unit.
+/// The frames a pose maps between: centres, the scan's pixels per reconstruction pixel
+/// along x and y, and the shift's unit (the reconstruction's longest side, so that a shift
+/// means the same at every level).
 struct Sizes {
     recon: [usize; 2],
     scan: [usize; 2],
