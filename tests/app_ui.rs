@@ -1019,12 +1019,12 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
     let mut harness = harness_with_depth(&dir, depth, Settings::default(), [1200.0, 800.0]);
     harness.state_mut().send(Command::CompareScan(scan_path));
     step_until(&mut harness, "the comparison", Duration::from_secs(60), |app| {
-        app.doc.as_ref().is_some_and(|d| d.comparison.is_some())
+        app.comparison().is_some()
     });
     harness.step();
     harness.get_by_label("Difference to scan_today.png (blue lost, red added):");
     let app = harness.state();
-    let c = &app.doc.as_ref().unwrap().comparison.as_ref().unwrap().result;
+    let c = &app.comparison().unwrap().result;
     let params = &app.settings.relief;
     let (lo, hi) = original.min_max();
     let pixel_mm2 = (params.width_mm / 239.0).powi(2) as f64;
@@ -1058,15 +1058,7 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
     step_until(&mut harness, "the difference in 3D", Duration::from_secs(60), |app| {
         app.settings.view.colour_by_difference && app.view_settled()
     });
-    let serial = harness
-        .state()
-        .doc
-        .as_ref()
-        .unwrap()
-        .comparison
-        .as_ref()
-        .unwrap()
-        .serial;
+    let serial = harness.state().comparison().unwrap().serial;
     assert_eq!(harness.state_mut().renderer().unwrap().colours_key(), Some(serial));
     harness.get_by_label("Colour by difference").click();
     step_until(&mut harness, "the stone again", Duration::from_secs(60), |app| {
@@ -1096,23 +1088,10 @@ fn a_scan_with_a_lost_block_is_compared_and_shown() {
         &mut harness,
         "the comparison by point pairs",
         Duration::from_secs(60),
-        |app| {
-            app.doc
-                .as_ref()
-                .and_then(|d| d.comparison.as_ref())
-                .is_some_and(|c| c.result.alignment.points.is_some())
-        },
+        |app| app.comparison().is_some_and(|c| c.result.alignment.points.is_some()),
     );
     harness.step();
-    let c = &harness
-        .state()
-        .doc
-        .as_ref()
-        .unwrap()
-        .comparison
-        .as_ref()
-        .unwrap()
-        .result;
+    let c = &harness.state().comparison().unwrap().result;
     assert!(
         c.alignment.rotation_deg.abs() < 0.2 && (c.stats.volume_lost_mm3 - lost).abs() < 0.1 * lost,
         "{:?}",

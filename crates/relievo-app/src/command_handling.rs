@@ -1819,13 +1819,7 @@ mod tests {
         pump(&ctx, &mut app, |a| {
             !a.jobs.is_running(JobKind::Compare) && a.doc.as_ref().is_some_and(|d| d.picked.scan.is_some())
         });
-        let searched = app
-            .doc
-            .as_ref()
-            .unwrap()
-            .comparison
-            .as_ref()
-            .map(|c| c.result.alignment.clone());
+        let searched = app.comparison().map(|c| c.result.alignment.clone());
 
         app.send(Command::SetPointPicking(true));
         for p in [[20.0, 18.0], [44.0, 28.0], [30.0, 36.0]] {
@@ -1842,21 +1836,9 @@ mod tests {
         assert_eq!(app.doc.as_ref().unwrap().picked.complete().len(), 3);
         app.send(Command::ApplyPoints { refine: false });
         pump(&ctx, &mut app, |a| {
-            a.doc
-                .as_ref()
-                .and_then(|d| d.comparison.as_ref())
-                .is_some_and(|c| c.result.alignment.points.is_some())
+            a.comparison().is_some_and(|c| c.result.alignment.points.is_some())
         });
-        let placed = app
-            .doc
-            .as_ref()
-            .unwrap()
-            .comparison
-            .as_ref()
-            .unwrap()
-            .result
-            .alignment
-            .clone();
+        let placed = app.comparison().unwrap().result.alignment.clone();
         assert_ne!(Some(&placed), searched.as_ref());
         assert!((placed.rotation_deg - 20.0).abs() < 0.2, "{placed:?}");
         let points = placed.points.unwrap();

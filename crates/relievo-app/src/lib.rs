@@ -345,6 +345,11 @@ impl RelievoApp {
         self.doc.as_ref().and_then(|d| d.layers.as_ref())
     }
 
+    /// The current document's comparison with a scan, if any.
+    pub fn comparison(&self) -> Option<&ScanComparison> {
+        self.doc.as_ref().and_then(|d| d.comparison.as_ref())
+    }
+
     /// What the mesh of the current document and settings is made from.
     pub fn mesh_key(&self) -> Option<MeshKey> {
         let doc = self.doc.as_ref()?;

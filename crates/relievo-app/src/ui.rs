@@ -155,7 +155,7 @@ fn menu_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             {
                 commands.push(Command::ShowDialog(DialogKind::CompareScan));
             }
-            let compared = app.doc.as_ref().is_some_and(|d| d.comparison.is_some());
+            let compared = app.comparison().is_some();
             if ui
                 .add_enabled(compared, egui::Button::new("Export difference…"))
                 .on_hover_text("The difference to the scan as a 16-bit PNG (mm, 32768 = unchanged) and a JSON summary")

@@ -244,7 +244,7 @@ fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         }
     }
     overlay_ui(app, &painter, rect, size);
-    if let Some(c) = app.doc.as_ref().and_then(|d| d.comparison.as_ref())
+    if let Some(c) = app.comparison()
         && app.renderer.as_ref().and_then(|r| r.colours_key()) == Some(c.serial)
     {
         let range = crate::compare::largest_difference(&c.result.difference_mm);
@@ -356,7 +356,7 @@ fn toolbar_ui(app: &RelievoApp, ui: &mut egui::Ui, commands: &mut Vec<Command>) 
                     .text("contrast"),
             );
         }
-        if app.doc.as_ref().is_some_and(|d| d.comparison.is_some()) {
+        if app.comparison().is_some() {
             ui.separator();
             ui.checkbox(&mut view.colour_by_difference, "Colour by difference")
                 .on_hover_text(
