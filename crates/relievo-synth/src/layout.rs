@@ -2,7 +2,9 @@
 //! tool marks) and one of several panel kinds — friezes of 1–3 registers (processions,
 //! ornament bands, inscriptions, arcades), round medallions and coins with raised rims,
 //! trays of coins, inscribed plaques, ornament panels, frameless fields of figures, and
-//! natural rock faces (ridged, rolling or terraced) with pecked rock art. Built panels
+//! natural rock faces (ridged, rolling or terraced) with pecked rock art, and line work
+//! on a flat field (raised or incised waves, rings, frames and loops enclosing ground
+//! that stays at the field's level, with bosses and sunk recesses). Built panels
 //! sometimes show the joints between their stone blocks.
 //! Scenes are laid out in output pixels; a zoom factor makes the panel larger than the
 //! image so that some samples are close-up crops without frame.
@@ -60,7 +62,7 @@ impl Rect {
 pub fn compose(rng: &mut Rng, size_px: usize) -> Scene {
     let s = size_px as f32;
     let unit_px = s / 256.0;
-    let kind = rng.weighted(&[0.28, 0.11, 0.06, 0.06, 0.10, 0.11, 0.12, 0.16]);
+    let kind = rng.weighted(&[0.25, 0.10, 0.05, 0.05, 0.09, 0.10, 0.10, 0.14, 0.12]);
     let mut plane = background_plane(rng, size_px, unit_px);
     if kind == 7 {
         let rock = rock_surface(rng, size_px);
@@ -121,6 +123,10 @@ pub fn compose(rng: &mut Rng, size_px: usize) -> Scene {
             arcade(rng, &look, &mut stamps, inner, unit_px);
         }
         6 => free_field(rng, &look, &mut stamps, panel),
+        8 => {
+            let inner = frame(rng, &look, &mut stamps, panel, unit_px);
+            line_field(rng, &mut stamps, inner, unit_px);
+        }
         _ => {
             // Bare rock and terrain-like relief (landscape models, eroded faces) as often as rock art.
             if rng.chance(0.4) {
@@ -131,7 +137,7 @@ pub fn compose(rng: &mut Rng, size_px: usize) -> Scene {
     for stamp in &stamps {
         canvas.apply(stamp);
     }
-    if matches!(kind, 0 | 3..=6) && rng.chance(0.25) {
+    if matches!(kind, 0 | 3..=6 | 8) && rng.chance(0.25) {
         block_joints(rng, &mut canvas, unit_px);
     }
     Scene {
@@ -622,16 +628,20 @@ fn arcade(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect, unit_p
 /// A round medallion or coin: raised disc, rim (sometimes beaded), a motif and often a
 /// legend of glyphs around the edge.
 fn medallion(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, c: V2, r: f32, unit_px: f32) {
-    let field = rng.range(0.15, 0.5);
+    // A roundel carved into a wall often has no raised disc: its ring encloses ground
+    // at the level outside it.
+    let field = if rng.chance(0.3) { 0.0 } else { rng.range(0.15, 0.5) };
     let edge_px = rng.range(0.8, 2.5) * unit_px;
-    stamps.push(Stamp::raise(
-        vec![Prim::Circle { c, r }],
-        SemanticClass::Background,
-        0.0,
-        field,
-        edge_px,
-        Profile::round(),
-    ));
+    if field > 0.0 {
+        stamps.push(Stamp::raise(
+            vec![Prim::Circle { c, r }],
+            SemanticClass::Background,
+            0.0,
+            field,
+            edge_px,
+            Profile::round(),
+        ));
+    }
     let rim_w = r * rng.range(0.03, 0.08);
     let rim_depth = rng.range(0.15, 0.5);
     if rng.chance(0.7) {
@@ -876,6 +886,165 @@ fn free_field(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, panel: Rect) 
             _ => shapes::building(rng, &mut m, v2(x, ground), slot * 0.9, tall),
         }
         stamps.extend(m.finish());
+    }
+}
+
+/// Line work on a flat field: raised or incised waves, straight rules, rings, frames and
+/// closed loops a few pixels wide. The ground they enclose stays at the field's level,
+/// which a photo cannot tell from a raised plateau by its shading, only by the lines'
+/// two sides; a few bosses and sunk recesses sit between them.
+fn line_field(rng: &mut Rng, stamps: &mut Vec<Stamp>, field: Rect, unit_px: f32) {
+    let extent = field.w().min(field.h());
+    let point_in = |rng: &mut Rng, margin: f32| {
+        v2(
+            rng.range(field.x0 + margin, (field.x1 - margin).max(field.x0 + margin)),
+            rng.range(field.y0 + margin, (field.y1 - margin).max(field.y0 + margin)),
+        )
+    };
+    let incised_panel = rng.chance(0.3);
+    let depth = rng.range(0.3, 1.0);
+    for _ in 0..rng.int(2, 6) {
+        let half_w = rng.range(0.8, 4.0) * unit_px;
+        let prims = match rng.weighted(&[0.3, 0.15, 0.25, 0.15, 0.15]) {
+            0 => {
+                // A wave across the field, sometimes vertical.
+                let vertical = rng.chance(0.3);
+                let (len, across) = if vertical {
+                    (field.h(), field.w())
+                } else {
+                    (field.w(), field.h())
+                };
+                let period = len * rng.range(0.15, 0.5);
+                let amp = across * rng.range(0.08, 0.35);
+                let mid = rng.range(0.3, 0.7) * across;
+                let phase = rng.range(0.0, TAU);
+                let n = 96;
+                let points: Vec<V2> = (0..=n)
+                    .map(|i| {
+                        let t = len * i as f32 / n as f32;
+                        let o = mid + amp * (TAU * t / period + phase).sin();
+                        if vertical {
+                            v2(field.x0 + o, field.y0 + t)
+                        } else {
+                            v2(field.x0 + t, field.y0 + o)
+                        }
+                    })
+                    .collect();
+                shapes::stroke(&points, half_w, half_w)
+            }
+            1 => {
+                // Straight rules, parallel, across the field.
+                let angle = if rng.chance(0.6) { 0.0 } else { rng.range(0.0, TAU) };
+                let dir = V2::polar(angle);
+                let gap = extent * rng.range(0.08, 0.25);
+                let start = point_in(rng, 0.0);
+                (0..rng.int(1, 4))
+                    .map(|i| {
+                        let o = start + dir.perp() * (gap * i as f32);
+                        Prim::capsule(o - dir * (2.0 * extent), o + dir * (2.0 * extent), half_w)
+                    })
+                    .collect()
+            }
+            2 => {
+                // A ring, sometimes concentric rings.
+                let r = extent * rng.range(0.1, 0.4);
+                let c = point_in(rng, r * 0.5);
+                let gap = r * rng.range(0.15, 0.35);
+                (0..rng.weighted(&[0.6, 0.3, 0.1]) + 1)
+                    .map(|i| Prim::Ring {
+                        c,
+                        r: (r - gap * i as f32).max(half_w * 2.0),
+                        half_width: half_w,
+                    })
+                    .collect()
+            }
+            3 => {
+                // A rectangular frame enclosing ground.
+                let half = v2(field.w() * rng.range(0.1, 0.4), field.h() * rng.range(0.1, 0.4));
+                let c = point_in(rng, 0.0);
+                vec![Prim::Frame {
+                    min: c - half,
+                    max: c + half,
+                    width: 2.0 * half_w,
+                }]
+            }
+            _ => {
+                // A closed, wobbly loop.
+                let r = extent * rng.range(0.12, 0.35);
+                let c = point_in(rng, r * 0.5);
+                let (k, wobble, phase) = (rng.int(2, 5) as f32, rng.range(0.05, 0.3), rng.range(0.0, TAU));
+                let n = 72;
+                let points: Vec<V2> = (0..=n)
+                    .map(|i| {
+                        let a = TAU * i as f32 / n as f32;
+                        c + V2::polar(a) * (r * (1.0 + wobble * (k * a + phase).sin()))
+                    })
+                    .collect();
+                shapes::stroke(&points, half_w, half_w)
+            }
+        };
+        let line_depth = depth * rng.range(0.6, 1.0);
+        if incised_panel || rng.chance(0.15) {
+            stamps.push(Stamp::cut(prims, line_depth, half_w));
+        } else {
+            let profile = if rng.chance(0.6) {
+                Profile::round()
+            } else {
+                Profile::chamfer()
+            };
+            stamps.push(Stamp::raise(
+                prims,
+                SemanticClass::Ornament,
+                0.0,
+                line_depth,
+                half_w,
+                profile,
+            ));
+        }
+    }
+    // Bosses (raised discs) on the ground between the lines.
+    if rng.chance(0.4) {
+        let r = extent * rng.range(0.03, 0.1);
+        let bosses = (0..rng.int(1, 6))
+            .map(|_| Prim::Circle { c: point_in(rng, r), r })
+            .collect();
+        stamps.push(Stamp::raise(
+            bosses,
+            SemanticClass::Ornament,
+            0.0,
+            depth * rng.range(0.5, 1.0),
+            r * rng.range(0.5, 1.0),
+            Profile::round(),
+        ));
+    }
+    // Sunk recesses: ground lowered below the field, flat-bottomed.
+    if rng.chance(0.35) {
+        let half = v2(field.w() * rng.range(0.05, 0.2), field.h() * rng.range(0.05, 0.2));
+        let c = point_in(rng, half.x.max(half.y));
+        let prim = if rng.chance(0.5) {
+            Prim::Box {
+                c,
+                half,
+                angle: 0.0,
+                corner: rng.range(0.0, 0.5) * half.x.min(half.y),
+            }
+        } else {
+            Prim::Circle {
+                c,
+                r: half.x.max(half.y),
+            }
+        };
+        stamps.push(Stamp {
+            mode: Mode::Lower,
+            ..Stamp::raise(
+                vec![prim],
+                SemanticClass::Background,
+                0.0,
+                depth * rng.range(0.3, 0.8),
+                rng.range(1.0, 3.0) * unit_px,
+                Profile::smooth(),
+            )
+        });
     }
 }
 
