@@ -285,6 +285,13 @@ struct TrainArgs {
     /// Seed 001 edge-weighted decoder features.
     #[arg(long)]
     edge_weighted_decoder: bool,
+    /// A slope head beside the height, fused with it at inference (added, untrained,
+    /// to --init weights that have none).
+    #[arg(long)]
+    slope_head: bool,
+    /// Weight of the slope head's loss.
+    #[arg(long, default_value_t = LossConfig::default().slope)]
+    slope: f64,
     /// Output folder (checkpoint/, best/).
     #[arg(long, default_value = "runs/latest")]
     out: PathBuf,
@@ -731,6 +738,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     model.edge_mode = a.edge_mode;
     model.seg_depth_attention = a.seg_attention;
     model.edge_weighted_decoder = a.edge_weighted_decoder;
+    model.slope_head = a.slope_head;
+    model.loss.slope = a.slope;
     model.loss.dynamic_k = !a.no_dynamic_k;
     model.loss.depth_term = a.depth_term;
     model.loss.point_cloud = a.point_cloud;

@@ -87,6 +87,9 @@ pub struct LossConfig {
     pub aligned: f64,
     /// Seed 004: edge-aware depth L1 weighted by the true soft-edge strength (0 = off).
     pub edge_aware: f64,
+    /// L1 of the slope head's output against the standardized truth's slopes, inside
+    /// the depth loss (only for a network with a slope head).
+    pub slope: f64,
 }
 
 impl Default for LossConfig {
@@ -108,6 +111,7 @@ impl Default for LossConfig {
             depth_term: DepthTerm::Aligned,
             aligned: 0.0,
             edge_aware: 0.0,
+            slope: 1.0,
         }
     }
 }
@@ -145,6 +149,15 @@ pub struct MultiTaskConfig {
     /// Seed 001: the photo's soft-edge map multiplies the depth decoder's features.
     #[config(default = false)]
     pub edge_weighted_decoder: bool,
+    /// A second depth head predicts the relief's slopes (∂h/∂x, ∂h/∂y); inference fuses
+    /// them with the height by a screened Poisson solve, so that the level of a region
+    /// comes from the slopes around it rather than from a guess about the whole region.
+    #[config(default = false)]
+    pub slope_head: bool,
+    /// Weight λ of the predicted height in that solve (`min |∇h − g|² + λ|h − h₀|²`):
+    /// small lets the slopes decide levels over long distances, large keeps the height.
+    #[config(default = 0.01)]
+    pub slope_screen: f64,
     #[config(default = "LossConfig::default()")]
     pub loss: LossConfig,
 }
@@ -167,7 +180,7 @@ impl MultiTaskConfig {
     }
 
     /// Whether this shape can be built: every channel count in 1..=[`MAX_CHANNELS`],
-    /// the unshuffle factor in 1..=[`MAX_PIXEL_UNSHUFFLE`]. A `config.json` outside
+    /// the unshuffle factor in 1..=[`MAX_PIXEL_UNSHUFFLE`], a positive slope screen. A `config.json` outside
     /// these would panic inside burn (zero channels) or ask for gigabytes of parameters.
     pub fn check(&self) -> Result<(), String> {
         let channels = self.encoder_channels.iter().chain(&self.edge_channels);
@@ -179,6 +192,9 @@ impl MultiTaskConfig {
                 "pixel_unshuffle {} (1 to {MAX_PIXEL_UNSHUFFLE} supported)",
                 self.pixel_unshuffle
             ));
+        }
+        if !(self.slope_screen.is_finite() && self.slope_screen > 0.0) {
+            return Err(format!("slope_screen {} (a positive number needed)", self.slope_screen));
         }
         Ok(())
     }

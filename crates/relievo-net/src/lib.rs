@@ -2,7 +2,7 @@
 //! weights on disk and inference. Tensors never leave this module and `train`.
 
 // The core modules under the paths the code names them by (`crate::grid`, …).
-use relievo_core::{cancel, export, filter, grid, labels, layers, photo};
+use relievo_core::{cancel, export, filter, grid, labels, layers, photo, poisson};
 
 pub mod config;
 pub mod device;

@@ -247,6 +247,17 @@ pub fn edge_aware_loss(pred: Tensor<4>, truth: Tensor<4>, edge_one_hot: Tensor<4
     ((pred - truth).abs() * continuous_label(edge_one_hot)).mean()
 }
 
+/// L1 between predicted slopes `[b, 2, h, w]` (forward differences, channel 0 along
+/// x, 1 along y) and those of the standardized truth, so that their scale does not
+/// depend on the relief's depth.
+pub fn slope_loss(slopes: Tensor<4>, truth: Tensor<4>) -> Tensor<1> {
+    let [_, _, h, w] = truth.dims();
+    let (tx, ty) = gradients(standardize(truth));
+    let px = slopes.clone().narrow(1, 0, 1).narrow(3, 0, w - 1);
+    let py = slopes.narrow(1, 1, 1).narrow(2, 0, h - 1);
+    (px - tx).abs().mean() + (py - ty).abs().mean()
+}
+
 /// Weight of the plain height L1 inside [`DepthTerm::Aligned`]: enough to keep the
 /// output inside 0..1 (the aligned part is blind to scale), small beside the rest.
 const ABSOLUTE_WEIGHT: f64 = 0.1;
@@ -280,6 +291,11 @@ pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mo
     if cfg.edge_aware > 0.0 {
         l_depth =
             l_depth + edge_aware_loss(out.depth.clone(), targets.depth.clone(), targets.edges.clone()) * cfg.edge_aware;
+    }
+    if let Some(slopes) = &out.slopes
+        && cfg.slope > 0.0
+    {
+        l_depth = l_depth + slope_loss(slopes.clone(), targets.depth.clone()) * cfg.slope;
     }
     let d_bar = scalar(&(out.depth.clone() - targets.depth.clone()).abs().mean());
     let k = if cfg.dynamic_k {
@@ -422,6 +438,22 @@ mod tests {
         let truth = tensor4(vec![0.0, 1.0, 0.0, 1.0], [1, 1, 2, 2], &dev());
         let pred = tensor4(vec![0.0, 0.0, 1.0, 1.0], [1, 1, 2, 2], &dev());
         close(scalar(&aligned_loss(pred, truth)), 1.0 + 4.0 / 4.0, 1e-6);
+    }
+
+    #[test]
+    fn slope_loss_compares_with_the_standardized_truths_slopes() {
+        // Truth rises left→right: standardized to ±1, its x slope is 2, its y slope 0.
+        let truth = tensor4(vec![0.0, 1.0, 0.0, 1.0], [1, 1, 2, 2], &dev());
+        let exact = tensor4(vec![2.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0], [1, 2, 2, 2], &dev());
+        close(scalar(&slope_loss(exact, truth.clone())), 0.0, 1e-6);
+        // No slopes: |2| on both x links, nothing on y; the unused last column and row
+        // do not count.
+        let flat = tensor4(vec![0.0, 9.0, 0.0, 9.0, 0.0, 0.0, 9.0, 9.0], [1, 2, 2, 2], &dev());
+        close(scalar(&slope_loss(flat, truth.clone())), 2.0, 1e-6);
+        // Blind to the relief's depth.
+        let deeper = truth.clone() * 5.0 + 1.0;
+        let exact = tensor4(vec![2.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0], [1, 2, 2, 2], &dev());
+        close(scalar(&slope_loss(exact, deeper)), 0.0, 1e-6);
     }
 
     #[test]

@@ -251,6 +251,10 @@ pub struct MultiTaskOutput {
     pub edges_photo: Option<Tensor<4>>,
     /// Soft-edge logits from the predicted depth (`e_d`), same shape as `edges_photo`.
     pub edges_depth: Option<Tensor<4>>,
+    /// Slopes of the standardized height (see [`crate::loss::slope_loss`]), `[b, 2, h, w]`:
+    /// channel 0 is `h(x + 1, y) − h(x, y)`, channel 1 `h(x, y + 1) − h(x, y)`; `None`
+    /// without a slope head.
+    pub slopes: Option<Tensor<4>>,
 }
 
 /// The whole network. Build with [`MultiTaskConfig::init`].
@@ -264,6 +268,7 @@ pub struct MultiTaskNet {
     depth_decoder: Decoder,
     semantic_decoder: Decoder,
     attention: Option<SemanticAttention>,
+    slope_head: Option<Conv2d>,
     #[module(skip)]
     edge_mode: EdgeMode,
     #[module(skip)]
@@ -298,6 +303,7 @@ impl MultiTaskConfig {
             depth_decoder: Decoder::new(enc, 1, f, device),
             semantic_decoder: Decoder::new(enc, SEMANTIC_CLASSES, f, device),
             attention,
+            slope_head: self.slope_head.then(|| conv3x3(enc[0], 2 * f * f, device)),
             edge_mode: self.edge_mode,
             edge_weighted_decoder: self.edge_weighted_decoder,
             unshuffle: f,
@@ -326,6 +332,20 @@ pub fn edge_strength(logits: Tensor<4>, mode: EdgeMode) -> Tensor<4> {
 impl MultiTaskNet {
     pub fn edge_mode(&self) -> EdgeMode {
         self.edge_mode
+    }
+
+    pub fn has_slope_head(&self) -> bool {
+        self.slope_head.is_some()
+    }
+
+    /// This network with a new, untrained slope head if it has none (a run that starts
+    /// from weights without one).
+    pub fn with_slope_head(mut self, config: &MultiTaskConfig, device: &Device) -> Self {
+        if self.slope_head.is_none() {
+            let f = self.unshuffle;
+            self.slope_head = Some(conv3x3(config.encoder_channels[0], 2 * f * f, device));
+        }
+        self
     }
 
     /// Input sides must be multiples of this.
@@ -400,6 +420,10 @@ impl MultiTaskNet {
             }
         }
         cancel.check()?;
+        let slopes = self
+            .slope_head
+            .as_ref()
+            .map(|head| pixel_shuffle(head.forward(depth.clone()), f));
         let depth = sigmoid(pixel_shuffle(self.depth_decoder.head.forward(depth), f));
         let semantics = pixel_shuffle(self.semantic_decoder.head.forward(semantic), f);
         cancel.check()?;
@@ -414,6 +438,7 @@ impl MultiTaskNet {
             semantics,
             edges_photo,
             edges_depth,
+            slopes,
         })
     }
 }
@@ -496,6 +521,9 @@ impl MultiTaskConfig {
                 }
             }
             conv(format!("{decoder}.head"), enc[0], outputs * f * f, 3, 1, 1, 0);
+            if self.slope_head && outputs == 1 {
+                conv("depth.slope_head".into(), enc[0], 2 * f * f, 3, 1, 1, 0);
+            }
         }
         layers
     }
@@ -549,6 +577,23 @@ mod tests {
         assert_eq!(MultiTaskConfig::legacy().flops(512, 512), 11_789_402_112);
         let new = MultiTaskConfig::new();
         assert!(new.flops(512, 512) >= 5 * MultiTaskConfig::legacy().flops(512, 512));
+    }
+
+    #[test]
+    fn a_slope_head_added_to_trained_weights_predicts_two_slopes_and_counts_its_flops() {
+        let device = Device::flex();
+        let config = MultiTaskConfig::new()
+            .with_encoder_channels([8, 8, 8, 8, 8])
+            .with_edge_channels([4, 4, 4, 4]);
+        let photo = Tensor::<4>::random([1, 3, 32, 64], burn::tensor::Distribution::Default, &device);
+        let plain = config.init(&device);
+        assert!(plain.forward(photo.clone()).slopes.is_none());
+        let with_head = config.clone().with_slope_head(true);
+        let grown = plain.with_slope_head(&with_head, &device);
+        assert!(grown.has_slope_head());
+        assert_eq!(grown.forward(photo).slopes.unwrap().dims(), [1, 2, 32, 64]);
+        // 8 → 2·2² channels, 3 × 3, at half of 64²: 2 · 8 · 8 · 9 · 32².
+        assert_eq!(with_head.flops(64, 64) - config.flops(64, 64), 2 * 8 * 8 * 9 * 32 * 32);
     }
 
     #[test]

@@ -411,13 +411,20 @@ pub fn run(
             .map_err(|e| checkpoint_error(&path, e))?;
         (w.model, w.config, optim)
     } else if let Some(init) = &cfg.init {
-        // The architecture comes from the weights; the loss settings from this run.
+        // The architecture comes from the weights, the loss settings from this run; a
+        // slope head the run asks for and the weights lack starts untrained.
         let w = weights::load(init, &train_device)?;
-        let config = MultiTaskConfig {
+        let mut config = MultiTaskConfig {
             loss: cfg.model.loss.clone(),
             ..w.config
         };
-        (w.model, config, AdamConfig::new().init())
+        let mut model = w.model;
+        if cfg.model.slope_head && !config.slope_head {
+            config.slope_head = true;
+            config.slope_screen = cfg.model.slope_screen;
+            model = model.with_slope_head(&config, &train_device);
+        }
+        (model, config, AdamConfig::new().init())
     } else {
         (
             cfg.model.init(&train_device),
