@@ -270,6 +270,7 @@ impl RelievoApp {
                     state.device.clone(),
                     state.queue.clone(),
                     render::Output::Readback,
+                    state.adapter.get_info().device_type,
                 )),
                 (None, _) => render::ReliefRenderer::standalone().map(|(renderer, _)| renderer),
             },

@@ -5,7 +5,7 @@
 //! exercised or snapshot-tested by the UI tests; three-d 0.19 has no hook for displacing a grid
 //! in the vertex shader without writing a custom `Geometry`/`Material` anyway; and a paint
 //! callback draws inside egui's pass, which has no depth buffer in the tests. Drawing into our own
-//! textures (colour, 4× MSAA, depth) and handing egui the resolved image needs no callback, owns
+//! textures (colour, 4× MSAA on a GPU, depth) and handing egui the resolved image needs no callback, owns
 //! its depth buffer, works with either eframe renderer, and redraws only when the camera or the
 //! inputs changed. Two outputs ([`Output`]): with eframe's wgpu renderer (a hardware GPU, and the
 //! tests) the image texture is registered with egui and sampled in place on the shared device;
@@ -15,7 +15,8 @@
 //! `shaders/relief.wgsl`.
 //!
 //! Progressive drawing: after a change, a fast image (half resolution, one sample) shows at once;
-//! the next frame draws the final image (full resolution, 4× MSAA) if nothing changed meanwhile.
+//! the next frame draws the final image (full resolution, 4× MSAA on a GPU, one sample on a CPU
+//! rasteriser) if nothing changed meanwhile.
 //!
 //! Geometry: a grid of at most [`logic::PREVIEW_MAX_TRIANGLES`] top triangles whose vertices
 //! the shader lifts from the height texture, four walls and a bottom, with index buffers for
@@ -46,8 +47,27 @@ use rayon::prelude::*;
 const SHADER: &str = include_str!("../../../shaders/relief.wgsl");
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
-/// Samples per pixel of the final (idle) image; fast images use one.
+/// Samples per pixel of the final (idle) image on a GPU; fast images use one.
 const FINAL_SAMPLES: u32 = 4;
+
+/// Samples per pixel of the final image on an adapter of `kind`. A CPU rasteriser
+/// (lavapipe, llvmpipe, WARP) draws one: with four, its final image of a 1 M-triangle
+/// preview held up the frame that submitted the next one by 130–190 ms on 2 cores
+/// (`twenty_photos_dropped_in_a_burst…`), as `Queue::submit` waits for its previous work.
+pub fn final_samples(kind: wgpu::DeviceType) -> u32 {
+    if kind == wgpu::DeviceType::Cpu {
+        1
+    } else {
+        FINAL_SAMPLES
+    }
+}
+
+/// Covered pixels per top-grid cell the level of detail aims at on an adapter of `kind`:
+/// two on a GPU; eight on a CPU rasteriser, whose cost grows with the triangles it sets up
+/// (the shading, from the gradient texture, keeps its per-pixel detail either way).
+pub fn pixels_per_cell(kind: wgpu::DeviceType) -> f32 {
+    if kind == wgpu::DeviceType::Cpu { 8.0 } else { 2.0 }
+}
 /// Fast images are drawn at this fraction of the view's resolution.
 pub const FAST_SCALE: f32 = 0.5;
 /// Background behind the relief (gamma-encoded RGB, as the target stores it).
@@ -119,7 +139,7 @@ pub enum Drawn {
     Unchanged,
     /// The inputs changed: a fast image (half resolution, one sample); call again next frame.
     Fast,
-    /// The final image (full resolution, 4× MSAA).
+    /// The final image (full resolution, [`final_samples`] per pixel).
     Final,
     /// A read-back image is still on its way to the CPU; call again next frame.
     Pending,
@@ -184,9 +204,12 @@ pub struct ReliefRenderer {
     pending: Option<PendingReadback>,
     spare_readback: Option<wgpu::Buffer>,
     readback_texture: Option<egui::TextureHandle>,
-    /// Pipelines for one sample (fast) and [`FINAL_SAMPLES`] (final).
+    /// Pipelines for one sample (fast) and [`final_samples`] (final).
     pipeline_fast: wgpu::RenderPipeline,
     pipeline_final: wgpu::RenderPipeline,
+    /// The adapter's kind (GPU or CPU rasteriser), which sets the final image's samples
+    /// and the level of detail.
+    kind: wgpu::DeviceType,
     layout: wgpu::BindGroupLayout,
     uniforms: wgpu::Buffer,
     sampler: wgpu::Sampler,
@@ -214,6 +237,7 @@ impl ReliefRenderer {
             render_state.device.clone(),
             render_state.queue.clone(),
             Output::Native(render_state.renderer.clone()),
+            render_state.adapter.get_info().device_type,
         )
     }
 
@@ -230,16 +254,20 @@ impl ReliefRenderer {
             _ => 3,
         };
         let adapter = adapters.into_iter().min_by_key(rank)?;
-        let name = adapter.get_info().name;
+        let info = adapter.get_info();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("relievo 3D view"),
             ..Default::default()
         }))
         .ok()?;
-        Some((Self::with_device(device, queue, Output::Readback), name))
+        Some((
+            Self::with_device(device, queue, Output::Readback, info.device_type),
+            info.name,
+        ))
     }
 
-    pub fn with_device(device: wgpu::Device, queue: wgpu::Queue, output: Output) -> Self {
+    /// A renderer on `device`, an adapter of `kind`.
+    pub fn with_device(device: wgpu::Device, queue: wgpu::Queue, output: Output, kind: wgpu::DeviceType) -> Self {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("relievo relief"),
             source: wgpu::ShaderSource::Wgsl(SHADER.into()),
@@ -322,7 +350,7 @@ impl ReliefRenderer {
                 cache: None,
             })
         };
-        let (pipeline_fast, pipeline_final) = (pipeline(1), pipeline(FINAL_SAMPLES));
+        let (pipeline_fast, pipeline_final) = (pipeline(1), pipeline(final_samples(kind)));
         let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("relievo relief uniforms"),
             size: UNIFORM_BYTES as u64,
@@ -349,6 +377,7 @@ impl ReliefRenderer {
             readback_texture: None,
             pipeline_fast,
             pipeline_final,
+            kind,
             layout,
             uniforms,
             bind_group: None,
@@ -360,6 +389,11 @@ impl ReliefRenderer {
             shown: None,
             geometry_version: 0,
         }
+    }
+
+    /// See [`pixels_per_cell`].
+    pub fn pixels_per_cell(&self) -> f32 {
+        pixels_per_cell(self.kind)
     }
 
     /// Whether heights have been uploaded.
@@ -611,7 +645,7 @@ impl ReliefRenderer {
     /// Draws the relief for a `size_px` view and returns the egui texture to show. Progressive:
     /// when the inputs changed since the last call, a fast image (half resolution, one sample,
     /// coarser grid) is drawn at once; when they stayed the same, the final image (full
-    /// resolution, 4× MSAA) replaces it; after that nothing is drawn until something changes.
+    /// resolution, 4× MSAA on a GPU) replaces it; after that nothing is drawn until something changes.
     /// `None` before any heights were uploaded.
     pub fn render(
         &mut self,
@@ -645,7 +679,7 @@ impl ReliefRenderer {
             let scaled = size_px.map(|s| ((s as f32 * FAST_SCALE).round() as u32).max(1));
             (scaled, 1, inputs.level_fast)
         } else {
-            (size_px, FINAL_SAMPLES, inputs.level_final)
+            (size_px, final_samples(self.kind), inputs.level_final)
         };
         let target = if fast {
             let old = self.fast.take();
@@ -691,10 +725,10 @@ impl ReliefRenderer {
                 timestamp_writes: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(if target.samples > 1 {
-                &self.pipeline_final
-            } else {
+            pass.set_pipeline(if fast {
                 &self.pipeline_fast
+            } else {
+                &self.pipeline_final
             });
             pass.set_bind_group(0, bind_group, &[]);
             pass.set_vertex_buffer(0, geometry.vertices.slice(..));

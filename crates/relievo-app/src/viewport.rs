@@ -54,17 +54,19 @@ fn covered_pixels(camera: &OrbitCamera, size: [f32; 3], size_px: [u32; 2]) -> f3
 }
 
 /// What the renderer needs for one frame of `size_px`, from the app's settings and camera:
-/// the finest level of detail with at most one grid cell per two covered pixels (one level
-/// coarser while the user drags).
+/// the finest level of detail with at most one grid cell per two covered pixels (eight on a
+/// CPU rasteriser; one level coarser while the user drags).
 pub fn frame_inputs(app: &RelievoApp, size_px: [u32; 2], interacting: bool) -> Option<FrameInputs> {
     let size = scene_size_mm(app)?;
     let aspect = size_px[0] as f32 / size_px[1].max(1) as f32;
     let p = &app.settings.relief;
     let v = &app.settings.view;
     let cells = app.renderer.as_ref().map(|r| r.level_cells()).unwrap_or_default();
-    // One grid cell (two triangles) per two covered pixels; a quarter of the pixels when fast.
+    // One grid cell (two triangles) per two covered pixels (eight on a CPU rasteriser); a
+    // quarter of the pixels when fast.
     let covered = covered_pixels(&app.camera, size, size_px);
-    let budget = |pixels: f32| (pixels / 2.0).max(2_000.0) as usize;
+    let per_cell = app.renderer.as_ref().map_or(2.0, |r| r.pixels_per_cell());
+    let budget = |pixels: f32| (pixels / per_cell).max(2_000.0) as usize;
     let level_final = render::level_for(&cells, budget(covered));
     let mut level_fast = render::level_for(&cells, budget(covered * render::FAST_SCALE * render::FAST_SCALE));
     if interacting {
