@@ -103,6 +103,62 @@ fn every_edge_mode_builds_and_gives_a_finite_loss() {
     }
 }
 
+#[test]
+fn a_slope_head_learns_a_batch_round_trips_and_its_fusion_gives_the_relief() {
+    let device = Device::flex().autodiff();
+    device.seed(2);
+    let config = tiny(EdgeMode::MultiClass).with_slope_head(true);
+    let mut model = config.init(&device);
+    let mut optim = AdamConfig::new().init();
+    let sample = disc_sample();
+    let (photo, targets) = to_batch(std::slice::from_ref(&sample), &WeightsMeta::default(), &device);
+    let slope_error = |out: &relievo::net::MultiTaskOutput| {
+        relievo::net::loss::slope_loss(out.slopes.clone().unwrap(), targets.depth.clone()).into_scalar::<f32>()
+    };
+    let first = slope_error(&model.forward(photo.clone()));
+    for _ in 0..60 {
+        let out = model.forward(photo.clone());
+        let parts = total_loss(&out, &targets, &config.loss, config.edge_mode);
+        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
+        model = optim.step(3e-3, model, grads);
+    }
+    let last = slope_error(&model.forward(photo.clone()));
+    assert!(last < 0.3 * first, "slope error fell from {first} to {last} only");
+
+    let dir = tempfile::tempdir().unwrap();
+    weights::save(dir.path(), &model.valid(), &config, &WeightsMeta::default()).unwrap();
+    let cpu = Device::flex();
+    let loaded = weights::load(dir.path(), &cpu).unwrap();
+    assert!(loaded.config.slope_head && loaded.model.has_slope_head());
+    let input = Tensor::<4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &cpu);
+    assert_eq!(
+        model.valid().forward(input.clone()).slopes.unwrap().into_data(),
+        loaded.model.forward(input).slopes.unwrap().into_data()
+    );
+    // The fused height is the disc, closer to it than the height head's own guess (a
+    // screen so large that the slopes do not count): correlation with the truth.
+    let correlation = |screen: f64| {
+        let mut w = weights::load(dir.path(), &cpu).unwrap();
+        w.config.slope_screen = screen;
+        let photo = Photo {
+            rgb: sample.photo.clone(),
+            was_grey: false,
+        };
+        let p = predict(&w, &photo, &cpu, &InferOptions::default()).depth.data;
+        let t = &sample.height.data;
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        let (mp, mt) = (mean(&p), mean(t));
+        let cov: f32 = p.iter().zip(t).map(|(a, b)| (a - mp) * (b - mt)).sum();
+        let var = |v: &[f32], m: f32| v.iter().map(|a| (a - m) * (a - m)).sum::<f32>();
+        cov / (var(&p, mp) * var(t, mt)).sqrt()
+    };
+    let (fused, height_alone) = (correlation(config.slope_screen), correlation(1e6));
+    assert!(
+        fused > 0.55 && fused > height_alone + 0.1,
+        "fused {fused}, height head alone {height_alone}"
+    );
+}
+
 fn saved_tiny(dir: &std::path::Path) -> (relievo::net::MultiTaskNet, MultiTaskConfig) {
     let device = Device::flex();
     device.seed(7);
