@@ -149,14 +149,16 @@ pub struct MultiTaskConfig {
     /// Seed 001: the photo's soft-edge map multiplies the depth decoder's features.
     #[config(default = false)]
     pub edge_weighted_decoder: bool,
-    /// A second depth head predicts the relief's slopes (∂h/∂x, ∂h/∂y); inference fuses
-    /// them with the height by a screened Poisson solve, so that the level of a region
-    /// comes from the slopes around it rather than from a guess about the whole region.
+    /// A second depth head predicts the relief's slopes (∂h/∂x, ∂h/∂y), trained beside
+    /// the height; with `slope_screen` > 0 inference fuses them with the height by a
+    /// screened Poisson solve, so that a region's level comes from the slopes around it.
     #[config(default = false)]
     pub slope_head: bool,
     /// Weight λ of the predicted height in that solve (`min |∇h − g|² + λ|h − h₀|²`):
     /// small lets the slopes decide levels over long distances, large keeps the height.
-    #[config(default = 0.01)]
+    /// 0 (the default) does not fuse: the head only trains, as an auxiliary task (fusing
+    /// made every benchmark worse at every λ tried, `models/MODEL_CARD.md`).
+    #[config(default = 0.0)]
     pub slope_screen: f64,
     #[config(default = "LossConfig::default()")]
     pub loss: LossConfig,
@@ -180,7 +182,7 @@ impl MultiTaskConfig {
     }
 
     /// Whether this shape can be built: every channel count in 1..=[`MAX_CHANNELS`],
-    /// the unshuffle factor in 1..=[`MAX_PIXEL_UNSHUFFLE`], a positive slope screen. A `config.json` outside
+    /// the unshuffle factor in 1..=[`MAX_PIXEL_UNSHUFFLE`], a slope screen ≥ 0. A `config.json` outside
     /// these would panic inside burn (zero channels) or ask for gigabytes of parameters.
     pub fn check(&self) -> Result<(), String> {
         let channels = self.encoder_channels.iter().chain(&self.edge_channels);
@@ -193,8 +195,11 @@ impl MultiTaskConfig {
                 self.pixel_unshuffle
             ));
         }
-        if !(self.slope_screen.is_finite() && self.slope_screen > 0.0) {
-            return Err(format!("slope_screen {} (a positive number needed)", self.slope_screen));
+        if !(self.slope_screen.is_finite() && self.slope_screen >= 0.0) {
+            return Err(format!(
+                "slope_screen {} (0 or a positive number needed)",
+                self.slope_screen
+            ));
         }
         Ok(())
     }

@@ -128,7 +128,7 @@ fn run(
         (None, _) => vec![Grid::filled(w, h, 1.0)],
     };
     let mut depth = to_grids(out.depth, w, h).remove(0);
-    if let Some(slopes) = out.slopes {
+    if let Some(slopes) = out.slopes.filter(|_| screen > 0.0) {
         let g = to_grids(slopes, w, h);
         depth = fuse_with_slopes(&depth, &g[0], &g[1], screen);
     }

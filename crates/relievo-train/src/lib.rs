@@ -412,7 +412,8 @@ pub fn run(
         (w.model, w.config, optim)
     } else if let Some(init) = &cfg.init {
         // The architecture comes from the weights, the loss settings from this run; a
-        // slope head the run asks for and the weights lack starts untrained.
+        // slope head the run asks for and the weights lack starts untrained (and is fused
+        // at inference as the run's config says).
         let w = weights::load(init, &train_device)?;
         let mut config = MultiTaskConfig {
             loss: cfg.model.loss.clone(),
