@@ -285,8 +285,9 @@ struct TrainArgs {
     /// Seed 001 edge-weighted decoder features.
     #[arg(long)]
     edge_weighted_decoder: bool,
-    /// A slope head beside the height, fused with it at inference (added, untrained,
-    /// to --init weights that have none).
+    /// A slope head beside the height, an auxiliary task (fused with the height at
+    /// inference only with `slope_screen` > 0 in config.json); added, untrained, to
+    /// --init weights that have none.
     #[arg(long)]
     slope_head: bool,
     /// Weight of the slope head's loss.
