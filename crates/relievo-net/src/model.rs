@@ -62,6 +62,12 @@ fn conv3x3(channels_in: usize, channels_out: usize, device: &Device) -> Conv2d {
         .init(device)
 }
 
+/// The slope head on the depth decoder's last features (`channels`): two slopes per
+/// output pixel, folded as `f × f` blocks like the depth head's output.
+fn slope_head(channels: usize, f: usize, device: &Device) -> Conv2d {
+    conv3x3(channels, 2 * f * f, device)
+}
+
 /// Bilinear resize of `[b, c, h, w]` to `[b, c, height, width]`; `half_pixel` maps
 /// pixel centres (PyTorch's align_corners = false), otherwise corners.
 pub fn resize(x: Tensor<4>, height: usize, width: usize, half_pixel: bool) -> Tensor<4> {
@@ -303,7 +309,7 @@ impl MultiTaskConfig {
             depth_decoder: Decoder::new(enc, 1, f, device),
             semantic_decoder: Decoder::new(enc, SEMANTIC_CLASSES, f, device),
             attention,
-            slope_head: self.slope_head.then(|| conv3x3(enc[0], 2 * f * f, device)),
+            slope_head: self.slope_head.then(|| slope_head(enc[0], f, device)),
             edge_mode: self.edge_mode,
             edge_weighted_decoder: self.edge_weighted_decoder,
             unshuffle: f,
@@ -339,11 +345,11 @@ impl MultiTaskNet {
     }
 
     /// This network with a new, untrained slope head if it has none (a run that starts
-    /// from weights without one).
-    pub fn with_slope_head(mut self, config: &MultiTaskConfig, device: &Device) -> Self {
+    /// from weights without one); it reads what the depth head reads.
+    pub fn with_slope_head(mut self, device: &Device) -> Self {
         if self.slope_head.is_none() {
-            let f = self.unshuffle;
-            self.slope_head = Some(conv3x3(config.encoder_channels[0], 2 * f * f, device));
+            let channels = self.depth_decoder.head.weight.dims()[1];
+            self.slope_head = Some(slope_head(channels, self.unshuffle, device));
         }
         self
     }
@@ -589,7 +595,7 @@ mod tests {
         let plain = config.init(&device);
         assert!(plain.forward(photo.clone()).slopes.is_none());
         let with_head = config.clone().with_slope_head(true);
-        let grown = plain.with_slope_head(&with_head, &device);
+        let grown = plain.with_slope_head(&device);
         assert!(grown.has_slope_head());
         assert_eq!(grown.forward(photo).slopes.unwrap().dims(), [1, 2, 32, 64]);
         // 8 → 2·2² channels, 3 × 3, at half of 64²: 2 · 8 · 8 · 9 · 32².

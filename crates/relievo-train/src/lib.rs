@@ -423,7 +423,7 @@ pub fn run(
         if cfg.model.slope_head && !config.slope_head {
             config.slope_head = true;
             config.slope_screen = cfg.model.slope_screen;
-            model = model.with_slope_head(&config, &train_device);
+            model = model.with_slope_head(&train_device);
         }
         (model, config, AdamConfig::new().init())
     } else {
