@@ -333,7 +333,7 @@ fn scan_meshes_never_panic_or_hang() {
     ];
     for ((seed, kind), (name, min_valid)) in mesh_seeds().into_iter().zip(names) {
         fuzz_with(name, &[(seed, false)], min_valid, |b| {
-            scan::decode_mesh(b, kind, Path::new("fuzz.mesh"))
+            scan::decode_mesh(std::io::Cursor::new(b), kind, Path::new("fuzz.mesh"))
                 .map(|mesh| scan::project_mesh(&mesh.vertices, &mesh.triangles, 64))
                 .is_ok()
         });

@@ -94,19 +94,22 @@ pub fn read_mesh(path: &Path) -> Result<ScanMesh, ScanError> {
             reason: "the extension is not .stl, .obj or .ply".into(),
         });
     };
-    let bytes = std::fs::read(path).map_err(|error| match error.kind() {
+    let file = std::fs::File::open(path).map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => ScanError::NotFound { path: path.to_owned() },
         _ => ScanError::Io {
             path: path.to_owned(),
             error,
         },
     })?;
-    decode_mesh(&bytes, kind, path)
+    decode_mesh(std::io::BufReader::new(file), kind, path)
 }
 
-/// [`read_mesh`] on the bytes of a file of format `kind` (`path` only names it in errors).
-pub fn decode_mesh(bytes: &[u8], kind: MeshKind, path: &Path) -> Result<ScanMesh, ScanError> {
-    let mut reader = std::io::Cursor::new(bytes);
+/// [`read_mesh`] on a reader of a file of format `kind` (`path` only names it in errors).
+pub fn decode_mesh(
+    mut reader: impl std::io::BufRead + std::io::Seek,
+    kind: MeshKind,
+    path: &Path,
+) -> Result<ScanMesh, ScanError> {
     let bad = |reason: String| ScanError::Mesh {
         path: path.to_owned(),
         kind,
