@@ -93,25 +93,25 @@ pub fn fuse_slopes(h0: &Grid<f32>, gx: &Grid<f32>, gy: &Grid<f32>, lambda: f64, 
     }
 }
 
-/// Forward-difference slopes of `h` in the convention of [`fuse_slopes`].
-pub fn slopes(h: &Grid<f32>) -> (Grid<f32>, Grid<f32>) {
-    let (w, hh) = (h.width, h.height);
-    let gx = Grid::from_fn(
-        w,
-        hh,
-        |x, y| if x + 1 < w { h.get(x + 1, y) - h.get(x, y) } else { 0.0 },
-    );
-    let gy = Grid::from_fn(
-        w,
-        hh,
-        |x, y| if y + 1 < hh { h.get(x, y + 1) - h.get(x, y) } else { 0.0 },
-    );
-    (gx, gy)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Forward-difference slopes of `h` in the convention of [`fuse_slopes`].
+    fn slopes(h: &Grid<f32>) -> (Grid<f32>, Grid<f32>) {
+        let (w, hh) = (h.width, h.height);
+        let gx = Grid::from_fn(
+            w,
+            hh,
+            |x, y| if x + 1 < w { h.get(x + 1, y) - h.get(x, y) } else { 0.0 },
+        );
+        let gy = Grid::from_fn(
+            w,
+            hh,
+            |x, y| if y + 1 < hh { h.get(x, y + 1) - h.get(x, y) } else { 0.0 },
+        );
+        (gx, gy)
+    }
 
     fn rms_diff(a: &Grid<f32>, b: &Grid<f32>) -> f32 {
         let s: f32 = a.data.iter().zip(&b.data).map(|(a, b)| (a - b) * (a - b)).sum();
