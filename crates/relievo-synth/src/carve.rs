@@ -404,6 +404,22 @@ impl Stamp {
         }
     }
 
+    /// A recess: the surface within `prims` lowered to at most `plane + base − depth ·
+    /// profile` (see [`Mode::Lower`]), labelled `class`.
+    pub fn lower(
+        prims: Vec<Prim>,
+        class: SemanticClass,
+        base: f32,
+        depth: f32,
+        round_px: f32,
+        profile: Profile,
+    ) -> Stamp {
+        Stamp {
+            mode: Mode::Lower,
+            ..Stamp::raise(prims, class, base, depth, round_px, profile)
+        }
+    }
+
     /// An incised line along `prims` (usually capsules whose radius is the half width).
     pub fn cut(prims: Vec<Prim>, depth: f32, round_px: f32) -> Stamp {
         Stamp {

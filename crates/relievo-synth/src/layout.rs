@@ -598,17 +598,14 @@ fn arcade(rng: &mut Rng, look: &Look, stamps: &mut Vec<Stamp>, reg: Rect, unit_p
                 Prim::Circle { c, r: r - col_w * 0.6 },
             ];
             let depth = rng.range(0.05, 0.2);
-            stamps.push(Stamp {
-                mode: Mode::Lower,
-                ..Stamp::raise(
-                    niche,
-                    SemanticClass::Background,
-                    0.0,
-                    depth,
-                    2.0 * unit_px,
-                    Profile::smooth(),
-                )
-            });
+            stamps.push(Stamp::lower(
+                niche,
+                SemanticClass::Background,
+                0.0,
+                depth,
+                2.0 * unit_px,
+                Profile::smooth(),
+            ));
             let mut fig = Motif::new(look, SemanticClass::Figure, 0.0, rng.range(0.6, 1.0));
             let h = (reg.y1 - c.y + r) * 0.85;
             match rng.weighted(&[0.7, 0.3]) {
@@ -1034,17 +1031,14 @@ fn line_field(rng: &mut Rng, stamps: &mut Vec<Stamp>, field: Rect, unit_px: f32)
                 r: half.x.max(half.y),
             }
         };
-        stamps.push(Stamp {
-            mode: Mode::Lower,
-            ..Stamp::raise(
-                vec![prim],
-                SemanticClass::Background,
-                0.0,
-                depth * rng.range(0.3, 0.8),
-                rng.range(1.0, 3.0) * unit_px,
-                Profile::smooth(),
-            )
-        });
+        stamps.push(Stamp::lower(
+            vec![prim],
+            SemanticClass::Background,
+            0.0,
+            depth * rng.range(0.3, 0.8),
+            rng.range(1.0, 3.0) * unit_px,
+            Profile::smooth(),
+        ));
     }
 }
 

@@ -1513,18 +1513,14 @@ pub fn building(rng: &mut Rng, m: &mut Motif, base: V2, width_px: f32, height_px
             r: 0.5 * door_w,
         },
     ];
-    let recess = Stamp::raise(
+    m.stamps.push(Stamp::lower(
         door,
         SemanticClass::Background,
         m.base,
         m.depth * 0.9,
         (0.1 * door_w).max(0.75),
         Profile::chamfer(),
-    );
-    m.stamps.push(Stamp {
-        mode: Mode::Lower,
-        ..recess
-    });
+    ));
     let roof_bottom = body_bottom - body_h;
     let roof_h = h - (base.y - roof_bottom);
     match rng.int(0, 2) {
@@ -1674,11 +1670,14 @@ pub fn glyph(m: &mut Motif, strokes: &[Vec<V2>], origin: V2, size_px: V2, angle:
             })
             .collect();
         if incised {
-            let cut = Stamp::raise(stroke(&pts, w, w), m.class, m.base, m.depth, w, Profile::chamfer());
-            m.stamps.push(Stamp {
-                mode: Mode::Lower,
-                ..cut
-            });
+            m.stamps.push(Stamp::lower(
+                stroke(&pts, w, w),
+                m.class,
+                m.base,
+                m.depth,
+                w,
+                Profile::chamfer(),
+            ));
         } else {
             m.part(stroke(&pts, w, w), w, 1.0);
         }

@@ -6,7 +6,7 @@
 
 use std::f32::consts::TAU;
 
-use super::carve::{Canvas, Mode, Prim, Profile, Stamp, V2, v2};
+use super::carve::{Canvas, Prim, Profile, Stamp, V2, v2};
 use super::noise::{RngExt, fbm};
 use super::shapes::{SemanticClass, stroke};
 use crate::filter::blur;
@@ -98,9 +98,8 @@ fn chip(rng: &mut Rng, canvas: &mut Canvas, unit_px: f32) {
     let top = canvas.height.get(x, y) - canvas.plane.get(x, y);
     let base = top * rng.range(0.2, 0.7);
     canvas.apply(&Stamp {
-        mode: Mode::Lower,
         class: None, // a chip keeps the label of what it breaks
-        ..Stamp::raise(prims, SemanticClass::Background, base, 0.0, 1.0, Profile::chamfer())
+        ..Stamp::lower(prims, SemanticClass::Background, base, 0.0, 1.0, Profile::chamfer())
     });
 }
 
@@ -175,7 +174,7 @@ fn missing_piece(rng: &mut Rng, canvas: &mut Canvas, unit_px: f32) -> Vec<Prim> 
         });
     }
     let base = -rng.range(0.0, 0.15);
-    let stamp = Stamp::raise(
+    let stamp = Stamp::lower(
         prims.clone(),
         SemanticClass::Background,
         base,
@@ -183,10 +182,7 @@ fn missing_piece(rng: &mut Rng, canvas: &mut Canvas, unit_px: f32) -> Vec<Prim> 
         2.0 * unit_px,
         Profile::chamfer(),
     );
-    canvas.apply(&Stamp {
-        mode: Mode::Lower,
-        ..stamp
-    });
+    canvas.apply(&stamp);
     prims
 }
 
