@@ -54,7 +54,7 @@ const FINAL_SAMPLES: u32 = 4;
 /// (lavapipe, llvmpipe, WARP) draws one: with four, its final image of a 1 M-triangle
 /// preview held up the frame that submitted the next one by 130–190 ms on 2 cores
 /// (`twenty_photos_dropped_in_a_burst…`), as `Queue::submit` waits for its previous work.
-pub fn final_samples(kind: wgpu::DeviceType) -> u32 {
+fn final_samples(kind: wgpu::DeviceType) -> u32 {
     if kind == wgpu::DeviceType::Cpu {
         1
     } else {
@@ -65,7 +65,7 @@ pub fn final_samples(kind: wgpu::DeviceType) -> u32 {
 /// Covered pixels per top-grid cell the level of detail aims at on an adapter of `kind`:
 /// two on a GPU; eight on a CPU rasteriser, whose cost grows with the triangles it sets up
 /// (the shading, from the gradient texture, keeps its per-pixel detail either way).
-pub fn pixels_per_cell(kind: wgpu::DeviceType) -> f32 {
+fn pixels_per_cell(kind: wgpu::DeviceType) -> f32 {
     if kind == wgpu::DeviceType::Cpu { 8.0 } else { 2.0 }
 }
 /// Fast images are drawn at this fraction of the view's resolution.
