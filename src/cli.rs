@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use relievo::export::{self, MeshFormat, StlFormat, Texture};
 use relievo::net::device::{self, ComputeDevice, DeviceChoice};
-use relievo::net::{self, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTaskConfig, Weights};
+use relievo::net::{self, ConvShapes as _, DepthTerm, EdgeMode, InferOptions, LossConfig, MultiTaskConfig, Weights};
 use relievo::photo::{self, LoadOptions, load_depth, load_photo};
 use relievo::relief::{self, ReliefParams};
 use relievo::train::{self, TrainConfig, TrainControl, TrainEvent};

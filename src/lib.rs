@@ -10,6 +10,7 @@ pub use relievo_core::{
     cancel, compare, edit, export, filter, grid, labels, layers, mesh, metrics, photo, project, relief, repair, rng,
     scan, selection,
 };
+pub use relievo_engine as engine;
 pub use relievo_net as net;
 pub use relievo_synth as synth;
 pub use relievo_train as train;

@@ -23,7 +23,7 @@ use relievo::app::{
 };
 use relievo::edit::{Brush, Tool};
 use relievo::grid::Grid;
-use relievo::net::{MultiTaskConfig, WeightsMeta};
+use relievo::net::{InitNet, MultiTaskConfig, WeightsMeta};
 use relievo::selection::{Profile, SelectionOp};
 
 /// Frame-time budget of the UI thread while inference or training runs (the 50 ms).

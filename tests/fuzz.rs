@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
 use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, Rgb, Rgba};
-use relievo::net::{MultiTaskConfig, weights};
+use relievo::net::{InitNet, MultiTaskConfig, weights};
 use relievo::photo::{self, LoadOptions};
 use relievo::rng::Rng;
 use relievo::scan::{self, MeshKind};

@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor};
 use relievo::grid::Grid;
 use relievo::net::loss::total_loss;
 use relievo::net::weights::{self, WeightsMeta};
-use relievo::net::{EdgeMode, InferOptions, MultiTaskConfig, predict};
+use relievo::net::{EdgeMode, InferOptions, InitNet, MultiTaskConfig, predict};
 use relievo::photo::Photo;
 use relievo::train::data::{Sample, to_batch};
 
@@ -326,6 +326,16 @@ fn weights_from_before_a_new_switch_still_load_and_mean_what_they_meant() {
         model.valid().forward(input.clone()).depth.into_data(),
         loaded.model.valid().forward(input).depth.into_data()
     );
+}
+
+/// The shipped weights' `config.json`, written by burn's `Config` derive before the slope
+/// head existed, loads into today's plain-serde config as today's default network.
+#[test]
+fn the_shipped_config_json_loads_as_before() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    let loaded = weights::load(&shipped, &Device::flex()).unwrap();
+    assert_eq!(loaded.config, MultiTaskConfig::new());
+    assert!(!loaded.config.slope_head);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use relievo::grid::Grid;
-use relievo::net::{EdgeMode, MultiTaskConfig};
+use relievo::net::{EdgeMode, InitNet, MultiTaskConfig};
 use relievo::train::{self, StepLosses, TrainConfig, TrainControl, TrainEvent};
 
 fn tiny_config(out: &Path, epochs: usize) -> TrainConfig {

@@ -4,18 +4,8 @@
 //! long reductions wrongly there (see `tests/net_device.rs`).
 
 use burn::tensor::{Device, DeviceKind};
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-pub enum DeviceChoice {
-    /// A hardware GPU if one is found, else the CPU.
-    #[default]
-    Auto,
-    /// A hardware GPU, or an error.
-    Gpu,
-    /// The CPU (burn's flex backend).
-    Cpu,
-}
+pub use crate::config::DeviceChoice;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {

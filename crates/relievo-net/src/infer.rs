@@ -7,39 +7,13 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::config::EdgeMode;
+pub use super::config::InferOptions;
 use super::model::{MultiTaskNet, edge_strength};
 use super::weights::{Weights, WeightsMeta};
 use crate::cancel::{Cancel, Cancelled};
 use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::photo::Photo;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct InferOptions {
-    /// Longest side the network sees; `None` = the weights' working side, `Some(0)`
-    /// = the photo's own resolution.
-    pub max_side_px: Option<usize>,
-    /// Tiles are at most this many pixels on a side (the memory bound).
-    pub tile_px: usize,
-    /// Overlap between neighbouring tiles, blended linearly.
-    pub overlap_px: usize,
-    /// Also run the photo mirrored left–right and average the two predictions (mirrored
-    /// back). Twice the work; the result is exactly mirror-symmetric in the network's
-    /// sense (a mirrored photo gives the mirrored layers), and on the dev benchmark it
-    /// lowers the depth error (model card, "Mirror averaging").
-    pub mirror_average: bool,
-}
-
-impl Default for InferOptions {
-    fn default() -> Self {
-        Self {
-            max_side_px: None,
-            tile_px: 768,
-            overlap_px: 64,
-            mirror_average: true,
-        }
-    }
-}
 
 /// Raw per-pixel network outputs at working resolution.
 struct Maps {

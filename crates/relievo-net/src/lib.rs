@@ -14,5 +14,5 @@ pub mod weights;
 pub use config::{DepthTerm, EdgeMode, LossConfig, MultiTaskConfig};
 pub use device::{ComputeDevice, DeviceChoice};
 pub use infer::{InferOptions, predict, predict_cancellable};
-pub use model::{MultiTaskNet, MultiTaskOutput};
+pub use model::{ConvShapes, InitNet, MultiTaskNet, MultiTaskOutput};
 pub use weights::{Weights, WeightsMeta};

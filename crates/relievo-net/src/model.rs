@@ -23,8 +23,7 @@ use super::config::{EdgeMode, MultiTaskConfig};
 use crate::cancel::{Cancel, Cancelled};
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES};
 
-/// Four stride-2 stages after the unshuffle: the first stage's sides must be multiples of this.
-pub const STAGES_MULTIPLE_PX: usize = 16;
+pub use super::config::STAGES_MULTIPLE_PX;
 
 /// conv 3×3 → batch norm → ReLU.
 #[derive(Module, Debug)]
@@ -285,8 +284,14 @@ pub struct MultiTaskNet {
     half_pixel: bool,
 }
 
-impl MultiTaskConfig {
-    pub fn init(&self, device: &Device) -> MultiTaskNet {
+/// Builds the network a [`MultiTaskConfig`] describes (the config is burn-free data in
+/// `relievo-engine`; this is burn's `ModelConfig::init`).
+pub trait InitNet {
+    fn init(&self, device: &Device) -> MultiTaskNet;
+}
+
+impl InitNet for MultiTaskConfig {
+    fn init(&self, device: &Device) -> MultiTaskNet {
         let enc = self.encoder_channels;
         let f = self.pixel_unshuffle.max(1);
         let edge_outputs = self.edge_mode.channels();
@@ -470,9 +475,17 @@ impl ConvLayer {
     }
 }
 
-impl MultiTaskConfig {
+/// The convolutions of the network a [`MultiTaskConfig`] describes, for FLOPs and timing.
+pub trait ConvShapes {
     /// Every convolution of the network on one `height × width` image, in forward order.
-    pub fn conv_layers(&self, height: usize, width: usize) -> Vec<ConvLayer> {
+    fn conv_layers(&self, height: usize, width: usize) -> Vec<ConvLayer>;
+    /// Multiply–accumulates × 2 of every convolution for one `height × width` image
+    /// (elementwise work, norms and resizes not counted).
+    fn flops(&self, height: usize, width: usize) -> u64;
+}
+
+impl ConvShapes for MultiTaskConfig {
+    fn conv_layers(&self, height: usize, width: usize) -> Vec<ConvLayer> {
         let f = self.pixel_unshuffle.max(1);
         let at = |level: usize| ((height / f) >> level, (width / f) >> level);
         let mut layers = Vec::new();
@@ -534,9 +547,7 @@ impl MultiTaskConfig {
         layers
     }
 
-    /// Multiply–accumulates × 2 of every convolution for one `height × width` image
-    /// (elementwise work, norms and resizes not counted).
-    pub fn flops(&self, height: usize, width: usize) -> u64 {
+    fn flops(&self, height: usize, width: usize) -> u64 {
         self.conv_layers(height, width).iter().map(ConvLayer::flops).sum()
     }
 }
@@ -594,7 +605,10 @@ mod tests {
         let photo = Tensor::<4>::random([1, 3, 32, 64], burn::tensor::Distribution::Default, &device);
         let plain = config.init(&device);
         assert!(plain.forward(photo.clone()).slopes.is_none());
-        let with_head = config.clone().with_slope_head(true);
+        let with_head = MultiTaskConfig {
+            slope_head: true,
+            ..config.clone()
+        };
         let grown = plain.with_slope_head(&device);
         assert!(grown.has_slope_head());
         assert_eq!(grown.forward(photo).slopes.unwrap().dims(), [1, 2, 32, 64]);

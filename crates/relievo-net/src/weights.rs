@@ -11,7 +11,7 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use super::config::MultiTaskConfig;
-use super::model::MultiTaskNet;
+use super::model::{InitNet as _, MultiTaskNet};
 use crate::export::atomic_write_all;
 use crate::labels::SEMANTIC_NAMES;
 

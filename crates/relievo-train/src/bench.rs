@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::data::{Source, augment, to_batch};
 use crate::net::loss::total_loss;
 use crate::net::model::ConvLayer;
-use crate::net::{MultiTaskConfig, WeightsMeta};
+use crate::net::{ConvShapes as _, InitNet as _, MultiTaskConfig, WeightsMeta};
 use crate::rng::Rng;
 
 /// One convolution timed alone.

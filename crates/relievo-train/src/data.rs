@@ -6,10 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
 
 use crate::grid::Grid;
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES, soft_edge_classes};
+pub use relievo_engine::training::DatasetReport;
+
 use crate::net::loss::Targets;
 use crate::net::weights::WeightsMeta;
 use crate::photo::{LoadOptions, load_depth, load_photo};
@@ -45,23 +46,6 @@ pub struct PairFiles {
 #[derive(Clone, Debug)]
 pub struct DatasetFolder {
     pub pairs: Vec<PairFiles>,
-}
-
-/// What the dataset check found.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct DatasetReport {
-    pub pairs: usize,
-    pub with_semantics: usize,
-    pub with_edges: usize,
-    /// One line each: missing pairs, size mismatches, 8-bit depth, unreadable files.
-    pub problems: Vec<String>,
-}
-
-impl DatasetReport {
-    /// Problems that stop training (no usable pair); the rest are warnings.
-    pub fn is_usable(&self) -> bool {
-        self.pairs > 0
-    }
 }
 
 fn stems(dir: &Path) -> Vec<(String, PathBuf)> {

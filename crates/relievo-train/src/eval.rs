@@ -3,43 +3,13 @@
 //! distance in millimetres. Shared by `relievo eval` and per-epoch validation.
 
 use burn::tensor::Device;
-use serde::Serialize;
+pub use relievo_engine::training::{EvalReport, PhysicalSize};
 
 use super::data::Sample;
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES};
-use crate::metrics::{self, BenchSummary, ClassMetrics, ConfusionMatrix, DepthMetrics, EdgeMetrics};
+use crate::metrics::{self, BenchSummary, ConfusionMatrix, DepthMetrics, EdgeMetrics};
 use crate::net::{InferOptions, Weights, predict};
 use crate::photo::Photo;
-
-/// Physical size assumed for the cloud-to-cloud distance.
-#[derive(Clone, Debug, Serialize)]
-pub struct PhysicalSize {
-    pub width_mm: f32,
-    pub relief_mm: f32,
-}
-
-impl Default for PhysicalSize {
-    fn default() -> Self {
-        Self {
-            width_mm: 150.0,
-            relief_mm: 5.0,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct EvalReport {
-    pub images: usize,
-    /// Mean over images of seed 000's depth metrics (see `metrics`).
-    pub depth: DepthMetrics,
-    /// Mean over images of the dev benchmark's aligned scores, with the inverted count.
-    pub bench: BenchSummary,
-    pub cloud_to_cloud_mm: f64,
-    pub size: PhysicalSize,
-    /// Over all pixels of images that have semantic labels (None if none has).
-    pub semantics: Option<ClassMetrics>,
-    pub edges: EdgeMetrics,
-}
 
 /// Evaluates `weights` on `samples` (anything that yields samples), predicting as
 /// the app does with `infer`, reporting progress as (done, total).
@@ -83,46 +53,4 @@ pub fn evaluate(
         semantics: (semantics.total() > 0).then(|| semantics.metrics()),
         edges: EdgeMetrics::from_confusion(&edges),
     })
-}
-
-impl EvalReport {
-    /// Seed 000-style tables as text.
-    pub fn tables(&self) -> String {
-        let d = &self.depth;
-        let b = &self.bench;
-        let mut s = format!("{} images\n\nDepth\n", self.images);
-        s += &format!(
-            "{:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
-            "δ1", "δ2", "δ3", "RMSE", "RMSElog", "AbsRel", "SqRel", "MAE", "C2C mm"
-        );
-        s += &format!(
-            "{:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>10.3}\n",
-            d.delta1, d.delta2, d.delta3, d.rmse, d.rmse_log, d.abs_rel, d.sq_rel, d.mae, self.cloud_to_cloud_mm
-        );
-        s += &format!(
-            "\nBenchmark (aligned)\n{:>8} {:>8} {:>8} {:>8} {:>9}\n{:>8.2} {:>8.2} {:>8.2} {:>8.3} {:>9}\n",
-            "rmse%", "normal°", "edge%", "d1", "inverted", b.rmse_pct, b.normal_deg, b.edge_pct, b.d1, b.inverted
-        );
-        if let Some(m) = &self.semantics {
-            s += &format!(
-                "\nSemantics\n{:>8} {:>8} {:>8} {:>8} {:>8}\n{:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}\n",
-                "recall",
-                "precis.",
-                "mIoU",
-                "F1",
-                "acc.",
-                m.mean_recall,
-                m.mean_precision,
-                m.miou,
-                m.mean_f1,
-                m.accuracy
-            );
-        }
-        let e = &self.edges;
-        s += &format!(
-            "\nSoft edges\n{:>8} {:>8} {:>8}\n{:>8.4} {:>8.4} {:>8.3}\n",
-            "mIoU", "acc.", "RMSE", e.miou, e.accuracy, e.rmse
-        );
-        s
-    }
 }

@@ -13,8 +13,10 @@ pub mod bench;
 pub mod data;
 pub mod eval;
 
+pub use relievo_engine::training::{FINE_TUNE_MAX_LR, StepLosses, TrainConfig, TrainControl, TrainEvent};
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use burn::module::Module;
@@ -25,121 +27,10 @@ use serde::{Deserialize, Serialize};
 use crate::export::atomic_write;
 use crate::net::loss::total_loss;
 use crate::net::weights::{self, Provenance, WeightsMeta};
-use crate::net::{InferOptions, MultiTaskConfig, Weights};
+use crate::net::{InferOptions, InitNet as _, MultiTaskConfig, Weights};
 use crate::rng::Rng;
 use data::{Sample, Source, augment, to_batch};
-use eval::{EvalReport, PhysicalSize, evaluate};
-
-/// Default maximum learning rate when a run starts from trained weights (`init`), where
-/// `TrainConfig::default().lr` is for a run from scratch. Measured: the shipped model
-/// fine-tuned for 200 steps on POV-Ray renders of 5 dev panels (+ synthetic, the panel's
-/// mix) scores 21.88 % rmse on the 3 other panels at max lr 0.0003 against 22.20 % at
-/// 0.002 (22.16 % before); the model card has the runs.
-pub const FINE_TUNE_MAX_LR: f64 = 0.0003;
-
-/// Everything a run needs; saved in every checkpoint (and, without `init` and `out`, as
-/// the app's training form).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TrainConfig {
-    pub model: MultiTaskConfig,
-    /// Dataset folder; `None` with `synthetic` = synthetic only.
-    pub data: Option<PathBuf>,
-    /// Use the synthetic relief world (alone, or mixed with `data`).
-    pub synthetic: bool,
-    /// Fraction of synthetic examples when mixing with a folder.
-    pub synthetic_fraction: f32,
-    /// Side of the synthetic panels, px.
-    pub synthetic_size_px: usize,
-    /// Weights to start from (fine-tuning); `None` = random initialisation.
-    pub init: Option<PathBuf>,
-    pub epochs: usize,
-    /// Steps per epoch (for synthetic data; folders use ⌈pairs / batch⌉).
-    pub steps_per_epoch: usize,
-    pub batch: usize,
-    /// Training crop side, px (multiple of 16).
-    pub crop_px: usize,
-    /// OneCycle maximum learning rate.
-    pub lr: f64,
-    pub pct_start: f64,
-    pub seed: u64,
-    pub checkpoint_every: usize,
-    /// Validation examples per epoch.
-    pub val_count: usize,
-    pub out: PathBuf,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self {
-            model: MultiTaskConfig::new(),
-            data: None,
-            synthetic: true,
-            synthetic_fraction: 0.5,
-            synthetic_size_px: 256,
-            init: None,
-            epochs: 10,
-            steps_per_epoch: 200,
-            batch: 4,
-            crop_px: 160,
-            lr: 0.002,
-            pct_start: 0.2,
-            seed: 0,
-            checkpoint_every: 100,
-            val_count: 16,
-            out: PathBuf::from("runs/latest"),
-        }
-    }
-}
-
-/// Losses of one step.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct StepLosses {
-    pub total: f64,
-    pub semantic: f64,
-    pub depth: f64,
-    pub edge: f64,
-}
-
-#[derive(Clone, Debug)]
-pub enum TrainEvent {
-    Started {
-        total_steps: usize,
-        resumed_from: usize,
-    },
-    Step {
-        step: usize,
-        total_steps: usize,
-        epoch: usize,
-        losses: StepLosses,
-        k: f64,
-        lr: f64,
-        samples_per_sec: f64,
-        eta_secs: f64,
-    },
-    Validation {
-        epoch: usize,
-        step: usize,
-        report: Box<EvalReport>,
-        best: bool,
-    },
-    Checkpoint {
-        step: usize,
-        path: PathBuf,
-    },
-    Finished {
-        steps: usize,
-        stopped: bool,
-        best_dir: PathBuf,
-    },
-}
-
-/// Shared switches between the run and whoever watches it.
-#[derive(Debug, Default)]
-pub struct TrainControl {
-    pub stop: AtomicBool,
-    pub pause: AtomicBool,
-}
+use eval::{PhysicalSize, evaluate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -237,39 +128,15 @@ pub fn one_cycle_lr(step: usize, total: usize, max_lr: f64, pct_start: f64) -> f
     }
 }
 
-impl TrainConfig {
-    fn check(&self) -> Result<(), TrainError> {
-        let bad = |s: &str| Err(TrainError::Settings(s.into()));
-        if self.batch == 0 || self.epochs == 0 || self.steps_per_epoch == 0 {
-            return bad("batch, epochs and steps per epoch must be at least 1");
-        }
-        // Bounds far beyond any run on a desktop, so that a damaged checkpoint or settings
-        // file cannot ask for terabytes or overflow the step count.
-        if self.batch > 1024 || self.epochs.saturating_mul(self.steps_per_epoch) > 1_000_000_000 {
-            return bad("batch at most 1024 and at most 10⁹ steps");
-        }
-        if self.crop_px < 32 || self.crop_px % 16 != 0 || self.crop_px > 4096 {
-            return bad("crop size must be a multiple of 16, from 32 to 4096");
-        }
-        if !(16..=8192).contains(&self.synthetic_size_px)
-            || !(0.0..=1.0).contains(&self.synthetic_fraction)
-            || self.val_count > 100_000
-        {
-            return bad(
-                "synthetic panels of 16 to 8192 px, a synthetic share in 0..1, at most 100,000 validation images",
-            );
-        }
-        if !(self.lr > 0.0 && self.lr.is_finite()) || !(0.0..1.0).contains(&self.pct_start) {
-            return bad("learning rate must be > 0 and pct_start in [0, 1)");
-        }
-        if self.data.is_none() && !self.synthetic {
-            return bad("choose a dataset folder, synthetic data, or both");
-        }
-        self.model.check().map_err(TrainError::Settings)
-    }
+/// What a run makes of its settings: where examples come from and how many steps it takes.
+trait RunPlan {
+    fn source(&self) -> Result<(Source, Option<data::DatasetReport>), TrainError>;
+    fn total_steps(&self, source: &Source) -> usize;
+}
 
+impl RunPlan for TrainConfig {
     /// Builds the example source, checking the folder first.
-    pub fn source(&self) -> Result<(Source, Option<data::DatasetReport>), TrainError> {
+    fn source(&self) -> Result<(Source, Option<data::DatasetReport>), TrainError> {
         let size_px = self.synthetic_size_px;
         match &self.data {
             None => Ok((Source::Synthetic { size_px }, None)),
@@ -366,7 +233,7 @@ fn read_state(checkpoint_dir: &Path) -> Result<RunState, TrainError> {
 /// checked as a new run's are.
 pub fn checkpoint_config(out: &Path) -> Result<TrainConfig, TrainError> {
     let config = read_state(&out.join(CHECKPOINT_DIR))?.config;
-    config.check()?;
+    config.check().map_err(TrainError::Settings)?;
     Ok(config)
 }
 
@@ -394,7 +261,7 @@ pub fn run(
             },
         )
     };
-    cfg.check()?;
+    cfg.check().map_err(TrainError::Settings)?;
     let (source, _) = cfg.source()?;
     let total_steps = cfg.total_steps(&source);
     let steps_per_epoch = total_steps / cfg.epochs;
