@@ -305,7 +305,7 @@ struct TrainArgs {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        None => relievo::app::run(cli.photo),
+        None => relievo::app::run(cli.photo, relievo::train::BurnEngine::shared()),
         Some(Command::Mesh { depth, out, relief }) => mesh_cmd(&depth, &out, &relief),
         Some(Command::Repair {
             depth,

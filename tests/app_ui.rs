@@ -94,7 +94,13 @@ fn harness_with(options: AppOptions, settings: Settings, size: [f32; 2]) -> Harn
         egui_wgpu::RendererOptions::PREDICTABLE,
     );
     let renderer = egui_kittest::wgpu::WgpuTestRenderer::from_render_state(render_state.clone());
-    let app = RelievoApp::new(&egui::Context::default(), Some(render_state), settings, options);
+    let app = RelievoApp::new(
+        &egui::Context::default(),
+        Some(render_state),
+        settings,
+        options,
+        relievo::train::BurnEngine::shared(),
+    );
     Harness::builder()
         .with_size(egui::vec2(size[0], size[1]))
         .with_accessibility_check(false)
@@ -183,7 +189,7 @@ fn photo_by_argument_layers_parameter_and_watertight_stl() {
     });
     let app = harness.state();
     assert_eq!(
-        app.device.as_ref().map(|d| d.is_gpu),
+        app.device.as_ref().map(|d| d.is_gpu()),
         Some(false),
         "lavapipe is not a GPU"
     );
@@ -1267,5 +1273,84 @@ fn snapshot_depth_map(name: &str, read_back_3d: bool) {
         "depth_map_layers_and_3d",
         &SnapshotOptions::new().threshold(1.0).max_failed_pixels(50),
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Cancel during inference frees the CPU within a second with the real network (burn's engine
+/// behind the app's `Engine` trait): the shipped weights at a working side of 1,024 px, seconds
+/// of work on two cores, stop between the network's stages. No window needed.
+#[test]
+fn cancelling_inference_on_the_shipped_network_stops_its_worker_within_a_second() {
+    use relievo::app::{NoLayers, WeightsState};
+    use relievo::net::weights::{CONFIG_FILE, META_FILE, MODEL_FILE};
+    let dir = temp_dir("cancel-inference");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    let weights = dir.join("weights");
+    std::fs::create_dir_all(&weights).unwrap();
+    for file in [MODEL_FILE, CONFIG_FILE] {
+        std::fs::copy(shipped.join(file), weights.join(file)).unwrap();
+    }
+    let meta = std::fs::read_to_string(shipped.join(META_FILE)).unwrap();
+    let mut meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    meta["working_side_px"] = 1024.into();
+    std::fs::write(weights.join(META_FILE), meta.to_string()).unwrap();
+    let photo = dir.join("panel.png");
+    image::RgbImage::from_fn(1024, 768, |x, y| {
+        image::Rgb([((x * 7 + y * 3) % 256) as u8, (x % 256) as u8, (y % 256) as u8])
+    })
+    .save(&photo)
+    .unwrap();
+
+    let ctx = egui::Context::default();
+    let options = AppOptions {
+        weights_dir: weights,
+        ..AppOptions::default()
+    };
+    let mut app = RelievoApp::new(
+        &ctx,
+        None,
+        Settings::default(),
+        options,
+        relievo::train::BurnEngine::shared(),
+    );
+    let pump = |app: &mut RelievoApp, done: &dyn Fn(&RelievoApp) -> bool| {
+        let start = Instant::now();
+        while !done(app) {
+            assert!(start.elapsed() < Duration::from_secs(60), "timed out");
+            app.logic(&ctx);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    pump(&mut app, &|a| !matches!(a.weights, WeightsState::Loading));
+    assert!(matches!(app.weights, WeightsState::Ready { .. }));
+    // Every worker calls `wake` as its thread ends, a cancelled (detached) one included.
+    let ended = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = ended.clone();
+    app.jobs.set_wake(Arc::new(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }));
+    app.send(Command::OpenPhoto(photo));
+    pump(&mut app, &|a| a.jobs.is_running(JobKind::Inference));
+    std::thread::sleep(Duration::from_millis(300));
+    app.logic(&ctx);
+    assert!(
+        app.jobs.is_running(JobKind::Inference),
+        "the inference ended before Cancel"
+    );
+    let before = ended.load(std::sync::atomic::Ordering::SeqCst);
+    app.send(Command::CancelJob(JobKind::Inference));
+    app.logic(&ctx);
+    let cancelled = Instant::now();
+    while ended.load(std::sync::atomic::Ordering::SeqCst) == before {
+        assert!(
+            cancelled.elapsed() < Duration::from_secs(1),
+            "the inference still computes 1 s after Cancel"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    app.logic(&ctx);
+    let doc = app.doc.as_ref().unwrap();
+    assert!(doc.layers.is_none());
+    assert_eq!(doc.no_layers, Some(NoLayers::Cancelled));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,11 +20,11 @@ use super::training::default_run_dir;
 use super::unsaved::Pending;
 use crate::cancel::Cancelled;
 use crate::edit::EditLayer;
+use crate::engine::{DeviceChoice, InferOptions};
 use crate::export::{self, MeshFormat, StlFormat, Texture};
 use crate::grid::Grid;
 use crate::layers::{self, Layers};
 use crate::mesh;
-use crate::net::{self, ComputeDevice, DeviceChoice, InferOptions};
 use crate::photo::{self, LoadOptions};
 use crate::project::{self, EditGrids, PhotoRef, Project};
 use crate::relief::{self, ReliefParams};
@@ -224,9 +224,9 @@ impl RelievoApp {
                 self.training.dataset = None;
                 if let Some(dir) = dir {
                     self.remember_folder(&dir);
-                    let d = dir.clone();
+                    let (d, engine) = (dir.clone(), self.engine.clone());
                     self.spawn(JobKind::DatasetCheck, file_name(&dir), move |_| {
-                        let (_, report) = crate::train::data::check_folder(&d);
+                        let report = engine.check_dataset(&d);
                         JobOutput::Dataset { dir: d, report }
                     });
                 }
@@ -689,9 +689,6 @@ impl RelievoApp {
                 self.message(Severity::Warning, text);
             }
             WeightsState::Ready { weights, .. } => {
-                let Some(device) = self.device.as_ref().map(|d| d.device.clone()) else {
-                    return;
-                };
                 let weights = weights.clone();
                 let (doc_id, name) = (doc.id, doc.name());
                 doc.no_layers = None;
@@ -699,9 +696,7 @@ impl RelievoApp {
                 self.spawn(JobKind::Inference, name, move |handle| {
                     handle.set_status("running the network");
                     let options = InferOptions::default();
-                    let Ok(layers) =
-                        net::predict_cancellable(&weights, &photo, &device, &options, handle.cancel_flag())
-                    else {
+                    let Ok(layers) = weights.predict(&photo, &options, handle.cancel_flag()) else {
                         return JobOutput::Cancelled;
                     };
                     handle.set_status("colouring the layers");
@@ -1222,22 +1217,18 @@ impl RelievoApp {
         // Remembered across runs unless it is the shipped folder.
         self.settings.weights_dir = (dir != self.options.weights_dir).then(|| dir.clone());
         self.weights = WeightsState::Loading;
-        let known_device = self.device.clone();
+        let (known_device, engine) = (self.device.clone(), self.engine.clone());
         let d = dir.clone();
         self.jobs.cancel(JobKind::LoadWeights);
         self.spawn(JobKind::LoadWeights, file_name(&dir), move |handle| {
             handle.set_status("looking for a GPU");
             let device = known_device.unwrap_or_else(|| {
-                net::device::select(DeviceChoice::Auto).unwrap_or_else(|_| ComputeDevice {
-                    device: burn::tensor::Device::flex(),
-                    label: "CPU — no GPU found".into(),
-                    is_gpu: false,
-                })
+                engine
+                    .select_device(DeviceChoice::Auto)
+                    .unwrap_or_else(|_| engine.cpu_device("no GPU found"))
             });
             handle.set_status("loading weights");
-            let weights = net::weights::load(&d, &device.device)
-                .map(Box::new)
-                .map_err(logic::error_chain);
+            let weights = device.load_weights(&d).map_err(|e| format!("{e:#}"));
             JobOutput::Weights {
                 device,
                 dir: d,
@@ -1264,6 +1255,7 @@ impl RelievoApp {
             shipped,
             default_out,
             resume,
+            &*self.engine,
             device,
             &self.egui_ctx,
         ) {
@@ -1284,7 +1276,7 @@ impl RelievoApp {
         let Some(dir) = self.training.best_dir.clone() else {
             return;
         };
-        let Some(device) = self.device.as_ref().map(|d| d.device.clone()) else {
+        let Some(device) = self.device.clone() else {
             return;
         };
         let photo = self.doc.as_ref().and_then(|d| d.photo.clone());
@@ -1292,7 +1284,7 @@ impl RelievoApp {
         let size_px = self.settings.train.run.synthetic_size_px;
         self.jobs.cancel(JobKind::TrainPreview);
         self.spawn(JobKind::TrainPreview, "", move |_| {
-            JobOutput::TrainPreview(super::training::predict_preview(&dir, &device, photo, seed, size_px))
+            JobOutput::TrainPreview(device.train_preview(&dir, photo, seed, size_px))
         });
     }
 
@@ -1301,9 +1293,9 @@ impl RelievoApp {
             self.message(Severity::Warning, "No trained weights to save yet.");
             return;
         };
-        let t = target.clone();
+        let (t, engine) = (target.clone(), self.engine.clone());
         self.spawn(JobKind::SaveWeights, file_name(&target), move |_| {
-            let result = net::weights::copy(&best, &t).map_err(logic::error_chain);
+            let result = engine.copy_weights(&best, &t).map_err(|e| format!("{e:#}"));
             JobOutput::SavedWeights { dir: t, result }
         });
     }
@@ -1630,24 +1622,159 @@ fn edits_for_mesh(doc: &Document) -> Option<Arc<Grid<f32>>> {
 }
 
 /// The dispatcher's state changes, driven as the frame loop drives them (`logic` polls the
-/// jobs and applies the queued commands), with no window and no GPU: the 3D renderer is
-/// whatever `ReliefRenderer::standalone` finds, possibly none.
+/// jobs and applies the queued commands), with no window, no GPU and no network: the app
+/// drives a [`FakeEngine`] through the `Engine` trait (the real one, burn's, is tested
+/// through the app in `tests/app_ui.rs`), and the 3D renderer is whatever
+/// `ReliefRenderer::standalone` finds, possibly none.
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
 
+    use anyhow::Context as _;
+
     use super::*;
+    use crate::cancel::Cancel;
+    use crate::engine::{
+        ComputeDevice, DatasetReport, Engine, LoadedWeights, PreviewImages, TrainConfig, TrainControl, TrainEvent,
+    };
+    use crate::photo::Photo;
     use crate::settings::{Settings, Tab};
     use crate::{AppOptions, Command};
 
+    /// The file that makes a folder fake weights; "slow" in it makes inference run until
+    /// cancelled.
+    const FAKE_WEIGHTS: &str = "fake.weights";
+
+    /// A network without burn: weights are a folder holding [`FAKE_WEIGHTS`], inference gives
+    /// a left-to-right ramp of the photo's size, a dataset folder has as many pairs as files.
+    /// Counts the predictions started and the ones that ended.
+    #[derive(Debug, Default)]
+    struct FakeEngine {
+        started: Arc<AtomicUsize>,
+        ended: Arc<AtomicUsize>,
+    }
+
+    #[derive(Debug)]
+    struct FakeDevice {
+        started: Arc<AtomicUsize>,
+        ended: Arc<AtomicUsize>,
+    }
+
+    struct FakeWeights {
+        slow: bool,
+        started: Arc<AtomicUsize>,
+        ended: Arc<AtomicUsize>,
+    }
+
+    impl Engine for FakeEngine {
+        fn default_weights_dir(&self) -> PathBuf {
+            PathBuf::from("fake-default-weights")
+        }
+        fn select_device(&self, _: DeviceChoice) -> anyhow::Result<Arc<dyn ComputeDevice>> {
+            anyhow::bail!("the fake engine has no GPU")
+        }
+        fn cpu_device(&self, reason: &str) -> Arc<dyn ComputeDevice> {
+            assert_eq!(reason, "no GPU found");
+            Arc::new(FakeDevice {
+                started: self.started.clone(),
+                ended: self.ended.clone(),
+            })
+        }
+        fn copy_weights(&self, from: &Path, to: &Path) -> anyhow::Result<()> {
+            std::fs::create_dir_all(to)?;
+            std::fs::copy(from.join(FAKE_WEIGHTS), to.join(FAKE_WEIGHTS))?;
+            Ok(())
+        }
+        fn check_dataset(&self, dir: &Path) -> DatasetReport {
+            DatasetReport {
+                pairs: std::fs::read_dir(dir).map_or(0, |d| d.count()),
+                problems: vec!["checked by the fake engine".into()],
+                ..DatasetReport::default()
+            }
+        }
+        fn has_checkpoint(&self, _: &Path) -> bool {
+            false
+        }
+        fn best_dir(&self, out: &Path) -> PathBuf {
+            out.join("best")
+        }
+    }
+
+    impl ComputeDevice for FakeDevice {
+        fn label(&self) -> &str {
+            "CPU — fake engine"
+        }
+        fn is_gpu(&self) -> bool {
+            false
+        }
+        fn load_weights(&self, dir: &Path) -> anyhow::Result<Arc<dyn LoadedWeights>> {
+            let text = std::fs::read_to_string(dir.join(FAKE_WEIGHTS))
+                .with_context(|| format!("no fake weights in {}", dir.display()))?;
+            Ok(Arc::new(FakeWeights {
+                slow: text.contains("slow"),
+                started: self.started.clone(),
+                ended: self.ended.clone(),
+            }))
+        }
+        fn train(
+            &self,
+            _: TrainConfig,
+            _: bool,
+            _: &TrainControl,
+            _: &mut dyn FnMut(TrainEvent),
+        ) -> anyhow::Result<()> {
+            anyhow::bail!("the fake engine does not train")
+        }
+        fn train_preview(&self, _: &Path, _: Option<Arc<Photo>>, _: u64, _: usize) -> Result<PreviewImages, String> {
+            Err("the fake engine makes no preview".into())
+        }
+    }
+
+    impl LoadedWeights for FakeWeights {
+        fn predict(&self, photo: &Photo, _: &InferOptions, cancel: &Cancel) -> Result<Layers, Cancelled> {
+            self.started.fetch_add(1, Ordering::SeqCst);
+            let result = (|| {
+                while self.slow {
+                    cancel.check()?;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                let (w, h) = (photo.width(), photo.height());
+                Ok(Layers {
+                    depth: Grid::from_fn(w, h, |x, _| x as f32 / (w - 1).max(1) as f32),
+                    edges: Grid::filled(w, h, 0),
+                    semantics: Grid::filled(w, h, 0),
+                })
+            })();
+            self.ended.fetch_add(1, Ordering::SeqCst);
+            result
+        }
+    }
+
     fn app(weights_dir: PathBuf) -> (egui::Context, RelievoApp) {
+        app_with(weights_dir, Arc::new(FakeEngine::default()))
+    }
+
+    fn app_with(weights_dir: PathBuf, engine: Arc<FakeEngine>) -> (egui::Context, RelievoApp) {
         let ctx = egui::Context::default();
         let options = AppOptions {
             weights_dir,
             ..AppOptions::default()
         };
-        let app = RelievoApp::new(&ctx, None, Settings::default(), options);
+        let app = RelievoApp::new(&ctx, None, Settings::default(), options, engine);
         (ctx, app)
+    }
+
+    /// Fake weights in `dir/weights` ("slow" ones run until cancelled) and a 96 × 64 photo.
+    fn fake_weights_and_photo(dir: &Path, slow: bool) -> (PathBuf, PathBuf) {
+        let weights = dir.join("weights");
+        std::fs::create_dir_all(&weights).unwrap();
+        std::fs::write(weights.join(FAKE_WEIGHTS), if slow { "slow" } else { "fast" }).unwrap();
+        let photo = dir.join("panel.png");
+        image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 128]))
+            .save(&photo)
+            .unwrap();
+        (weights, photo)
     }
 
     /// Runs frames' logic until `done` holds (at most 20 s).
@@ -1730,48 +1857,61 @@ mod tests {
     }
 
     #[test]
+    fn an_engine_behind_the_trait_loads_weights_and_gives_an_opened_photo_its_layers() {
+        let (_tmp, dir) = scratch();
+        let (weights, photo) = fake_weights_and_photo(&dir, false);
+        let engine = Arc::new(FakeEngine::default());
+        let (ctx, mut app) = app_with(weights.clone(), engine.clone());
+        pump(&ctx, &mut app, |a| !matches!(a.weights, WeightsState::Loading));
+        assert!(matches!(&app.weights, WeightsState::Ready { dir, .. } if *dir == weights));
+        assert_eq!(app.device.as_ref().map(|d| d.label()), Some("CPU — fake engine"));
+        app.send(Command::OpenPhoto(photo));
+        pump(&ctx, &mut app, |a| a.doc.as_ref().is_some_and(|d| d.layers.is_some()));
+        let layers = app.doc.as_ref().unwrap().layers.clone().unwrap();
+        assert_eq!([layers.depth.width, layers.depth.height], [96, 64]);
+        assert_eq!(layers.depth.get(95, 10), 1.0);
+        assert_eq!(engine.started.load(Ordering::SeqCst), 1);
+
+        // A dataset folder is checked by the engine; the report reaches the training panel.
+        let data = dir.join("data");
+        std::fs::create_dir_all(data.join("images")).unwrap();
+        app.send(Command::SetDatasetFolder(Some(data.clone())));
+        pump(&ctx, &mut app, |a| a.training.dataset.is_some());
+        let (checked, report) = app.training.dataset.clone().unwrap();
+        assert_eq!((checked, report.pairs), (data, 1));
+        assert_eq!(report.problems, ["checked by the fake engine"]);
+
+        // Weights the engine cannot load leave the app without layers and say why.
+        app.send(Command::LoadWeights(dir.join("elsewhere")));
+        app.logic(&ctx);
+        assert!(matches!(app.weights, WeightsState::Loading));
+        pump(&ctx, &mut app, |a| !matches!(a.weights, WeightsState::Loading));
+        match &app.weights {
+            WeightsState::Missing { reason, .. } => assert!(reason.contains("no fake weights"), "{reason}"),
+            _ => panic!("weights from a folder without them"),
+        }
+    }
+
+    #[test]
     fn cancelling_inference_stops_its_worker_within_a_second() {
         let (_tmp, dir) = scratch();
-        // The shipped network at a working side of 1,024 px: seconds of work on two cores.
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
-        let weights = dir.join("weights");
-        std::fs::create_dir_all(&weights).unwrap();
-        for file in [net::weights::MODEL_FILE, net::weights::CONFIG_FILE] {
-            std::fs::copy(shipped.join(file), weights.join(file)).unwrap();
-        }
-        let meta = std::fs::read_to_string(shipped.join(net::weights::META_FILE)).unwrap();
-        let mut meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
-        meta["working_side_px"] = 1024.into();
-        std::fs::write(weights.join(net::weights::META_FILE), meta.to_string()).unwrap();
-        let photo = dir.join("panel.png");
-        image::RgbImage::from_fn(1024, 768, |x, y| {
-            image::Rgb([((x * 7 + y * 3) % 256) as u8, (x % 256) as u8, (y % 256) as u8])
-        })
-        .save(&photo)
-        .unwrap();
-
-        let (ctx, mut app) = app(weights);
+        let (weights, photo) = fake_weights_and_photo(&dir, true);
+        let engine = Arc::new(FakeEngine::default());
+        let (ctx, mut app) = app_with(weights, engine.clone());
         pump(&ctx, &mut app, |a| !matches!(a.weights, WeightsState::Loading));
         assert!(matches!(app.weights, WeightsState::Ready { .. }));
-        // Every worker calls `wake` as its thread ends, a cancelled (detached) one included.
-        let ended = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = ended.clone();
-        app.jobs.set_wake(Arc::new(move || {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }));
         app.send(Command::OpenPhoto(photo));
-        pump(&ctx, &mut app, |a| a.jobs.is_running(JobKind::Inference));
-        std::thread::sleep(Duration::from_millis(300));
-        app.logic(&ctx);
-        assert!(
-            app.jobs.is_running(JobKind::Inference),
-            "the inference ended before Cancel"
+        pump(&ctx, &mut app, |_| engine.started.load(Ordering::SeqCst) == 1);
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            engine.ended.load(Ordering::SeqCst),
+            0,
+            "the slow inference ended by itself"
         );
-        let before = ended.load(std::sync::atomic::Ordering::SeqCst);
         app.send(Command::CancelJob(JobKind::Inference));
         app.logic(&ctx);
         let cancelled = Instant::now();
-        while ended.load(std::sync::atomic::Ordering::SeqCst) == before {
+        while engine.ended.load(Ordering::SeqCst) == 0 {
             assert!(
                 cancelled.elapsed() < Duration::from_secs(1),
                 "the inference still computes 1 s after Cancel"

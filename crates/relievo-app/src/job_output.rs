@@ -9,22 +9,20 @@ use super::inspector::DisplayImages;
 use super::logic::LightFit;
 use super::render::PreviewData;
 use super::state::{MeshKey, PreviewKey};
-use super::training::PreviewImages;
 use crate::compare::Comparison;
+use crate::engine::{ComputeDevice, DatasetReport, LoadedWeights, PreviewImages};
 use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::mesh::Mesh;
-use crate::net::{ComputeDevice, Weights};
 use crate::photo::Photo;
 use crate::project::Project;
-use crate::train::data::DatasetReport;
 
 /// What a background job hands back.
 pub enum JobOutput {
     Weights {
-        device: ComputeDevice,
+        device: Arc<dyn ComputeDevice>,
         dir: PathBuf,
-        weights: Result<Box<Weights>, String>,
+        weights: Result<Arc<dyn LoadedWeights>, String>,
     },
     Opened {
         path: PathBuf,

@@ -19,12 +19,11 @@
 //! `viewport.rs` (3D view, its camera controls and the brush on the surface) and `ui.rs`
 //! (menus, status bar, relief panel, tabs).
 
-// The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
+// The crates below under the paths the code names them by (`crate::engine`, `crate::grid`, …).
 use relievo_core::{
     cancel, compare, edit, export, filter, grid, labels, layers, mesh, photo, project, relief, repair, scan, selection,
 };
-use relievo_net as net;
-use relievo_train as train;
+use relievo_engine as engine;
 
 // Plain data and the panels (their layering is listed in the doc comment above; the
 // `module_imports_have_no_cycle` test checks there is no import cycle).
@@ -45,6 +44,8 @@ mod ui;
 mod viewport;
 
 #[cfg(test)]
+mod crate_graph;
+#[cfg(test)]
 mod module_graph;
 
 use std::collections::VecDeque;
@@ -57,9 +58,9 @@ use eframe::egui;
 use eframe::egui_wgpu;
 
 use crate::edit::EditLayer;
+use crate::engine::{ComputeDevice, Engine};
 use crate::grid::Grid;
 use crate::layers::Layers;
-use crate::net::ComputeDevice;
 
 pub use commands::{Command, DialogKind, PickSide, Reshape, UnsavedChoice};
 pub use jobs::JobKind;
@@ -80,8 +81,9 @@ use jobs::Jobs;
 use logic::{FrameSample, FrameStats};
 
 /// Opens the app window; `photo` is opened at once when given (a file whose name contains
-/// "depth" or "height" is read as a depth map).
-pub fn run(photo: Option<PathBuf>) -> anyhow::Result<()> {
+/// "depth" or "height" is read as a depth map). The network runs through `engine` (the binary
+/// hands it burn's, `relievo_train::BurnEngine`).
+pub fn run(photo: Option<PathBuf>, engine: Arc<dyn Engine>) -> anyhow::Result<()> {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         // wgpu and rfd complain without one; a private temporary folder keeps logs clean.
         let dir = std::env::temp_dir().join(format!("relievo-runtime-{}", std::process::id()));
@@ -92,7 +94,7 @@ pub fn run(photo: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let options = AppOptions {
         photo,
-        weights_dir: crate::net::weights::default_dir(),
+        weights_dir: engine.default_weights_dir(),
         frame_log: std::env::var_os("RELIEVO_FRAME_LOG").map(PathBuf::from),
         continuous_repaint: std::env::var_os("RELIEVO_CONTINUOUS_REPAINT").is_some_and(|v| v != "0"),
         read_back_3d: false,
@@ -122,6 +124,7 @@ pub fn run(photo: Option<PathBuf>) -> anyhow::Result<()> {
                 cc.wgpu_render_state.clone(),
                 settings,
                 options,
+                engine,
             )))
         }),
     )
@@ -138,7 +141,7 @@ fn window_renderer() -> eframe::Renderer {
     match std::env::var("RELIEVO_RENDERER").as_deref() {
         Ok("wgpu") => eframe::Renderer::Wgpu,
         Ok("glow") => eframe::Renderer::Glow,
-        _ if crate::net::device::adapters().iter().any(|a| a.is_hardware()) => eframe::Renderer::Wgpu,
+        _ if render::hardware_adapter_exists() => eframe::Renderer::Wgpu,
         _ => eframe::Renderer::Glow,
     }
 }
@@ -162,7 +165,7 @@ fn icon() -> egui::IconData {
 pub struct AppOptions {
     /// A photo (or depth map) to open at start.
     pub photo: Option<PathBuf>,
-    /// The shipped weights (`net::weights::default_dir()`, i.e. `$RELIEVO_MODELS/default`).
+    /// The shipped weights (`Engine::default_weights_dir()`, i.e. `$RELIEVO_MODELS/default`).
     pub weights_dir: PathBuf,
     /// Append one line per frame (seconds, work ms, interval ms, busy) to this file.
     pub frame_log: Option<PathBuf>,
@@ -186,7 +189,10 @@ pub struct RelievoApp {
     pub doc: Option<Document>,
     next_doc_id: u64,
     pub weights: WeightsState,
-    pub device: Option<ComputeDevice>,
+    pub device: Option<Arc<dyn ComputeDevice>>,
+    /// The network: weights, devices, inference, training (burn's in the binary, a fake in
+    /// the dispatcher's tests).
+    engine: Arc<dyn Engine>,
     pub messages: VecDeque<Message>,
     pub timings: Timings,
     /// The exact mesh for `settings.relief`, once computed.
@@ -243,6 +249,7 @@ impl RelievoApp {
         render_state: Option<egui_wgpu::RenderState>,
         settings: Settings,
         options: AppOptions,
+        engine: Arc<dyn Engine>,
     ) -> Self {
         let wake_ctx = ctx.clone();
         let frame_log = options.frame_log.as_ref().and_then(|p| std::fs::File::create(p).ok());
@@ -256,6 +263,7 @@ impl RelievoApp {
             next_doc_id: 1,
             weights: WeightsState::Loading,
             device: None,
+            engine,
             messages: VecDeque::new(),
             timings: Timings::default(),
             mesh: None,

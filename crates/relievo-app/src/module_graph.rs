@@ -59,11 +59,11 @@ fn graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     let modules: BTreeSet<String> = sources.keys().filter(|m| *m != ROOT).cloned().collect();
-    // Names the root re-exports from other crates (`crate::grid`, `crate::net`, …).
+    // Names the root imports from other crates (`crate::grid`, `crate::engine`, …).
     let root = &sources[ROOT];
     let foreign: BTreeSet<String> = first_segments(root, "relievo_core::")
         .into_iter()
-        .chain(["net".to_string(), "train".to_string()])
+        .chain(["engine".to_string()])
         .collect();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (name, code) in &sources {

@@ -194,6 +194,21 @@ struct Target {
     texture_id: Option<egui::TextureId>,
 }
 
+/// Whether a hardware wgpu adapter (discrete or integrated GPU) exists on the primary
+/// backends; software (CPU) and virtual adapters do not count. `run` draws the window with
+/// wgpu only then.
+pub fn hardware_adapter_exists() -> bool {
+    let instance = wgpu::Instance::default();
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
+        .iter()
+        .any(|a| {
+            matches!(
+                a.get_info().device_type,
+                wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu
+            )
+        })
+}
+
 /// GPU resources of the preview. Create once per wgpu device.
 pub struct ReliefRenderer {
     device: wgpu::Device,

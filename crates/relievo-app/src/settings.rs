@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::render::Shading;
 use crate::edit::Brush;
+use crate::engine::TrainConfig;
 use crate::relief::ReliefParams;
 use crate::selection::Profile;
-use crate::train::TrainConfig;
 
 /// The central area.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ impl Default for ViewSettings {
 
 /// The training form (persisted): the library's run configuration itself, whose defaults
 /// are the recipe of the shipped model, with the learning rate for fine-tuning
-/// ([`crate::train::FINE_TUNE_MAX_LR`]) since the form starts from the shipped weights.
+/// ([`crate::engine::FINE_TUNE_MAX_LR`]) since the form starts from the shipped weights.
 /// Where the run starts and where it writes are the form's own choices (`from_shipped`,
 /// `out`), filled into the configuration when a run starts ([`Self::to_config`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,7 +88,7 @@ impl Default for TrainSettings {
     fn default() -> Self {
         Self {
             run: TrainConfig {
-                lr: crate::train::FINE_TUNE_MAX_LR,
+                lr: crate::engine::FINE_TUNE_MAX_LR,
                 ..TrainConfig::default()
             },
             from_shipped: true,
@@ -106,10 +106,10 @@ impl TrainSettings {
         TrainConfig {
             init,
             out,
-            model: crate::net::MultiTaskConfig {
+            model: crate::engine::MultiTaskConfig {
                 edge_mode: self.run.model.edge_mode,
                 loss: self.run.model.loss.clone(),
-                ..crate::net::MultiTaskConfig::new()
+                ..crate::engine::MultiTaskConfig::new()
             },
             ..self.run.clone()
         }
@@ -346,17 +346,17 @@ mod tests {
     fn a_run_takes_the_forms_edge_mode_and_loss_but_never_a_persisted_network_shape() {
         let mut form = TrainSettings::default();
         form.run.model.encoder_channels = [4, 4, 4, 4, 4]; // as an older version might have saved
-        form.run.model.edge_mode = crate::net::EdgeMode::Binary;
+        form.run.model.edge_mode = crate::engine::EdgeMode::Binary;
         form.run.model.loss.gamma = 1.0;
         form.run.epochs = 3;
         let run = form.to_config(None, PathBuf::from("out"));
         assert_eq!(
             run.model.encoder_channels,
-            crate::net::MultiTaskConfig::new().encoder_channels
+            crate::engine::MultiTaskConfig::new().encoder_channels
         );
-        assert_eq!(run.model.edge_mode, crate::net::EdgeMode::Binary);
+        assert_eq!(run.model.edge_mode, crate::engine::EdgeMode::Binary);
         assert_eq!(run.model.loss.gamma, 1.0);
         assert_eq!((run.epochs, run.out, run.init), (3, PathBuf::from("out"), None));
-        assert_eq!(run.lr, crate::train::FINE_TUNE_MAX_LR);
+        assert_eq!(run.lr, crate::engine::FINE_TUNE_MAX_LR);
     }
 }

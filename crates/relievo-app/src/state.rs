@@ -11,10 +11,10 @@ use super::jobs::JobKind;
 use super::settings::Settings;
 use crate::compare::{Comparison, PointPair};
 use crate::edit::EditLayer;
+use crate::engine::{Engine, LoadedWeights};
 use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::mesh::Mesh;
-use crate::net::Weights;
 use crate::photo::Photo;
 use crate::relief::ReliefParams;
 use crate::selection::Selection;
@@ -22,8 +22,14 @@ use crate::selection::Selection;
 /// The network as far as the app knows it.
 pub enum WeightsState {
     Loading,
-    Ready { weights: Box<Weights>, dir: PathBuf },
-    Missing { dir: PathBuf, reason: String },
+    Ready {
+        weights: Arc<dyn LoadedWeights>,
+        dir: PathBuf,
+    },
+    Missing {
+        dir: PathBuf,
+        reason: String,
+    },
 }
 
 /// The file being worked on and what has been computed from it.
@@ -251,6 +257,8 @@ pub struct AppView<'a> {
     pub doc: Option<&'a Document>,
     pub settings: &'a Settings,
     pub weights: &'a WeightsState,
+    /// The network (the training panel asks it whether a run can resume).
+    pub engine: &'a dyn Engine,
     /// The kinds of the background jobs running now.
     pub running: Vec<JobKind>,
 }

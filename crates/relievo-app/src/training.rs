@@ -1,7 +1,7 @@
 //! The training panel: choose data (a dataset folder, checked when chosen; the synthetic relief
 //! world; or both), start from the shipped weights or from scratch, set seed 000's
-//! hyperparameters and loss weights, then Start / Pause / Stop / Resume a run of `train::run` in
-//! a background job. Its events arrive through a channel and feed live loss, k and lr curves
+//! hyperparameters and loss weights, then Start / Pause / Stop / Resume a training run in
+//! a background job (`ComputeDevice::train` of the app's engine). Its events arrive through a channel and feed live loss, k and lr curves
 //! (egui_plot), a validation table, and a preview of the best weights on a held-back synthetic
 //! panel beside its ground truth. The best weights can be saved elsewhere or used in the main
 //! view.
@@ -19,16 +19,9 @@ use super::jobs::{JobHandle, JobKind};
 use super::logic;
 use super::settings::TrainSettings;
 use super::state::{AppView, WeightsState};
-use crate::grid::Grid;
-use crate::layers;
-use crate::net::{self, ComputeDevice, DepthTerm, EdgeMode, InferOptions};
-use crate::photo::Photo;
-use crate::train::data::{DatasetReport, Source};
-use crate::train::{self, TrainControl, TrainEvent};
-
-/// Seed offset of the held-back preview panel (never drawn by training or validation, which
-/// use `seed` and `seed ^ 0x7a11da7e`).
-const HELD_BACK_SEED: u64 = 0x0b5e_55ed_0f_f5e7;
+use crate::engine::{
+    ComputeDevice, DatasetReport, DepthTerm, EdgeMode, Engine, PreviewImages, TrainControl, TrainEvent,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainPhase {
@@ -69,14 +62,6 @@ pub struct ValidationRow {
     pub best: bool,
 }
 
-/// The held-back panel, its truth and the prediction, as RGB8 images.
-pub struct PreviewImages {
-    pub source: String,
-    pub size: [usize; 2],
-    /// Photo, then truth and prediction of depth, edges, semantics.
-    pub images: Vec<(&'static str, Vec<u8>)>,
-}
-
 /// Runtime state of the panel.
 pub struct TrainingState {
     events: Option<Receiver<TrainEvent>>,
@@ -88,7 +73,8 @@ pub struct TrainingState {
     /// (samples/s, ETA s, epoch) of the last step.
     pub speed: Option<(f64, f64, usize)>,
     pub best_dir: Option<PathBuf>,
-    pub out_dir: Option<PathBuf>,
+    /// Where the current run keeps its best weights.
+    pub run_best_dir: Option<PathBuf>,
     pub last_checkpoint: Option<usize>,
     pub last_report: Option<String>,
     pub dataset: Option<(PathBuf, DatasetReport)>,
@@ -108,7 +94,7 @@ impl Default for TrainingState {
             validations: Vec::new(),
             speed: None,
             best_dir: None,
-            out_dir: None,
+            run_best_dir: None,
             last_checkpoint: None,
             last_report: None,
             dataset: None,
@@ -129,14 +115,15 @@ impl TrainingState {
         )
     }
 
-    /// Checks the form and prepares a run; the returned work runs `train::run` to its end.
+    /// Checks the form and prepares a run; the returned work runs it on `device` to its end.
     pub fn prepare(
         &mut self,
         settings: &TrainSettings,
         weights_in_use: Option<PathBuf>,
         default_out: PathBuf,
         resume: bool,
-        device: ComputeDevice,
+        engine: &dyn Engine,
+        device: Arc<dyn ComputeDevice>,
         ctx: &egui::Context,
     ) -> Result<(String, TrainWork), String> {
         if self.is_active() {
@@ -155,7 +142,7 @@ impl TrainingState {
                 );
             }
         };
-        if resume && !crate::train::has_checkpoint(&out) {
+        if resume && !engine.has_checkpoint(&out) {
             return Err(format!("Nothing to resume in {}.", out.display()));
         }
         let config = settings.to_config(init, out.clone());
@@ -172,11 +159,11 @@ impl TrainingState {
         self.control = Some(control.clone());
         self.phase = TrainPhase::Starting;
         self.speed = None;
-        self.out_dir = Some(out.clone());
+        self.run_best_dir = Some(engine.best_dir(&out));
         let label = format!("{} into {}", if resume { "resume" } else { "train" }, out.display());
         let ctx = ctx.clone();
         let work: TrainWork = Box::new(move |handle| {
-            let result = train::run(config, resume, &device.device, &control, |event| {
+            let result = device.train(config, resume, &control, &mut |event| {
                 if let TrainEvent::Step { step, total_steps, .. } = &event {
                     handle.set_progress(*step as f32 / (*total_steps).max(1) as f32);
                 }
@@ -184,7 +171,7 @@ impl TrainingState {
                 ctx.request_repaint();
             });
             ctx.request_repaint();
-            result.map(|_| ()).map_err(|e| e.to_string())
+            result.map_err(|e| e.to_string())
         });
         Ok((label, work))
     }
@@ -319,8 +306,8 @@ impl TrainingState {
                     best,
                 });
                 self.last_report = Some(report.tables());
-                if best && let Some(out) = &self.out_dir {
-                    self.best_dir = Some(crate::train::best_dir(out));
+                if best && let Some(dir) = &self.run_best_dir {
+                    self.best_dir = Some(dir.clone());
                     commands.push(Command::TrainPreview);
                 }
             }
@@ -337,72 +324,6 @@ impl TrainingState {
             }
         }
     }
-}
-
-/// Loads the weights in `dir` and predicts the held-back synthetic panel of `seed` (or the open
-/// photo, when there is one and no panel can be made) — a background job's work.
-pub fn predict_preview(
-    dir: &std::path::Path,
-    device: &burn::tensor::Device,
-    photo: Option<Arc<Photo>>,
-    seed: u64,
-    size_px: usize,
-) -> Result<PreviewImages, String> {
-    let weights = net::weights::load(dir, device).map_err(logic::error_chain)?;
-    let options = InferOptions {
-        max_side_px: Some(0),
-        ..Default::default()
-    };
-    let grey = |g: &Grid<f32>| layers::depth_grey_rgb(g);
-    let source = Source::Synthetic {
-        size_px: size_px.clamp(32, 384),
-    };
-    match source.example(seed ^ HELD_BACK_SEED, 0) {
-        Ok(sample) => {
-            let photo = Photo {
-                rgb: sample.photo.clone(),
-                was_grey: false,
-            };
-            let predicted = net::predict(&weights, &photo, device, &options);
-            let mut images = vec![("photo", rgb8(&photo))];
-            images.push(("depth (truth)", grey(&sample.height)));
-            images.push(("depth (predicted)", grey(&predicted.depth.stretched())));
-            images.push(("edges (truth)", layers::edges_rgb(&sample.edges)));
-            images.push(("edges (predicted)", layers::edges_rgb(&predicted.edges)));
-            if let Some(s) = &sample.semantics {
-                images.push(("semantics (truth)", layers::semantics_rgb(s)));
-            }
-            images.push(("semantics (predicted)", layers::semantics_rgb(&predicted.semantics)));
-            Ok(PreviewImages {
-                source: format!("held-back synthetic panel (seed {seed} ^ {HELD_BACK_SEED:#x})"),
-                size: [photo.width(), photo.height()],
-                images,
-            })
-        }
-        Err(e) => {
-            let Some(photo) = photo else { return Err(e) };
-            let predicted = net::predict(&weights, &photo, device, &InferOptions::default());
-            Ok(PreviewImages {
-                source: "the open photo".into(),
-                size: [photo.width(), photo.height()],
-                images: vec![
-                    ("photo", rgb8(&photo)),
-                    ("depth (predicted)", grey(&predicted.depth)),
-                    ("edges (predicted)", layers::edges_rgb(&predicted.edges)),
-                    ("semantics (predicted)", layers::semantics_rgb(&predicted.semantics)),
-                ],
-            })
-        }
-    }
-}
-
-fn rgb8(photo: &Photo) -> Vec<u8> {
-    photo
-        .rgb
-        .data
-        .iter()
-        .flat_map(|p| p.map(|c| (c.clamp(0.0, 1.0) * 255.0).round() as u8))
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,7 +388,10 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
             )
             .changed();
         // The learning rate follows the start while it is still the default of the other one.
-        let (scratch, fine_tune) = (crate::train::TrainConfig::default().lr, crate::train::FINE_TUNE_MAX_LR);
+        let (scratch, fine_tune) = (
+            crate::engine::TrainConfig::default().lr,
+            crate::engine::FINE_TUNE_MAX_LR,
+        );
         if toggled && s.from_shipped && s.run.lr == scratch {
             s.run.lr = fine_tune;
         } else if toggled && !s.from_shipped && s.run.lr == fine_tune {
@@ -665,7 +589,7 @@ fn run_ui(state: &mut TrainingState, app: &AppView, commands: &mut Vec<Command>,
             commands.push(Command::TrainStop);
         }
         let out = app.settings.train.out.clone().unwrap_or_else(default_run_dir);
-        let resumable = idle && crate::train::has_checkpoint(&out);
+        let resumable = idle && app.engine.has_checkpoint(&out);
         if ui
             .add_enabled(resumable, egui::Button::new("Resume"))
             .on_hover_text("Continue the last run from its checkpoint")

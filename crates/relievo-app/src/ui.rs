@@ -15,6 +15,7 @@ use super::logic;
 use super::settings::{Settings, Tab};
 use super::state::{AppView, Document, Severity, WeightsState};
 use super::{inspector, training};
+use crate::engine::Engine;
 
 impl RelievoApp {
     /// The whole window.
@@ -24,7 +25,13 @@ impl RelievoApp {
 
     /// The layers inspector; what it asks for is queued.
     fn inspector_panel(&mut self, ui: &mut egui::Ui) {
-        let view = app_view(self.doc.as_ref(), &self.settings, &self.weights, &self.jobs);
+        let view = app_view(
+            self.doc.as_ref(),
+            &self.settings,
+            &self.weights,
+            &*self.engine,
+            &self.jobs,
+        );
         let mut settings = self.settings.inspector.clone();
         let commands = inspector::inspector_ui(&mut self.inspector, &mut settings, &view, ui);
         self.settings.inspector = settings;
@@ -33,7 +40,13 @@ impl RelievoApp {
 
     /// The Training tab; what it asks for is queued.
     fn training_panel(&mut self, ui: &mut egui::Ui) {
-        let view = app_view(self.doc.as_ref(), &self.settings, &self.weights, &self.jobs);
+        let view = app_view(
+            self.doc.as_ref(),
+            &self.settings,
+            &self.weights,
+            &*self.engine,
+            &self.jobs,
+        );
         let commands = training::training_ui(&mut self.training, &view, ui);
         self.commands.extend(commands);
     }
@@ -44,12 +57,14 @@ fn app_view<'a>(
     doc: Option<&'a Document>,
     settings: &'a Settings,
     weights: &'a WeightsState,
+    engine: &'a dyn Engine,
     jobs: &Jobs<JobOutput>,
 ) -> AppView<'a> {
     AppView {
         doc,
         settings,
         weights,
+        engine,
         running: jobs.running().iter().map(|j| j.kind).collect(),
     }
 }
@@ -525,7 +540,7 @@ fn status_bar_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         let device = app
             .device
             .as_ref()
-            .map_or("detecting device…".to_string(), |d| d.label.clone());
+            .map_or("detecting device…".to_string(), |d| d.label().to_string());
         ui.label(egui::RichText::new(device).monospace())
             .on_hover_text("Where the network runs");
         ui.separator();

@@ -5,14 +5,16 @@
 //! [`TrainControl`] pauses or stops the run cleanly with a checkpoint.
 
 // The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
-use relievo_core::{export, grid, labels, metrics, photo, rng};
+use relievo_core::{cancel, export, grid, labels, layers, metrics, photo, rng};
 use relievo_net as net;
 use relievo_synth as synth;
 
 pub mod bench;
 pub mod data;
+pub mod engine;
 pub mod eval;
 
+pub use engine::BurnEngine;
 pub use relievo_engine::training::{FINE_TUNE_MAX_LR, StepLosses, TrainConfig, TrainControl, TrainEvent};
 
 use std::path::{Path, PathBuf};
