@@ -415,7 +415,7 @@ fn child_saving_weights() {
 }
 
 /// Kill -9 at random moments of a weights save over existing weights (50 times): the
-/// folder always loads, and gives exactly the old network or the new one.
+/// folder always loads, and gives the old network's output or the new one's.
 #[test]
 fn a_weights_save_killed_at_any_moment_leaves_whole_weights() {
     let dir = tempfile::tempdir().unwrap();
@@ -429,12 +429,22 @@ fn a_weights_save_killed_at_any_moment_leaves_whole_weights() {
     // network is told by its output on a fixed input.
     let device = Device::flex();
     let input = Tensor::<4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+    // flex's sums may run in another order from one forward pass to the next, so outputs
+    // are compared within a tolerance far below the two networks' difference.
     let output = |dir: &std::path::Path| {
         let w = weights::load(dir, &device).expect("the weights load after a kill");
-        w.model.valid().forward(input.clone()).depth.into_data()
+        w.model
+            .valid()
+            .forward(input.clone())
+            .depth
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap()
     };
+    let distance = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
     let outputs = sources.clone().map(|d| output(&d));
-    assert_ne!(outputs[0], outputs[1]);
+    let apart = distance(&outputs[0], &outputs[1]);
+    assert!(apart > 1e-2, "the two networks give nearly the same output ({apart})");
     let spawn = |i: usize| {
         common::child_test(
             "child_saving_weights",
@@ -445,9 +455,11 @@ fn a_weights_save_killed_at_any_moment_leaves_whole_weights() {
         )
     };
     let check = || {
+        let got = output(&target);
+        let nearest = outputs.iter().map(|o| distance(o, &got)).fold(f32::INFINITY, f32::min);
         assert!(
-            outputs.contains(&output(&target)),
-            "neither the old network nor the new one"
+            nearest < 1e-4,
+            "neither the old network nor the new one (off by {nearest})"
         )
     };
     common::kill_at_random_moments("weights save", &spawn, &check);
