@@ -1636,7 +1636,7 @@ mod tests {
     use super::*;
     use crate::cancel::Cancel;
     use crate::engine::{
-        ComputeDevice, DatasetReport, Engine, LoadedWeights, PreviewImages, TrainConfig, TrainControl, TrainEvent,
+        DatasetReport, Engine, EngineDevice, LoadedWeights, PreviewImages, TrainConfig, TrainControl, TrainEvent,
     };
     use crate::photo::Photo;
     use crate::settings::{Settings, Tab};
@@ -1671,10 +1671,10 @@ mod tests {
         fn default_weights_dir(&self) -> PathBuf {
             PathBuf::from("fake-default-weights")
         }
-        fn select_device(&self, _: DeviceChoice) -> anyhow::Result<Arc<dyn ComputeDevice>> {
+        fn select_device(&self, _: DeviceChoice) -> anyhow::Result<Arc<dyn EngineDevice>> {
             anyhow::bail!("the fake engine has no GPU")
         }
-        fn cpu_device(&self, reason: &str) -> Arc<dyn ComputeDevice> {
+        fn cpu_device(&self, reason: &str) -> Arc<dyn EngineDevice> {
             assert_eq!(reason, "no GPU found");
             Arc::new(FakeDevice {
                 started: self.started.clone(),
@@ -1701,7 +1701,7 @@ mod tests {
         }
     }
 
-    impl ComputeDevice for FakeDevice {
+    impl EngineDevice for FakeDevice {
         fn label(&self) -> &str {
             "CPU — fake engine"
         }

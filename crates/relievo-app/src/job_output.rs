@@ -10,7 +10,7 @@ use super::logic::LightFit;
 use super::render::PreviewData;
 use super::state::{MeshKey, PreviewKey};
 use crate::compare::Comparison;
-use crate::engine::{ComputeDevice, DatasetReport, LoadedWeights, PreviewImages};
+use crate::engine::{DatasetReport, EngineDevice, LoadedWeights, PreviewImages};
 use crate::grid::Grid;
 use crate::layers::Layers;
 use crate::mesh::Mesh;
@@ -20,7 +20,7 @@ use crate::project::Project;
 /// What a background job hands back.
 pub enum JobOutput {
     Weights {
-        device: Arc<dyn ComputeDevice>,
+        device: Arc<dyn EngineDevice>,
         dir: PathBuf,
         weights: Result<Arc<dyn LoadedWeights>, String>,
     },

@@ -58,7 +58,7 @@ use eframe::egui;
 use eframe::egui_wgpu;
 
 use crate::edit::EditLayer;
-use crate::engine::{ComputeDevice, Engine};
+use crate::engine::{Engine, EngineDevice};
 use crate::grid::Grid;
 use crate::layers::Layers;
 
@@ -189,7 +189,7 @@ pub struct RelievoApp {
     pub doc: Option<Document>,
     next_doc_id: u64,
     pub weights: WeightsState,
-    pub device: Option<Arc<dyn ComputeDevice>>,
+    pub device: Option<Arc<dyn EngineDevice>>,
     /// The network: weights, devices, inference, training (burn's in the binary, a fake in
     /// the dispatcher's tests).
     engine: Arc<dyn Engine>,

@@ -1,7 +1,7 @@
 //! The training panel: choose data (a dataset folder, checked when chosen; the synthetic relief
 //! world; or both), start from the shipped weights or from scratch, set seed 000's
 //! hyperparameters and loss weights, then Start / Pause / Stop / Resume a training run in
-//! a background job (`ComputeDevice::train` of the app's engine). Its events arrive through a channel and feed live loss, k and lr curves
+//! a background job (`EngineDevice::train` of the app's engine). Its events arrive through a channel and feed live loss, k and lr curves
 //! (egui_plot), a validation table, and a preview of the best weights on a held-back synthetic
 //! panel beside its ground truth. The best weights can be saved elsewhere or used in the main
 //! view.
@@ -20,7 +20,7 @@ use super::logic;
 use super::settings::TrainSettings;
 use super::state::{AppView, WeightsState};
 use crate::engine::{
-    ComputeDevice, DatasetReport, DepthTerm, EdgeMode, Engine, PreviewImages, TrainControl, TrainEvent,
+    DatasetReport, DepthTerm, EdgeMode, Engine, EngineDevice, PreviewImages, TrainControl, TrainEvent,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,7 +123,7 @@ impl TrainingState {
         default_out: PathBuf,
         resume: bool,
         engine: &dyn Engine,
-        device: Arc<dyn ComputeDevice>,
+        device: Arc<dyn EngineDevice>,
         ctx: &egui::Context,
     ) -> Result<(String, TrainWork), String> {
         if self.is_active() {

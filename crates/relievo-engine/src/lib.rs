@@ -28,9 +28,9 @@ pub trait Engine: Send + Sync {
     /// The weights shipped with relievo (`$RELIEVO_MODELS/default`, …).
     fn default_weights_dir(&self) -> PathBuf;
     /// The device for `choice`, or why there is none (e.g. no hardware GPU for `Gpu`).
-    fn select_device(&self, choice: DeviceChoice) -> anyhow::Result<Arc<dyn ComputeDevice>>;
+    fn select_device(&self, choice: DeviceChoice) -> anyhow::Result<Arc<dyn EngineDevice>>;
     /// The CPU, always there; `reason` says why it is used ("no GPU found").
-    fn cpu_device(&self, reason: &str) -> Arc<dyn ComputeDevice>;
+    fn cpu_device(&self, reason: &str) -> Arc<dyn EngineDevice>;
     /// Copies the weights folder `from` into `to`: all of its files or, on failure, none.
     fn copy_weights(&self, from: &Path, to: &Path) -> anyhow::Result<()>;
     /// Checks a dataset folder (pairs found, labels, problems).
@@ -42,7 +42,7 @@ pub trait Engine: Send + Sync {
 }
 
 /// A device the network runs on, and the work that runs on it.
-pub trait ComputeDevice: Send + Sync + Debug {
+pub trait EngineDevice: Send + Sync + Debug {
     /// e.g. "GPU — NVIDIA GeForce RTX 3060 (Vulkan)" or "CPU — no GPU found".
     fn label(&self) -> &str;
     fn is_gpu(&self) -> bool;

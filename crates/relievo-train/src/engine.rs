@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::tensor::Device;
-use relievo_engine::{ComputeDevice, Engine, LoadedWeights, PreviewImages};
+use relievo_engine::{Engine, EngineDevice, LoadedWeights, PreviewImages};
 
 use crate::cancel::{Cancel, Cancelled};
 use crate::data::{DatasetReport, Source};
@@ -36,11 +36,11 @@ impl Engine for BurnEngine {
         net::weights::default_dir()
     }
 
-    fn select_device(&self, choice: DeviceChoice) -> anyhow::Result<Arc<dyn ComputeDevice>> {
+    fn select_device(&self, choice: DeviceChoice) -> anyhow::Result<Arc<dyn EngineDevice>> {
         Ok(Arc::new(BurnDevice(net::device::select(choice)?)))
     }
 
-    fn cpu_device(&self, reason: &str) -> Arc<dyn ComputeDevice> {
+    fn cpu_device(&self, reason: &str) -> Arc<dyn EngineDevice> {
         Arc::new(BurnDevice(net::ComputeDevice {
             device: Device::flex(),
             label: format!("CPU — {reason}"),
@@ -69,7 +69,7 @@ impl Engine for BurnEngine {
 #[derive(Clone, Debug)]
 pub struct BurnDevice(pub net::ComputeDevice);
 
-impl ComputeDevice for BurnDevice {
+impl EngineDevice for BurnDevice {
     fn label(&self) -> &str {
         &self.0.label
     }
