@@ -251,6 +251,10 @@ struct TrainArgs {
     checkpoint_every: usize,
     #[arg(long, default_value_t = TrainConfig::default().val_count)]
     val_count: usize,
+    /// Share of training crops given texture patches that say nothing about the height
+    /// (grain added or detail smoothed inside random blobs), 0..1.
+    #[arg(long, default_value_t = TrainConfig::default().texture_patches)]
+    texture_patches: f32,
     /// Main depth term: aligned (height, scale/shift-invariant, with slopes) or
     /// silog (seed 000's, for the ablations).
     #[arg(long, value_enum, default_value_t = LossConfig::default().depth_term)]
@@ -766,6 +770,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         seed: a.seed,
         checkpoint_every: a.checkpoint_every,
         val_count: a.val_count,
+        texture_patches: a.texture_patches,
         out: a.out,
         ..TrainConfig::default()
     };

@@ -373,6 +373,10 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
             ui.add(egui::Slider::new(&mut s.run.synthetic_fraction, 0.0..=1.0).text("synthetic share"));
         }
         ui.add(egui::Slider::new(&mut s.run.synthetic_size_px, 32..=512).text("synthetic panel px"));
+        ui.add(egui::Slider::new(&mut s.run.texture_patches, 0.0..=1.0).text("texture patches"))
+            .on_hover_text(
+                "Share of training crops given grain or smoothing in random blobs, independent of the height",
+            );
         ui.separator();
         ui.heading("Start from");
         let shipped = match &app.weights {

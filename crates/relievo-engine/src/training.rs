@@ -48,6 +48,10 @@ pub struct TrainConfig {
     pub checkpoint_every: usize,
     /// Validation examples per epoch.
     pub val_count: usize,
+    /// Share of training crops whose photo gets texture patches independent of the height
+    /// (`train::data::texture_patches`): grain added, or detail smoothed away, inside random
+    /// blobs. 0 = off.
+    pub texture_patches: f32,
     pub out: PathBuf,
 }
 
@@ -69,6 +73,7 @@ impl Default for TrainConfig {
             seed: 0,
             checkpoint_every: 100,
             val_count: 16,
+            texture_patches: 0.0,
             out: PathBuf::from("runs/latest"),
         }
     }
@@ -141,10 +146,11 @@ impl TrainConfig {
         }
         if !(16..=8192).contains(&self.synthetic_size_px)
             || !(0.0..=1.0).contains(&self.synthetic_fraction)
+            || !(0.0..=1.0).contains(&self.texture_patches)
             || self.val_count > 100_000
         {
             return bad(
-                "synthetic panels of 16 to 8192 px, a synthetic share in 0..1, at most 100,000 validation images",
+                "synthetic panels of 16 to 8192 px, synthetic and texture-patch shares in 0..1, at most 100,000 validation images",
             );
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) || !(0.0..1.0).contains(&self.pct_start) {

@@ -5,7 +5,7 @@
 //! [`TrainControl`] pauses or stops the run cleanly with a checkpoint.
 
 // The crates below under the paths the code names them by (`crate::net`, `crate::grid`, …).
-use relievo_core::{cancel, export, grid, labels, layers, metrics, photo, rng};
+use relievo_core::{cancel, export, filter, grid, labels, layers, metrics, photo, rng};
 use relievo_net as net;
 use relievo_synth as synth;
 
@@ -31,7 +31,7 @@ use crate::net::loss::total_loss;
 use crate::net::weights::{self, Provenance, WeightsMeta};
 use crate::net::{InferOptions, InitNet as _, MultiTaskConfig, Weights};
 use crate::rng::Rng;
-use data::{Sample, Source, augment, to_batch};
+use data::{Sample, Source, augment, texture_patches, to_batch};
 use eval::{PhysicalSize, evaluate};
 
 #[derive(Debug, thiserror::Error)]
@@ -187,7 +187,11 @@ fn batch_samples(source: &Source, cfg: &TrainConfig, step: usize) -> Result<Vec<
             let index = (step * cfg.batch + i) as u64;
             let sample = source.example(cfg.seed, index).map_err(TrainError::Data)?;
             let mut rng = Rng::new(Rng::mix(cfg.seed ^ 0xa09, index));
-            Ok(augment(&sample, cfg.crop_px, &mut rng))
+            let mut crop = augment(&sample, cfg.crop_px, &mut rng);
+            if cfg.texture_patches > 0.0 && rng.f32() < cfg.texture_patches {
+                texture_patches(&mut crop.photo, &mut rng);
+            }
+            Ok(crop)
         })
         .collect()
 }
