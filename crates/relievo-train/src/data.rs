@@ -311,12 +311,12 @@ pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
     }
 }
 
-/// Texture that says nothing about the height: inside random blobs (a quarter to a half of
-/// the crop, on average), either fine grain is added to the photo or its detail is smoothed
-/// away. The network otherwise learns that busy texture means raised relief (on its
-/// predictions the height follows the photo's local texture energy about three times more
-/// closely than the truth does), which is wrong for terrain and for figures carved smooth on
-/// a rough ground.
+/// Texture that says nothing about the height: inside random blobs (a sixth to two fifths
+/// of the crop across), either fine grain is added to the photo or its detail is smoothed
+/// away. The network otherwise learns that busy texture means raised relief (on terrain its
+/// height follows the photo's local texture energy three to four times more closely than the
+/// truth does: `scripts/texture_corr.py`), which is wrong for terrain and for figures carved
+/// smooth on a rough ground.
 pub fn texture_patches(photo: &mut Grid<[f32; 3]>, rng: &mut Rng) {
     let (w, h) = (photo.width, photo.height);
     let blob_px = w as f32 * rng.range(0.15, 0.4);
