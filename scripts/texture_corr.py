@@ -16,23 +16,14 @@ import sys
 
 import numpy as np
 from PIL import Image
+from scipy.ndimage import gaussian_filter
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench"))
-from score_depth import load_height  # noqa: E402
-
-
-def blur(a, sigma):
-    r = int(3 * sigma)
-    x = np.arange(-r, r + 1)
-    k = np.exp(-x ** 2 / (2 * sigma * sigma))
-    k /= k.sum()
-    a = np.apply_along_axis(lambda v: np.convolve(np.pad(v, r, mode="reflect"), k, "valid"), 0, a)
-    return np.apply_along_axis(lambda v: np.convolve(np.pad(v, r, mode="reflect"), k, "valid"), 1, a)
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def texture_energy(path):
     grey = np.asarray(Image.open(path).convert("L"), float)
-    return blur((grey - blur(grey, 3)) ** 2, 12)
+    return gaussian_filter((grey - gaussian_filter(grey, 3)) ** 2, 12)
 
 
 def corr(a, b):
@@ -45,7 +36,10 @@ def main():
     p.add_argument("dataset")
     p.add_argument("pred_dir")
     p.add_argument("--prefix", default="", help="only images whose name starts with this")
+    p.add_argument("--scorer-dir", default=os.path.join(HERE, "..", "..", "shared", "bench"))
     args = p.parse_args()
+    sys.path.insert(0, args.scorer_dir)
+    from score_depth import load_height
     names = sorted(os.path.splitext(f)[0] for f in os.listdir(os.path.join(args.dataset, "depth")))
     truth, pred = [], []
     for n in (n for n in names if n.startswith(args.prefix)):
