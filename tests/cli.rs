@@ -500,11 +500,51 @@ fn help_lists_every_command() {
         "train",
         "eval",
         "model-info",
+        "interpolate",
         "synth",
     ] {
         let listed = stdout.lines().any(|l| l.trim_start().starts_with(&format!("{cmd} ")));
         assert!(listed, "--help misses {cmd}:\n{stdout}");
     }
+}
+
+#[test]
+fn interpolate_writes_weights_that_load_and_refuses_a_bad_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = relievo::net::weights::default_dir();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let out = dir.path().join("blend");
+    let (ok, stdout, stderr) = relievo(&[
+        "interpolate",
+        &s(&shipped),
+        &s(&shipped),
+        "--alpha",
+        "0.3",
+        "-o",
+        &s(&out),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("blended"), "{stdout}");
+    let (ok, info, stderr) = relievo(&["model-info", "--weights", &s(&out), "--device", "cpu"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        info.contains("interpolated: 0.3"),
+        "provenance misses the blend:\n{info}"
+    );
+    let refused = dir.path().join("refused");
+    assert_fails_cleanly(
+        &[
+            "interpolate",
+            &s(&shipped),
+            &s(&shipped),
+            "--alpha",
+            "2",
+            "-o",
+            &s(&refused),
+        ],
+        &refused,
+        "alpha",
+    );
 }
 
 fn assert_fails_cleanly(args: &[&str], out: &Path, expect: &str) {

@@ -159,6 +159,85 @@ fn a_slope_head_learns_a_batch_round_trips_and_is_fused_only_with_a_screen() {
     assert!(moved > 1e-3, "fusing changed nothing");
 }
 
+/// Every float tensor of a network (weights and batch-norm statistics) by its path.
+fn tensors(model: &relievo::net::MultiTaskNet) -> std::collections::BTreeMap<String, Vec<f32>> {
+    use burn::module::{ModuleVisitor, Param};
+    #[derive(Default)]
+    struct Collect(Vec<String>, std::collections::BTreeMap<String, Vec<f32>>);
+    impl ModuleVisitor for Collect {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.0.push(name.into());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.0.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.1
+                .insert(self.0.join("."), param.val().into_data().try_to_vec().unwrap());
+        }
+    }
+    let mut collect = Collect::default();
+    model.visit(&mut collect);
+    collect.1
+}
+
+#[test]
+fn interpolated_weights_blend_every_shared_tensor_and_keep_a_new_head() {
+    let device = Device::flex();
+    let weights_of = |config: MultiTaskConfig, seed: u64| {
+        device.seed(seed);
+        weights::Weights {
+            model: config.init(&device),
+            config,
+            meta: WeightsMeta::default(),
+        }
+    };
+    let base = weights_of(tiny(EdgeMode::MultiClass), 3);
+    let tuned = weights_of(tiny(EdgeMode::MultiClass).with_slope_head(true), 4);
+    let (half, report) = weights::interpolate(&base, &tuned, 0.25).unwrap();
+    let (a, b, h) = (tensors(&base.model), tensors(&tuned.model), tensors(&half.model));
+    assert_eq!(report.blended, a.len());
+    assert_eq!((report.tuned_only, report.base_only), (b.len() - a.len(), 0));
+    assert!(report.tuned_only >= 1 && h.len() == b.len());
+    for (path, blended) in &h {
+        match a.get(path) {
+            Some(base) => {
+                for ((x, y), z) in base.iter().zip(&b[path]).zip(blended) {
+                    assert!(
+                        (0.75 * x + 0.25 * y - z).abs() < 1e-6,
+                        "{path}: {z} is not the blend of {x} and {y}"
+                    );
+                }
+            }
+            None => assert_eq!(blended, &b[path], "{path}, only in the tuned network, changed"),
+        }
+    }
+    assert!(half.config.slope_head);
+    // alpha 0 is the base network: the same depth for the same photo.
+    let (start, _) = weights::interpolate(&base, &tuned, 0.0).unwrap();
+    let input = Tensor::<4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+    let depth = |w: &weights::Weights| {
+        w.model
+            .valid()
+            .forward(input.clone())
+            .depth
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    let gap = depth(&start)
+        .iter()
+        .zip(depth(&base))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(gap < 1e-5, "alpha 0 differs from the base by {gap}");
+
+    let wider = weights_of(tiny(EdgeMode::MultiClass).with_encoder_channels([8, 8, 12, 12, 24]), 5);
+    let err = weights::interpolate(&base, &wider, 0.5).unwrap_err();
+    assert!(err.contains("not the same network"), "{err}");
+    assert!(weights::interpolate(&base, &tuned, 1.5).unwrap_err().contains("alpha"));
+}
+
 fn saved_tiny(dir: &std::path::Path) -> (relievo::net::MultiTaskNet, MultiTaskConfig) {
     let device = Device::flex();
     device.seed(7);

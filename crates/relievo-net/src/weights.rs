@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::config::MultiTaskConfig;
@@ -225,6 +225,118 @@ pub fn save(
         (&meta_path, &meta_json),
     ])?;
     Ok(())
+}
+
+/// What [`interpolate`] did, tensor by tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InterpolateReport {
+    /// Tensors both networks have (weights and batch-norm statistics), interpolated.
+    pub blended: usize,
+    /// Tensors only the tuned network has (e.g. a head added by its run), kept as they are.
+    pub tuned_only: usize,
+    /// Tensors only the base network has, dropped.
+    pub base_only: usize,
+}
+
+/// Weight-space interpolation of a fine-tuned network with the network it started from,
+/// `(1 − alpha)·base + alpha·tuned` tensor by tensor (WiSE-FT, Wortsman et al. 2022:
+/// on photos unlike the fine-tuning data the blend often does better than either end).
+/// The result has `tuned`'s configuration and metadata. Both must be the same network:
+/// tensors are matched by their path in the module, and a shared path with another
+/// shape is an error.
+pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weights, InterpolateReport), String> {
+    use burn::module::{ModuleMapper, ModuleVisitor, Param};
+    use burn::tensor::TensorData;
+    use std::collections::HashMap;
+
+    if !(0.0..=1.0).contains(&alpha) {
+        return Err(format!("alpha must be within 0..1, got {alpha}"));
+    }
+    #[derive(Default)]
+    struct Collect {
+        path: Vec<String>,
+        tensors: HashMap<String, TensorData>,
+    }
+    impl ModuleVisitor for Collect {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.tensors.insert(self.path.join("."), param.val().to_data());
+        }
+    }
+    struct Blend {
+        path: Vec<String>,
+        base: HashMap<String, TensorData>,
+        alpha: f32,
+        report: InterpolateReport,
+        mismatch: Option<String>,
+    }
+    impl ModuleMapper for Blend {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.path.pop();
+        }
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let path = self.path.join(".");
+            let Some(data) = self.base.remove(&path) else {
+                self.report.tuned_only += 1;
+                return param;
+            };
+            let shape = param.val().dims().to_vec();
+            if data.shape().as_slice() != shape.as_slice() {
+                self.mismatch.get_or_insert(format!(
+                    "{path} is {:?} in one and {shape:?} in the other",
+                    data.shape()
+                ));
+                return param;
+            }
+            self.report.blended += 1;
+            let alpha = self.alpha;
+            param.map(|tuned| {
+                let base = Tensor::<D>::from_data(data, &tuned.device());
+                tuned.mul_scalar(alpha).add(base.mul_scalar(1.0 - alpha))
+            })
+        }
+    }
+
+    let mut collect = Collect::default();
+    base.model.visit(&mut collect);
+    let mut blend = Blend {
+        path: Vec::new(),
+        base: collect.tensors,
+        alpha,
+        report: InterpolateReport {
+            blended: 0,
+            tuned_only: 0,
+            base_only: 0,
+        },
+        mismatch: None,
+    };
+    let model = tuned.model.clone().map(&mut blend);
+    if let Some(mismatch) = blend.mismatch {
+        return Err(format!("the two weights are not the same network: {mismatch}"));
+    }
+    let report = InterpolateReport {
+        base_only: blend.base.len(),
+        ..blend.report
+    };
+    if report.blended == 0 {
+        return Err("the two weights have no tensor in common".into());
+    }
+    Ok((
+        Weights {
+            model,
+            config: tuned.config.clone(),
+            meta: tuned.meta.clone(),
+        },
+        report,
+    ))
 }
 
 /// Copies the weights folder `from` into `to` (created if needed) as they are on disk, the
