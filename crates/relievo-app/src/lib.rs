@@ -8,7 +8,8 @@
 //!
 //! Files, from the bottom up (each imports only files above it; `module_graph.rs` tests
 //! it): `camera.rs` (orbit camera maths), `logic.rs` (egui-free logic), `render.rs`
-//! (off-screen wgpu drawing of the relief and why, shader in `shaders/relief.wgsl`),
+//! (off-screen wgpu drawing of the relief and why, on a worker thread without a GPU, shader in
+//! `shaders/relief.wgsl`),
 //! `jobs.rs` (background jobs), `settings.rs` (the persisted settings commands carry),
 //! `commands.rs` (what can be asked), `unsaved.rs` (the unsaved-edits prompt), `state.rs`
 //! (the document, the network's state, messages, and `AppView`, what panels read),
@@ -171,8 +172,9 @@ pub struct AppOptions {
     pub frame_log: Option<PathBuf>,
     /// Repaint continuously, so frame intervals measure the whole frame (for benchmarks).
     pub continuous_repaint: bool,
-    /// Read the 3D view's images back to the CPU even when egui draws with wgpu (tests that
-    /// path; with the glow renderer it is the only one).
+    /// Draw the 3D view as without eframe's wgpu renderer even when egui draws with wgpu (tests
+    /// that path; with the glow renderer it is the only one): on a wgpu device of its own, owned
+    /// by a worker thread, the images read back to the CPU.
     pub read_back_3d: bool,
 }
 
@@ -274,13 +276,11 @@ impl RelievoApp {
             preview_size: None,
             renderer: match (&render_state, options.read_back_3d) {
                 (Some(state), false) => Some(render::ReliefRenderer::new(state)),
-                (Some(state), true) => Some(render::ReliefRenderer::with_device(
-                    state.device.clone(),
-                    state.queue.clone(),
-                    render::Output::Readback,
-                    state.adapter.get_info().device_type,
-                )),
-                (None, _) => render::ReliefRenderer::standalone().map(|(renderer, _)| renderer),
+                (Some(_), true) | (None, _) => {
+                    let wake_ctx = ctx.clone();
+                    render::ReliefRenderer::standalone(Arc::new(move || wake_ctx.request_repaint()))
+                        .map(|(renderer, _)| renderer)
+                }
             },
             camera: OrbitCamera::default(),
             camera_needs_fit: true,
@@ -382,6 +382,10 @@ impl RelievoApp {
             self.egui_ctx = ctx.clone();
             let wake_ctx = ctx.clone();
             self.jobs.set_wake(Arc::new(move || wake_ctx.request_repaint()));
+            if let Some(renderer) = &self.renderer {
+                let wake_ctx = ctx.clone();
+                renderer.set_wake(Arc::new(move || wake_ctx.request_repaint()));
+            }
         }
         let now = Instant::now();
         self.begin_frame(now);
@@ -488,8 +492,8 @@ impl RelievoApp {
 
     fn upload_pending_preview(&mut self) {
         if let (Some(preview), Some(renderer)) = (self.preview_pending.take(), self.renderer.as_mut()) {
-            renderer.set_preview(&preview);
             self.preview_size = Some(preview.size);
+            renderer.set_preview(preview);
         }
     }
 

@@ -7,16 +7,23 @@
 //! callback draws inside egui's pass, which has no depth buffer in the tests. Drawing into our own
 //! textures (colour, 4× MSAA on a GPU, depth) and handing egui the resolved image needs no callback, owns
 //! its depth buffer, works with either eframe renderer, and redraws only when the camera or the
-//! inputs changed. Two outputs ([`Output`]): with eframe's wgpu renderer (a hardware GPU, and the
-//! tests) the image texture is registered with egui and sampled in place on the shared device;
-//! with eframe's glow renderer (no GPU: wgpu's lavapipe swap chain costs ~155 ms per frame under
-//! X11, glow on llvmpipe ~24 ms) the relief renders on a device of its own and each image is
-//! copied back asynchronously and uploaded as an egui texture. The shader is
+//! inputs changed. Two outputs: with eframe's wgpu renderer (a hardware GPU, and most tests) the
+//! image texture is registered with egui and sampled in place on the shared device, drawn on the
+//! UI thread ([`ReliefRenderer::new`]); with eframe's glow renderer (no GPU: wgpu's lavapipe swap
+//! chain costs ~155 ms per frame under X11, glow on llvmpipe ~24 ms) the relief renders on a
+//! device of its own owned by a worker thread ([`ReliefRenderer::standalone`]), which draws, copies
+//! each image back and hands it over; the UI thread only posts the newest heights, colours and
+//! inputs, uploads the images that arrive as an egui texture and is woken when one does. A CPU
+//! rasteriser draws the previous submission inside the next `Queue::submit`, so on the UI thread
+//! that cost fell on whichever frame came next. Images carry the version of the heights they
+//! show: none drawn before the heights were cleared (an earlier photo's) is shown. If the worker's
+//! device is lost or it panics, the view says so ([`ReliefRenderer::failure`]). The shader is
 //! `shaders/relief.wgsl`.
 //!
 //! Progressive drawing: after a change, a fast image (half resolution, one sample) shows at once;
-//! the next frame draws the final image (full resolution, 4× MSAA on a GPU, one sample on a CPU
-//! rasteriser) if nothing changed meanwhile.
+//! then the final image (full resolution, 4× MSAA on a GPU, one sample on a CPU rasteriser) if
+//! nothing changed meanwhile: the next frame draws it in place; the worker draws it right after
+//! the fast one.
 //!
 //! Geometry: a grid of at most [`logic::PREVIEW_MAX_TRIANGLES`] top triangles whose vertices
 //! the shader lifts from the height texture, four walls and a bottom, with index buffers for
@@ -32,7 +39,8 @@
 //! the same pipeline and bind group as the heights; where the texture is transparent the
 //! stone shows, and the light shades the tint like the stone.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use eframe::egui;
 use eframe::egui_wgpu;
@@ -132,35 +140,130 @@ pub struct SurfaceColours {
     pub rgba: Vec<[u8; 4]>,
 }
 
-/// Which image [`ReliefRenderer::render`] drew.
+/// Which image [`ReliefRenderer::render`] drew or took.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Drawn {
     /// Nothing changed: the last image is shown again.
     Unchanged,
-    /// The inputs changed: a fast image (half resolution, one sample); call again next frame.
+    /// The inputs changed: a fast image (half resolution, one sample). In place, call again
+    /// next frame for the final one; from the worker, it wakes the UI when that is ready.
     Fast,
     /// The final image (full resolution, [`final_samples`] per pixel).
     Final,
-    /// A read-back image is still on its way to the CPU; call again next frame.
+    /// The worker draws an image of the current inputs and wakes the UI when it is ready; the
+    /// last image is shown meanwhile.
     Pending,
 }
 
-/// Where finished images go.
-pub enum Output {
-    /// The egui_wgpu renderer on the same device (eframe's wgpu renderer, the tests): the image
-    /// texture is registered with it and sampled in place.
-    Native(Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>),
-    /// Copied back to the CPU and uploaded as an ordinary egui texture, for any egui renderer
-    /// (eframe's glow renderer): the copy is asynchronous, so the UI never waits for the GPU.
-    Readback,
+/// Called (from any thread) when the worker has an image or has stopped: the app requests a repaint.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// What an image shows.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    /// Without the fast image's level of detail, which releasing a drag changes but must go
+    /// straight to the final image.
+    inputs: FrameInputs,
+    size_px: [u32; 2],
+    /// Of the heights and colours ([`ReliefRenderer::version`]).
+    version: u64,
 }
 
+impl Key {
+    fn new(inputs: &FrameInputs, size_px: [u32; 2], version: u64) -> Self {
+        Self {
+            inputs: FrameInputs {
+                level_fast: 0,
+                ..*inputs
+            },
+            size_px,
+            version,
+        }
+    }
+}
+
+/// Bit for bit, so that inputs with a NaN (a damaged settings file) are still the same inputs
+/// and not drawn again and again.
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.size_px == other.size_px
+            && self.version == other.version
+            && self.inputs.level_final == other.inputs.level_final
+            && uniform_bytes(&self.inputs) == uniform_bytes(&other.inputs)
+    }
+}
+
+/// The two images of the progressive order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Fast,
+    Final,
+}
+
+/// Which images of which inputs are drawn, and what comes next: a fast image after a change, the
+/// final one when the inputs stayed, then nothing. Both outputs follow it.
+#[derive(Debug, Default)]
+struct Progress {
+    fast: Option<Key>,
+    final_: Option<Key>,
+}
+
+impl Progress {
+    /// The image to draw for `key`, `None` when its final image is drawn.
+    fn next(&self, key: &Key) -> Option<Step> {
+        if self.final_.as_ref() == Some(key) {
+            None
+        } else if self.fast.as_ref() != Some(key) {
+            Some(Step::Fast)
+        } else {
+            Some(Step::Final)
+        }
+    }
+
+    fn drawn(&mut self, key: Key, step: Step) {
+        match step {
+            Step::Fast => {
+                // The final image now shows older inputs: going back to them draws again.
+                if self.final_ != Some(key) {
+                    self.final_ = None;
+                }
+                self.fast = Some(key);
+            }
+            Step::Final => self.final_ = Some(key),
+        }
+    }
+
+    /// Whether the final image of the last inputs is drawn, and they are of `version`.
+    fn settled(&self, version: u64) -> bool {
+        self.final_.is_some_and(|k| k.version == version) && self.fast == self.final_
+    }
+}
+
+/// Which of the worker's images the UI shows: none drawn before the heights were last cleared
+/// (an earlier photo's), none older than the one shown.
+#[derive(Debug, Default)]
+struct Shown {
+    /// The version set by the last [`ReliefRenderer::clear_heights`].
+    floor: u64,
+    image: Option<(Key, Step)>,
+}
+
+impl Shown {
+    fn accepts(&self, key: &Key) -> bool {
+        key.version >= self.floor && self.image.is_none_or(|(shown, _)| key.version >= shown.version)
+    }
+
+    fn clear(&mut self, floor: u64) {
+        self.floor = floor;
+        self.image = None;
+    }
+}
+
+/// A copy of an image on its way to the CPU.
 struct PendingReadback {
     buffer: wgpu::Buffer,
     size: [u32; 2],
     bytes_per_row: u32,
-    /// 0 waiting, 1 mapped, 2 failed.
-    state: Arc<std::sync::atomic::AtomicU8>,
 }
 
 /// Vertex strides of the levels of detail.
@@ -209,80 +312,42 @@ pub fn hardware_adapter_exists() -> bool {
         })
 }
 
-/// GPU resources of the preview. Create once per wgpu device.
-pub struct ReliefRenderer {
+/// The preview on one wgpu device: pipelines, heights, colours, geometry and the images'
+/// targets. It draws; [`ReliefRenderer`] decides what, on the UI thread (native output) or
+/// on its worker (read-back output).
+struct Gpu {
     device: wgpu::Device,
     queue: wgpu::Queue,
-    output: Output,
-    /// Read-back output: the copy in flight, the last unmapped buffer (reused while the view
-    /// keeps its size) and the texture images land in.
-    pending: Option<PendingReadback>,
+    /// egui's wgpu renderer on the same device, with which targets are registered (native
+    /// output); `None` when images are read back.
+    egui_renderer: Option<Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>>,
+    /// The last read-back buffer, reused while the view keeps its size.
     spare_readback: Option<wgpu::Buffer>,
-    readback_texture: Option<egui::TextureHandle>,
     /// Pipelines for one sample (fast) and [`final_samples`] (final).
     pipeline_fast: wgpu::RenderPipeline,
     pipeline_final: wgpu::RenderPipeline,
-    /// The adapter's kind (GPU or CPU rasteriser), which sets the final image's samples
-    /// and the level of detail.
+    /// The adapter's kind (GPU or CPU rasteriser), which sets the final image's samples.
     kind: wgpu::DeviceType,
     layout: wgpu::BindGroupLayout,
     uniforms: wgpu::Buffer,
     sampler: wgpu::Sampler,
     bind_group: Option<wgpu::BindGroup>,
     /// The textures of the bind group: heights and gradients (with the preview), colours
-    /// (a transparent texel until colours are set) and the key the colours were set with.
+    /// (a transparent texel until colours are set).
     heights_view: Option<(wgpu::TextureView, wgpu::TextureView)>,
     colours_view: wgpu::TextureView,
-    colours_key: Option<u64>,
     geometry: Option<Geometry>,
     fast: Option<Target>,
     final_: Option<Target>,
-    /// What the last fast and final images showed.
-    last_fast: Option<(FrameInputs, [u32; 2], u64)>,
-    last_final: Option<(FrameInputs, [u32; 2], u64)>,
-    /// The image shown last.
-    shown: Option<egui::TextureId>,
-    geometry_version: u64,
 }
 
-impl ReliefRenderer {
-    /// A renderer on eframe's (or the test's) wgpu device, its images sampled in place.
-    pub fn new(render_state: &egui_wgpu::RenderState) -> Self {
-        Self::with_device(
-            render_state.device.clone(),
-            render_state.queue.clone(),
-            Output::Native(render_state.renderer.clone()),
-            render_state.adapter.get_info().device_type,
-        )
-    }
-
-    /// A renderer on a device of its own (a hardware adapter if there is one, else the CPU one,
-    /// e.g. lavapipe) whose images are read back: for eframe's glow renderer. Also returns the
-    /// adapter's name.
-    pub fn standalone() -> Option<(Self, String)> {
-        let instance = wgpu::Instance::default();
-        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
-        let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
-            wgpu::DeviceType::DiscreteGpu => 0,
-            wgpu::DeviceType::IntegratedGpu => 1,
-            wgpu::DeviceType::Cpu => 2,
-            _ => 3,
-        };
-        let adapter = adapters.into_iter().min_by_key(rank)?;
-        let info = adapter.get_info();
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("relievo 3D view"),
-            ..Default::default()
-        }))
-        .ok()?;
-        Some((
-            Self::with_device(device, queue, Output::Readback, info.device_type),
-            info.name,
-        ))
-    }
-
-    /// A renderer on `device`, an adapter of `kind`.
-    pub fn with_device(device: wgpu::Device, queue: wgpu::Queue, output: Output, kind: wgpu::DeviceType) -> Self {
+impl Gpu {
+    fn new(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        egui_renderer: Option<Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>>,
+        kind: wgpu::DeviceType,
+    ) -> Self {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("relievo relief"),
             source: wgpu::ShaderSource::Wgsl(SHADER.into()),
@@ -383,13 +448,10 @@ impl ReliefRenderer {
             sampler,
             heights_view: None,
             colours_view,
-            colours_key: None,
             device,
             queue,
-            output,
-            pending: None,
+            egui_renderer,
             spare_readback: None,
-            readback_texture: None,
             pipeline_fast,
             pipeline_final,
             kind,
@@ -399,48 +461,13 @@ impl ReliefRenderer {
             geometry: None,
             fast: None,
             final_: None,
-            last_fast: None,
-            last_final: None,
-            shown: None,
-            geometry_version: 0,
         }
     }
 
-    /// See [`pixels_per_cell`].
-    pub fn pixels_per_cell(&self) -> f32 {
-        pixels_per_cell(self.kind)
-    }
-
-    /// Whether heights have been uploaded.
-    pub fn has_heights(&self) -> bool {
-        self.geometry.is_some()
-    }
-
-    /// Vertices per side of the current grid.
-    pub fn grid_size(&self) -> Option<[usize; 2]> {
-        self.geometry.as_ref().map(|g| g.grid)
-    }
-
-    /// Top-surface triangles of the full grid.
-    pub fn grid_triangles(&self) -> usize {
-        self.grid_size().map_or(0, |[w, h]| 2 * (w - 1) * (h - 1))
-    }
-
-    /// Top-grid cells of each level of detail, finest first.
-    pub fn level_cells(&self) -> Vec<usize> {
-        self.geometry
-            .as_ref()
-            .map_or_else(Vec::new, |g| g.levels.iter().map(|l| l.2).collect())
-    }
-
-    /// Drops the heights (no relief to show).
-    pub fn clear_heights(&mut self) {
+    fn clear_heights(&mut self) {
         self.geometry = None;
         self.bind_group = None;
         self.heights_view = None;
-        self.last_fast = None;
-        self.last_final = None;
-        self.shown = None;
     }
 
     fn texture_2d(
@@ -485,7 +512,7 @@ impl ReliefRenderer {
     }
 
     /// Uploads new heights, their gradients and (if the grid size changed) the grid.
-    pub fn set_preview(&mut self, preview: &PreviewData) {
+    fn set_preview(&mut self, preview: &PreviewData) {
         let size = preview.size.map(|v| v as u32);
         let height_view = self.texture_2d(
             "relievo heights",
@@ -503,36 +530,23 @@ impl ReliefRenderer {
         self.bind();
         if self.geometry.as_ref().is_none_or(|g| g.grid != preview.grid) {
             // The job skips the mesh when this renderer already had its grid; build it here
-            // only if the grid changed since (another preview landed in between).
+            // only if the grid changed since (another preview landed in between, or the
+            // worker skipped one).
             let mesh = match &preview.mesh {
                 Some(mesh) => self.upload_geometry(mesh),
                 None => self.upload_geometry(&grid_mesh(preview.grid[0], preview.grid[1])),
             };
             self.geometry = Some(mesh);
         }
-        self.geometry_version += 1;
     }
 
-    /// The colours [`FrameInputs::colours`] tints the top with, and a key telling what
-    /// they show (`None` clears them).
-    pub fn set_colours(&mut self, colours: Option<(u64, &SurfaceColours)>) {
-        let (key, view) = match colours {
-            Some((key, c)) => (
-                Some(key),
-                colour_texture(&self.device, &self.queue, c.size.map(|v| v.max(1) as u32), &c.rgba),
-            ),
-            None => (None, colour_texture(&self.device, &self.queue, [1, 1], &[[0; 4]])),
+    /// The colours the top is tinted with (`None`: a transparent texel).
+    fn set_colours(&mut self, colours: Option<&SurfaceColours>) {
+        self.colours_view = match colours {
+            Some(c) => colour_texture(&self.device, &self.queue, c.size.map(|v| v.max(1) as u32), &c.rgba),
+            None => colour_texture(&self.device, &self.queue, [1, 1], &[[0; 4]]),
         };
-        self.colours_view = view;
-        self.colours_key = key;
         self.bind();
-        // What is shown changed: draw again.
-        self.geometry_version += 1;
-    }
-
-    /// The key of the colours set, if any.
-    pub fn colours_key(&self) -> Option<u64> {
-        self.colours_key
     }
 
     /// The bind group of the heights, gradients and colours (none before heights).
@@ -628,8 +642,8 @@ impl ReliefRenderer {
         let usage = attachment | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC;
         let resolved_texture = texture("relievo view", COLOR_FORMAT, 1, usage);
         let resolved = view(&resolved_texture);
-        let texture_id = match &self.output {
-            Output::Native(egui_renderer) => {
+        let texture_id = match &self.egui_renderer {
+            Some(egui_renderer) => {
                 let mut egui_renderer = egui_renderer.write();
                 Some(match texture_id {
                     Some(id) => {
@@ -644,7 +658,7 @@ impl ReliefRenderer {
                     None => egui_renderer.register_native_texture(&self.device, &resolved, wgpu::FilterMode::Linear),
                 })
             }
-            Output::Readback => None,
+            None => None,
         };
         Target {
             size,
@@ -657,45 +671,23 @@ impl ReliefRenderer {
         }
     }
 
-    /// Draws the relief for a `size_px` view and returns the egui texture to show. Progressive:
-    /// when the inputs changed since the last call, a fast image (half resolution, one sample,
-    /// coarser grid) is drawn at once; when they stayed the same, the final image (full
-    /// resolution, 4× MSAA on a GPU) replaces it; after that nothing is drawn until something changes.
-    /// `None` before any heights were uploaded.
-    pub fn render(
+    /// Draws `step` of `inputs` for a `size_px` view (clamped) and submits it; with read-back
+    /// output also queues the copy of the image. `None` without heights.
+    fn draw(
         &mut self,
-        ctx: &egui::Context,
         size_px: [u32; 2],
         inputs: &FrameInputs,
-    ) -> Option<(egui::TextureId, Drawn)> {
-        self.geometry.as_ref()?;
-        if matches!(self.output, Output::Readback) {
-            self.collect_readback(ctx);
-            if self.pending.is_some() {
-                return self.shown.map(|id| (id, Drawn::Pending));
-            }
-        }
-        let size_px = [size_px[0].clamp(1, 8192), size_px[1].clamp(1, 8192)];
-        // The fast image's detail level is not part of what is shown: releasing a drag
-        // changes it but must go straight to the final image.
-        let key = (
-            FrameInputs {
-                level_fast: 0,
-                ..*inputs
-            },
-            size_px,
-            self.geometry_version,
-        );
-        if self.last_final.as_ref() == Some(&key) {
-            return self.shown.map(|id| (id, Drawn::Unchanged));
-        }
-        let fast = self.last_fast.as_ref() != Some(&key);
+        step: Step,
+    ) -> Option<(Option<egui::TextureId>, Option<PendingReadback>)> {
+        let fast = step == Step::Fast;
         let (size, samples, level) = if fast {
             let scaled = size_px.map(|s| ((s as f32 * FAST_SCALE).round() as u32).max(1));
             (scaled, 1, inputs.level_fast)
         } else {
             (size_px, final_samples(self.kind), inputs.level_final)
         };
+        self.geometry.as_ref()?;
+        self.bind_group.as_ref()?;
         let target = if fast {
             let old = self.fast.take();
             self.target(old, size, samples)
@@ -756,25 +748,13 @@ impl ReliefRenderer {
             .is_none()
             .then(|| self.copy_out(&mut encoder, &target));
         self.queue.submit(Some(encoder.finish()));
-        if let Some(pending) = readback {
-            let state = pending.state.clone();
-            pending.buffer.map_async(wgpu::MapMode::Read, .., move |result| {
-                state.store(if result.is_ok() { 1 } else { 2 }, std::sync::atomic::Ordering::Release);
-            });
-            self.pending = Some(pending);
-        }
-        if let Some(id) = target.texture_id {
-            self.shown = Some(id);
-        }
-        let drawn = if fast { Drawn::Fast } else { Drawn::Final };
+        let texture_id = target.texture_id;
         if fast {
             self.fast = Some(target);
-            self.last_fast = Some(key);
         } else {
             self.final_ = Some(target);
-            self.last_final = Some(key);
         }
-        self.shown.map(|id| (id, drawn))
+        Some((texture_id, readback))
     }
 
     /// Queues a copy of the target's image into a mappable buffer.
@@ -816,66 +796,622 @@ impl ReliefRenderer {
             buffer,
             size: target.size,
             bytes_per_row,
-            state: Arc::new(std::sync::atomic::AtomicU8::new(0)),
         }
     }
 
-    /// Read-back output: when the copy in flight has arrived, uploads it as the shown texture.
-    fn collect_readback(&mut self, ctx: &egui::Context) {
-        let _ = self.device.poll(wgpu::PollType::Poll);
-        let state = match &self.pending {
-            Some(p) => p.state.load(std::sync::atomic::Ordering::Acquire),
-            None => return,
-        };
-        if state == 0 {
-            return;
-        }
-        let Some(pending) = self.pending.take() else { return };
-        if state == 2 {
-            return;
+    /// Waits for the copy to arrive (worker thread only) and returns the image.
+    fn read_back(&mut self, pending: PendingReadback) -> Result<egui::ColorImage, String> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        pending.buffer.map_async(wgpu::MapMode::Read, .., move |result| {
+            let _ = sender.send(result);
+        });
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+        match receiver.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("reading the image back failed: {e}")),
+            Err(_) => return Err("reading the image back never finished".to_string()),
         }
         let [w, h] = pending.size.map(|v| v as usize);
         let mut rgba = Vec::with_capacity(4 * w * h);
-        if let Ok(view) = pending.buffer.slice(..).get_mapped_range() {
+        {
+            let view = pending
+                .buffer
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| format!("reading the image back failed: {e}"))?;
             for row in view.chunks(pending.bytes_per_row as usize).take(h) {
                 rgba.extend_from_slice(&row[..4 * w]);
             }
         }
         pending.buffer.unmap();
         self.spare_readback = Some(pending.buffer);
-        if rgba.len() != 4 * w * h {
-            return;
+        Ok(egui::ColorImage::from_rgba_unmultiplied([w, h], &rgba))
+    }
+}
+
+/// The native output: a [`Gpu`] on egui's device, drawn on the UI thread, its targets sampled
+/// in place.
+struct Native {
+    gpu: Gpu,
+    progress: Progress,
+    /// The image shown last, and the version of the heights it shows.
+    shown: Option<(egui::TextureId, u64)>,
+}
+
+/// What the UI thread hands the worker; the worker takes all of it at once, so only the newest
+/// of each kind is ever drawn.
+#[derive(Default)]
+struct Inbox {
+    /// Drop the heights (before `preview`, which came later).
+    clear: bool,
+    preview: Option<Box<PreviewData>>,
+    /// New colours (`Some(None)` clears them).
+    colours: Option<Option<SurfaceColours>>,
+    /// The version of the heights and colours above.
+    version: u64,
+    /// The image wanted: what it shows, and the full inputs.
+    request: Option<(Key, FrameInputs)>,
+    quit: bool,
+}
+
+impl Inbox {
+    fn has_news(&self) -> bool {
+        self.clear || self.preview.is_some() || self.colours.is_some() || self.request.is_some()
+    }
+}
+
+/// An image drawn by the worker.
+struct Image {
+    key: Key,
+    step: Step,
+    image: egui::ColorImage,
+    /// Drawing and reading it back, on the worker.
+    draw_ms: f32,
+}
+
+/// What the worker hands back.
+#[derive(Default)]
+struct Outbox {
+    /// The newest image not yet taken (a newer one replaces it).
+    image: Option<Image>,
+    /// The worker is drawing or about to.
+    busy: bool,
+    /// Why the worker stopped (device lost, a panic, a failed read-back).
+    failure: Option<String>,
+}
+
+/// The mailbox between the UI thread and the worker. Either side holds the lock only to move
+/// things in or out, never while drawing.
+struct Mailbox {
+    inbox: Inbox,
+    outbox: Outbox,
+    wake: Wake,
+}
+
+struct Shared {
+    mailbox: Mutex<Mailbox>,
+    /// Signalled on every change of the mailbox.
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Mailbox> {
+        self.mailbox.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records why the worker stopped and wakes the UI, unless the renderer is being dropped.
+    fn fail(&self, reason: String) {
+        let wake = {
+            let mut mailbox = self.lock();
+            if mailbox.inbox.quit {
+                return;
+            }
+            mailbox.outbox.failure.get_or_insert(reason);
+            mailbox.outbox.busy = false;
+            mailbox.wake.clone()
+        };
+        self.changed.notify_all();
+        wake();
+    }
+}
+
+/// The read-back output: a [`Gpu`] on a device of its own, owned by a worker thread that draws
+/// and reads back; the UI thread only posts inputs and uploads the images that arrive.
+struct Worker {
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// The last image asked for.
+    requested: Option<Key>,
+    shown: Shown,
+    texture: Option<egui::TextureHandle>,
+    /// Time the worker took for the image shown.
+    draw_ms: Option<f32>,
+}
+
+impl Worker {
+    fn spawn(device: wgpu::Device, queue: wgpu::Queue, kind: wgpu::DeviceType, wake: Wake) -> Self {
+        let shared = Arc::new(Shared {
+            mailbox: Mutex::new(Mailbox {
+                inbox: Inbox::default(),
+                outbox: Outbox::default(),
+                wake,
+            }),
+            changed: Condvar::new(),
+        });
+        let lost = Arc::downgrade(&shared);
+        device.set_device_lost_callback(move |_reason, message| {
+            if let Some(shared) = lost.upgrade() {
+                shared.fail(format!("its wgpu device was lost ({message})"));
+            }
+        });
+        let worker_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("relievo 3D view".to_string())
+            .spawn(move || {
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    worker_main(Gpu::new(device, queue, None, kind), &worker_shared)
+                }));
+                let reason = match run {
+                    Ok(Ok(())) => return,
+                    Ok(Err(reason)) => reason,
+                    Err(panic) => {
+                        let text = panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("no message");
+                        format!("its renderer panicked: {text}")
+                    }
+                };
+                worker_shared.fail(reason);
+            })
+            .ok();
+        let worker = Self {
+            shared,
+            thread,
+            requested: None,
+            shown: Shown::default(),
+            texture: None,
+            draw_ms: None,
+        };
+        if worker.thread.is_none() {
+            worker.shared.fail("its thread could not start".to_string());
         }
-        let image = egui::ColorImage::from_rgba_unmultiplied([w, h], &rgba);
+        worker
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.shared.lock().outbox.failure.clone()
+    }
+
+    /// Uploads the newest image that arrived, if the view may show it; the step it was.
+    fn collect(&mut self, ctx: &egui::Context) -> Option<Step> {
+        let image = self.shared.lock().outbox.image.take()?;
+        if !self.shown.accepts(&image.key) {
+            return None;
+        }
         let options = egui::TextureOptions::LINEAR;
-        match &mut self.readback_texture {
-            Some(texture) => texture.set(image, options),
-            None => self.readback_texture = Some(ctx.load_texture("relievo 3D view", image, options)),
+        match &mut self.texture {
+            Some(texture) => texture.set(image.image, options),
+            None => self.texture = Some(ctx.load_texture("relievo 3D view", image.image, options)),
         }
-        self.shown = self.readback_texture.as_ref().map(|t| t.id());
+        self.shown.image = Some((image.key, image.step));
+        self.draw_ms = Some(image.draw_ms);
+        Some(image.step)
     }
 
-    /// Waits for the GPU and, with read-back output, for the image to arrive (measurements).
+    fn post(&self, change: impl FnOnce(&mut Inbox)) {
+        change(&mut self.shared.lock().inbox);
+        self.shared.changed.notify_all();
+    }
+
+    fn render(&mut self, ctx: &egui::Context, key: Key, inputs: &FrameInputs) -> Option<(egui::TextureId, Drawn)> {
+        if self.failure().is_some() {
+            return None;
+        }
+        let landed = self.collect(ctx);
+        if self.requested != Some(key) {
+            self.requested = Some(key);
+            self.post(|inbox| inbox.request = Some((key, *inputs)));
+        }
+        let texture = self.shown.image.and(self.texture.as_ref())?.id();
+        let drawn = match (self.shown.image, landed) {
+            (Some((shown, Step::Final)), None) if shown == key => Drawn::Unchanged,
+            (Some((shown, step)), Some(_)) if shown == key => match step {
+                Step::Fast => Drawn::Fast,
+                Step::Final => Drawn::Final,
+            },
+            _ => Drawn::Pending,
+        };
+        Some((texture, drawn))
+    }
+
+    /// Blocks until an image of the last request arrived or the worker has nothing more to
+    /// draw, and takes it (measurements and tests; never called from a frame).
+    fn finish(&mut self, ctx: &egui::Context) {
+        let started = Instant::now();
+        loop {
+            let idle = {
+                let mut mailbox = self.shared.lock();
+                loop {
+                    let idle = !mailbox.outbox.busy && !mailbox.inbox.has_news();
+                    if mailbox.outbox.image.is_some() || mailbox.outbox.failure.is_some() || idle {
+                        break idle;
+                    }
+                    if started.elapsed() > FINISH_TIMEOUT {
+                        return;
+                    }
+                    mailbox = self
+                        .shared
+                        .changed
+                        .wait_timeout(mailbox, Duration::from_millis(100))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            };
+            self.collect(ctx);
+            let arrived = self.shown.image.is_some_and(|(k, _)| Some(k) == self.requested);
+            if idle || arrived || self.failure().is_some() {
+                return;
+            }
+        }
+    }
+
+    fn settled(&self) -> bool {
+        self.requested.is_some() && self.shown.image == self.requested.map(|k| (k, Step::Final))
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.post(|inbox| inbox.quit = true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Longest [`ReliefRenderer::finish`] waits for the worker.
+const FINISH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The worker's loop: takes the newest heights, colours and request, draws the next image of the
+/// request (fast, then final), reads it back and hands it over; sleeps when there is nothing to
+/// draw; returns when the renderer is dropped, or with the reason it cannot go on.
+fn worker_main(mut gpu: Gpu, shared: &Shared) -> Result<(), String> {
+    let mut progress = Progress::default();
+    let mut current: Option<(Key, FrameInputs)> = None;
+    loop {
+        let news = {
+            let mut mailbox = shared.lock();
+            loop {
+                if mailbox.inbox.quit {
+                    return Ok(());
+                }
+                let work = current.as_ref().is_some_and(|(key, ..)| progress.next(key).is_some());
+                if mailbox.inbox.has_news() || work {
+                    break;
+                }
+                if mailbox.outbox.busy {
+                    mailbox.outbox.busy = false;
+                    shared.changed.notify_all();
+                }
+                mailbox = shared.changed.wait(mailbox).unwrap_or_else(PoisonError::into_inner);
+            }
+            mailbox.outbox.busy = true;
+            let news = std::mem::take(&mut mailbox.inbox);
+            // The version stays: a request alone is of the same heights.
+            mailbox.inbox.version = news.version;
+            news
+        };
+        if news.clear {
+            gpu.clear_heights();
+        }
+        if let Some(preview) = &news.preview {
+            gpu.set_preview(preview);
+        }
+        if let Some(colours) = &news.colours {
+            gpu.set_colours(colours.as_ref());
+        }
+        if news.request.is_some() {
+            current = news.request;
+        }
+        // A request made before the heights or colours changed shows what is gone.
+        if current.as_ref().is_some_and(|(key, _)| key.version != news.version) {
+            current = None;
+        }
+        let Some((key, inputs)) = current else {
+            continue;
+        };
+        let Some(step) = progress.next(&key) else { continue };
+        let started = Instant::now();
+        let Some((_, Some(pending))) = gpu.draw(key.size_px, &inputs, step) else {
+            // Nothing to draw yet (no heights).
+            current = None;
+            continue;
+        };
+        let image = gpu.read_back(pending)?;
+        progress.drawn(key, step);
+        let wake = {
+            let mut mailbox = shared.lock();
+            mailbox.outbox.image = Some(Image {
+                key,
+                step,
+                image,
+                draw_ms: started.elapsed().as_secs_f32() * 1e3,
+            });
+            mailbox.wake.clone()
+        };
+        shared.changed.notify_all();
+        wake();
+    }
+}
+
+enum Output {
+    Native(Native),
+    Worker(Worker),
+}
+
+/// The 3D preview's renderer. Create once: on eframe's wgpu device ([`Self::new`], drawn on
+/// the UI thread and sampled in place) or on a device and thread of its own
+/// ([`Self::standalone`], images read back).
+pub struct ReliefRenderer {
+    output: Output,
+    /// The adapter's kind (GPU or CPU rasteriser), which sets the level of detail.
+    kind: wgpu::DeviceType,
+    /// Vertices per side and top-grid cells of each level of the heights set last.
+    grid: Option<[usize; 2]>,
+    level_cells: Vec<usize>,
+    /// The key the colours were set with.
+    colours_key: Option<u64>,
+    /// Bumped by every change of the heights or colours: part of what an image shows.
+    version: u64,
+}
+
+impl ReliefRenderer {
+    /// A renderer on eframe's (or the test's) wgpu device, drawn on the UI thread, its images
+    /// sampled in place.
+    pub fn new(render_state: &egui_wgpu::RenderState) -> Self {
+        let kind = render_state.adapter.get_info().device_type;
+        let gpu = Gpu::new(
+            render_state.device.clone(),
+            render_state.queue.clone(),
+            Some(render_state.renderer.clone()),
+            kind,
+        );
+        Self::with_output(
+            Output::Native(Native {
+                gpu,
+                progress: Progress::default(),
+                shown: None,
+            }),
+            kind,
+        )
+    }
+
+    /// A renderer on a device of its own (a hardware adapter if there is one, else the CPU one,
+    /// e.g. lavapipe) whose images are drawn on a worker thread and read back: for eframe's glow
+    /// renderer. `wake` is called when an image is ready. Also returns the adapter's name.
+    pub fn standalone(wake: Wake) -> Option<(Self, String)> {
+        let instance = wgpu::Instance::default();
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+        let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
+            wgpu::DeviceType::DiscreteGpu => 0,
+            wgpu::DeviceType::IntegratedGpu => 1,
+            wgpu::DeviceType::Cpu => 2,
+            _ => 3,
+        };
+        let adapter = adapters.into_iter().min_by_key(rank)?;
+        let info = adapter.get_info();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("relievo 3D view"),
+            ..Default::default()
+        }))
+        .ok()?;
+        Some((Self::threaded(device, queue, info.device_type, wake), info.name))
+    }
+
+    /// A renderer drawing on `device` (an adapter of `kind`), which it owns from now on, on a
+    /// worker thread; the images are read back. The thread ends when the renderer is dropped.
+    pub fn threaded(device: wgpu::Device, queue: wgpu::Queue, kind: wgpu::DeviceType, wake: Wake) -> Self {
+        Self::with_output(Output::Worker(Worker::spawn(device, queue, kind, wake)), kind)
+    }
+
+    fn with_output(output: Output, kind: wgpu::DeviceType) -> Self {
+        Self {
+            output,
+            kind,
+            grid: None,
+            level_cells: Vec::new(),
+            colours_key: None,
+            version: 0,
+        }
+    }
+
+    /// Who the worker wakes when an image is ready (the app's context can change after start).
+    pub fn set_wake(&self, wake: Wake) {
+        if let Output::Worker(worker) = &self.output {
+            worker.shared.lock().wake = wake;
+        }
+    }
+
+    /// See [`pixels_per_cell`].
+    pub fn pixels_per_cell(&self) -> f32 {
+        pixels_per_cell(self.kind)
+    }
+
+    /// Whether heights have been set.
+    pub fn has_heights(&self) -> bool {
+        self.grid.is_some()
+    }
+
+    /// Vertices per side of the current grid.
+    pub fn grid_size(&self) -> Option<[usize; 2]> {
+        self.grid
+    }
+
+    /// Top-surface triangles of the full grid.
+    pub fn grid_triangles(&self) -> usize {
+        self.grid_size().map_or(0, |[w, h]| 2 * (w - 1) * (h - 1))
+    }
+
+    /// Top-grid cells of each level of detail, finest first.
+    pub fn level_cells(&self) -> Vec<usize> {
+        self.level_cells.clone()
+    }
+
+    /// The version of the heights and colours: bumped by every [`Self::set_preview`],
+    /// [`Self::set_colours`] and [`Self::clear_heights`].
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Drops the heights (no relief to show). With read-back output, no image drawn from
+    /// earlier heights is shown after this.
+    pub fn clear_heights(&mut self) {
+        self.version += 1;
+        self.grid = None;
+        self.level_cells.clear();
+        match &mut self.output {
+            Output::Native(native) => {
+                native.gpu.clear_heights();
+                native.progress = Progress::default();
+                native.shown = None;
+            }
+            Output::Worker(worker) => {
+                let version = self.version;
+                worker.shown.clear(version);
+                worker.post(|inbox| {
+                    inbox.clear = true;
+                    inbox.preview = None;
+                    inbox.version = version;
+                });
+            }
+        }
+    }
+
+    /// New heights, their gradients and (if the grid size changed) the grid.
+    pub fn set_preview(&mut self, preview: Box<PreviewData>) {
+        self.version += 1;
+        self.grid = Some(preview.grid);
+        self.level_cells = grid_level_cells(preview.grid[0], preview.grid[1]);
+        match &mut self.output {
+            Output::Native(native) => native.gpu.set_preview(&preview),
+            Output::Worker(worker) => {
+                let version = self.version;
+                worker.post(|inbox| {
+                    inbox.preview = Some(preview);
+                    inbox.version = version;
+                });
+            }
+        }
+    }
+
+    /// The colours [`FrameInputs::colours`] tints the top with, and a key telling what
+    /// they show (`None` clears them).
+    pub fn set_colours(&mut self, colours: Option<(u64, SurfaceColours)>) {
+        self.version += 1;
+        self.colours_key = colours.as_ref().map(|(key, _)| *key);
+        let colours = colours.map(|(_, c)| c);
+        match &mut self.output {
+            Output::Native(native) => native.gpu.set_colours(colours.as_ref()),
+            Output::Worker(worker) => {
+                let version = self.version;
+                worker.post(|inbox| {
+                    inbox.colours = Some(colours);
+                    inbox.version = version;
+                });
+            }
+        }
+    }
+
+    /// The key of the colours set, if any.
+    pub fn colours_key(&self) -> Option<u64> {
+        self.colours_key
+    }
+
+    /// The relief for a `size_px` view, and the egui texture to show. Progressive: when the inputs
+    /// changed, a fast image (half resolution, one sample, coarser grid) comes first, then the
+    /// final image (full resolution, 4× MSAA on a GPU); after that nothing is drawn until
+    /// something changes. Native output draws them here, one per call (call again after
+    /// [`Drawn::Fast`]); read-back output posts the inputs to its worker, which draws both and
+    /// wakes the UI as each is ready, and shows the newest image that arrived. `None` before
+    /// any image (or after the worker stopped: see [`Self::failure`]).
+    pub fn render(
+        &mut self,
+        ctx: &egui::Context,
+        size_px: [u32; 2],
+        inputs: &FrameInputs,
+    ) -> Option<(egui::TextureId, Drawn)> {
+        self.grid?;
+        let size_px = [size_px[0].clamp(1, 8192), size_px[1].clamp(1, 8192)];
+        let key = Key::new(inputs, size_px, self.version);
+        match &mut self.output {
+            Output::Worker(worker) => worker.render(ctx, key, inputs),
+            Output::Native(native) => {
+                let Some(step) = native.progress.next(&key) else {
+                    return native.shown.map(|(id, _)| (id, Drawn::Unchanged));
+                };
+                let (texture_id, _) = native.gpu.draw(size_px, inputs, step)?;
+                native.progress.drawn(key, step);
+                native.shown = texture_id.map(|id| (id, key.version));
+                let drawn = match step {
+                    Step::Fast => Drawn::Fast,
+                    Step::Final => Drawn::Final,
+                };
+                native.shown.map(|(id, _)| (id, drawn))
+            }
+        }
+    }
+
+    /// Waits for the GPU (native output) or for the worker's image of the last inputs (read-back
+    /// output) and shows it. For measurements and tests: never call it in a frame.
     pub fn finish(&mut self, ctx: &egui::Context) {
-        self.wait_idle();
-        if matches!(self.output, Output::Readback) {
-            self.collect_readback(ctx);
+        match &mut self.output {
+            Output::Native(native) => {
+                let _ = native.gpu.device.poll(wgpu::PollType::wait_indefinitely());
+            }
+            Output::Worker(worker) => worker.finish(ctx),
         }
     }
 
-    /// Whether the final image of the last inputs is drawn and shown (nothing in flight).
+    /// Whether the final image of the last inputs and the current heights is shown (nothing
+    /// in flight).
     pub fn settled(&self) -> bool {
-        self.pending.is_none() && self.last_final.is_some() && self.last_fast == self.last_final
+        match &self.output {
+            Output::Native(native) => native.progress.settled(self.version),
+            Output::Worker(worker) => worker.settled() && worker.requested.is_some_and(|k| k.version == self.version),
+        }
     }
 
-    /// Whether images are read back to the CPU (glow) rather than sampled in place (wgpu).
+    /// Whether images are drawn on a worker and read back to the CPU (glow) rather than drawn
+    /// on the UI thread and sampled in place (wgpu).
     pub fn reads_back(&self) -> bool {
-        matches!(self.output, Output::Readback)
+        matches!(self.output, Output::Worker(_))
     }
 
-    /// Blocks until the GPU finished everything submitted (for measurements in tests).
-    pub fn wait_idle(&self) {
-        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+    /// The version (see [`Self::version`]) of the heights and colours the image shown was drawn
+    /// from; `None` while no image is shown.
+    pub fn shown_version(&self) -> Option<u64> {
+        match &self.output {
+            Output::Native(native) => native.shown.map(|(_, version)| version),
+            Output::Worker(worker) => worker.shown.image.map(|(key, _)| key.version),
+        }
+    }
+
+    /// Why the worker stopped (its device lost, a panic), if it did: the view shows it.
+    pub fn failure(&self) -> Option<String> {
+        match &self.output {
+            Output::Native(_) => None,
+            Output::Worker(worker) => worker.failure(),
+        }
+    }
+
+    /// How long the worker took to draw and read back the image shown (read-back output).
+    pub fn worker_draw_ms(&self) -> Option<f32> {
+        match &self.output {
+            Output::Native(_) => None,
+            Output::Worker(worker) => worker.draw_ms,
+        }
     }
 }
 
@@ -1001,6 +1537,23 @@ pub struct GridMesh {
     pub levels: Vec<GridLevel>,
 }
 
+/// The strides of [`LEVEL_STRIDES`] that leave at least one cell of an `nx × ny` vertex grid.
+fn grid_strides(nx: usize, ny: usize) -> impl Iterator<Item = usize> {
+    let longest = nx.max(ny).max(2);
+    LEVEL_STRIDES
+        .into_iter()
+        .take_while(move |&stride| stride == 1 || stride < longest - 1)
+}
+
+/// Top-grid cells of each level of detail [`grid_mesh`] builds for an `nx × ny` vertex grid,
+/// finest first, without building it.
+pub fn grid_level_cells(nx: usize, ny: usize) -> Vec<usize> {
+    let (nx, ny) = (nx.max(2), ny.max(2));
+    grid_strides(nx, ny)
+        .map(|stride| (nx - 1).div_ceil(stride) * (ny - 1).div_ceil(stride))
+        .collect()
+}
+
 /// The preview solid for an `nx × ny` vertex grid — top grid, walls along its border and a
 /// bottom, in `u, v` coordinates (v = 0 at the far edge, the photo's top row) — with an index
 /// list for every stride of [`LEVEL_STRIDES`] that leaves at least one cell.
@@ -1039,10 +1592,7 @@ pub fn grid_mesh(nx: usize, ny: usize) -> GridMesh {
         vertices.extend([u, v, 1.0, 0.0, 0.0, -1.0]);
     }
     let mut levels = Vec::new();
-    for stride in LEVEL_STRIDES {
-        if stride > 1 && stride >= nx.max(ny) - 1 {
-            break;
-        }
+    for stride in grid_strides(nx, ny) {
         let columns = picks(nx, stride);
         let rows = picks(ny, stride);
         let mut indices = Vec::with_capacity(6 * columns.len() * rows.len());
@@ -1119,8 +1669,68 @@ mod tests {
                 .count();
             assert_eq!(top_edges_open, 0, "stride {}", level.stride);
         }
+        for [nx, ny] in [[9, 7], [2, 2], [3, 40], [101, 77], [1001, 751]] {
+            let cells: Vec<usize> = grid_mesh(nx, ny).levels.iter().map(|l| l.cells).collect();
+            assert_eq!(grid_level_cells(nx, ny), cells, "{nx} × {ny}");
+        }
         assert_eq!(level_for(&[100, 25, 9], 30), 1);
         assert_eq!(level_for(&[100, 25, 9], 1), 2);
+    }
+
+    fn key(eye_x: f32, version: u64) -> Key {
+        let inputs = FrameInputs {
+            clip_from_world: [[0.0; 4]; 4],
+            eye: [eye_x, 0.0, 0.0],
+            size_mm: [0.0; 4],
+            invert: false,
+            mirror: false,
+            shading: Shading::Stone,
+            curvature_gain: 1.0,
+            light: [0.0, 0.0, 1.0],
+            ambient: 0.2,
+            level_final: 0,
+            level_fast: 0,
+            colours: false,
+        };
+        Key::new(&inputs, [64, 48], version)
+    }
+
+    #[test]
+    fn progress_is_fast_then_final_then_nothing_and_redraws_inputs_gone_back_to() {
+        let (a, b) = (key(0.0, 1), key(1.0, 1));
+        let mut progress = Progress::default();
+        assert_eq!(progress.next(&a), Some(Step::Fast));
+        progress.drawn(a, Step::Fast);
+        assert!(!progress.settled(1));
+        assert_eq!(progress.next(&a), Some(Step::Final));
+        progress.drawn(a, Step::Final);
+        assert_eq!(progress.next(&a), None);
+        assert!(progress.settled(1));
+        assert!(!progress.settled(2), "new heights are not drawn yet");
+        // Away to b (its fast image shown) and straight back: a is drawn again, not left to
+        // b's fast image.
+        progress.drawn(b, Step::Fast);
+        assert_eq!(progress.next(&a), Some(Step::Fast));
+        // Inputs with a NaN are drawn once, not in every frame.
+        let nan = key(f32::NAN, 1);
+        progress.drawn(nan, Step::Fast);
+        progress.drawn(nan, Step::Final);
+        assert_eq!(progress.next(&nan), None);
+    }
+
+    #[test]
+    fn the_worker_view_refuses_images_of_cleared_or_older_heights() {
+        let mut shown = Shown::default();
+        assert!(shown.accepts(&key(0.0, 1)));
+        shown.image = Some((key(0.0, 3), Step::Fast));
+        assert!(!shown.accepts(&key(0.0, 2)), "older heights than the image shown");
+        assert!(shown.accepts(&key(5.0, 3)) && shown.accepts(&key(0.0, 4)));
+        // Another photo: its heights cleared at version 5. An image the worker drew before
+        // (version 4) that lands now is refused, though nothing is shown.
+        shown.clear(5);
+        assert!(shown.image.is_none());
+        assert!(!shown.accepts(&key(0.0, 4)));
+        assert!(shown.accepts(&key(0.0, 6)));
     }
 
     #[test]

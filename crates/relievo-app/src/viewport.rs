@@ -110,7 +110,7 @@ fn sync_colours(app: &mut RelievoApp) {
     let key = wanted.map(|c| c.serial);
     if renderer.colours_key() != key {
         let colours = wanted.map(|c| difference_colours(&c.result));
-        renderer.set_colours(key.zip(colours.as_ref()));
+        renderer.set_colours(key.zip(colours));
     }
 }
 
@@ -206,15 +206,13 @@ fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
         (Some(inputs), Some(renderer)) if has_heights => {
             let t = Instant::now();
             let drawn = renderer.render(ui.ctx(), size_px, &inputs);
-            if let Some((_, how)) = drawn
-                && how != render::Drawn::Unchanged
-            {
-                app.last_render_ms = Some(t.elapsed().as_secs_f32() * 1e3);
+            let how = drawn.map(|(_, how)| how);
+            if matches!(how, Some(render::Drawn::Fast | render::Drawn::Final)) {
+                // On the worker, its own time to draw and read back; in place, the submit's.
+                app.last_render_ms = renderer.worker_draw_ms().or(Some(t.elapsed().as_secs_f32() * 1e3));
             }
-            if drawn.is_some_and(|(_, how)| matches!(how, render::Drawn::Fast | render::Drawn::Pending))
-                || (drawn.is_none() && renderer.reads_back())
-            {
-                // The final image (or the read-back copy) follows in a later frame.
+            if how == Some(render::Drawn::Fast) && !renderer.reads_back() {
+                // The final image is drawn next frame (the worker wakes the UI itself).
                 ui.ctx().request_repaint();
             }
             drawn.map(|(texture, _)| texture)
@@ -231,10 +229,13 @@ fn viewport_ui(app: &mut RelievoApp, ui: &mut egui::Ui) {
             );
         }
         None => {
+            let failure = app.renderer.as_ref().and_then(|r| r.failure());
             let text = if app.renderer.is_none() {
-                "No GPU device for the 3D view (export still works)."
+                "No GPU device for the 3D view (export still works).".to_string()
+            } else if let Some(reason) = failure {
+                format!("The 3D view stopped: {reason}. Layers and export still work; restart to see it again.")
             } else {
-                "Preparing the relief…"
+                "Preparing the relief…".to_string()
             };
             painter.text(
                 rect.center(),
@@ -457,7 +458,12 @@ fn overlay_ui(app: &RelievoApp, painter: &egui::Painter, rect: Rect, size: [f32;
         ));
     }
     if let Some(ms) = app.last_render_ms.filter(|_| app.settings.show_frame_overlay) {
-        lines.push(format!("redraw submit {ms:.1} ms"));
+        let what = if app.renderer.as_ref().is_some_and(|r| r.reads_back()) {
+            "redraw on the worker"
+        } else {
+            "redraw submit"
+        };
+        lines.push(format!("{what} {ms:.1} ms"));
     }
     painter.text(
         rect.right_top() + Vec2::new(-8.0, 8.0),
