@@ -17,9 +17,11 @@ use eframe::egui_wgpu;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 
+use relievo::app::camera::OrbitCamera;
+use relievo::app::render::{Drawn, FrameInputs, ReliefRenderer, prepare_preview};
 use relievo::app::{
     AppOptions, Command, EditSettings, InspectorLayout, JobKind, LayerKind, PickSide, RelievoApp, Reshape, SelectTool,
-    Settings, Tab, TrainPhase,
+    Settings, Shading, Tab, TrainPhase,
 };
 use relievo::edit::{Brush, Tool};
 use relievo::grid::Grid;
@@ -28,6 +30,9 @@ use relievo::selection::{Profile, SelectionOp};
 
 /// Frame-time budget of the UI thread while inference or training runs (the issue's 50 ms).
 const FRAME_BUDGET_MS: f32 = 50.0;
+/// Frame-work budget of the UI thread over a burst of dropped photos with the 3D view on its
+/// worker (issue 12: a 60 Hz frame). On 2 cores and lavapipe, p95 was 8–10 ms, max 17–23 ms.
+const BURST_BUDGET_MS: f32 = 16.0;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("relievo-app-ui-{name}-{}", std::process::id()));
@@ -800,6 +805,8 @@ fn twenty_photos_dropped_in_a_burst_end_on_the_last_one_and_a_resize_mid_mesh() 
     let options = AppOptions {
         photo: Some(photos[0].clone()),
         weights_dir: weights,
+        // As without a GPU: the 3D view drawn on a worker thread and device of its own.
+        read_back_3d: true,
         ..Default::default()
     };
     let mut settings = Settings::default();
@@ -853,8 +860,163 @@ fn twenty_photos_dropped_in_a_burst_end_on_the_last_one_and_a_resize_mid_mesh() 
         "UI frame work over the burst: {} frames, mean {:.1} ms, p95 {:.1} ms, max {:.1} ms",
         work.frames, work.mean_ms, work.p95_ms, work.max_ms
     );
-    assert!(work.p95_ms < FRAME_BUDGET_MS, "{work:?}");
+    assert!(work.p95_ms < BURST_BUDGET_MS, "{work:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What the 3D view shows of `heights` in a `size_px` view from the fitted camera.
+fn relief_inputs(heights: &Grid<f32>, size_px: [u32; 2], ambient: f32) -> FrameInputs {
+    let size_mm = [heights.width as f32 * 0.1, heights.height as f32 * 0.1, 3.0];
+    let aspect = size_px[0] as f32 / size_px[1] as f32;
+    let mut camera = OrbitCamera::default();
+    camera.fit_to(size_mm, aspect);
+    let radius = 0.5 * size_mm.iter().map(|v| v * v).sum::<f32>().sqrt();
+    FrameInputs {
+        clip_from_world: camera.clip_from_world(aspect, radius),
+        eye: camera.eye(),
+        size_mm: [size_mm[0], size_mm[1], 1.0, 2.0],
+        invert: false,
+        mirror: false,
+        shading: Shading::Stone,
+        curvature_gain: 1.0,
+        light: [0.5, 0.5, 0.707],
+        ambient,
+        level_final: 0,
+        level_fast: 1,
+        colours: false,
+    }
+}
+
+/// Calls `render` as frames do until the view is settled; asserts after every call that no image
+/// older than `floor` (the version the heights were cleared at) is shown. Returns what each call
+/// that showed an image said.
+fn render_until_settled(
+    renderer: &mut ReliefRenderer,
+    ctx: &egui::Context,
+    size_px: [u32; 2],
+    inputs: &FrameInputs,
+    floor: u64,
+) -> Vec<Drawn> {
+    let started = Instant::now();
+    let mut drawn = Vec::new();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(60), "no final image: {drawn:?}");
+        assert_eq!(renderer.failure(), None);
+        if let Some((_, how)) = renderer.render(ctx, size_px, inputs) {
+            drawn.push(how);
+        }
+        let shown = renderer.shown_version();
+        assert!(
+            shown.is_none_or(|v| v >= floor),
+            "an image of heights cleared at {floor} is shown: {shown:?}"
+        );
+        if renderer.settled() {
+            return drawn;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The renderer no-GPU users get: its device and thread of its own. It shows the newest heights,
+/// never an image of heights cleared since, says "Unchanged" when nothing changed, wakes the
+/// UI as images land, and its thread has ended once it is dropped.
+#[test]
+fn the_3d_worker_shows_the_newest_heights_only_and_ends_with_the_renderer() {
+    let wakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = wakes.clone();
+    let wake: relievo::app::render::Wake = Arc::new(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    let (mut renderer, adapter) = ReliefRenderer::standalone(wake.clone()).expect("a wgpu adapter (lavapipe)");
+    assert!(renderer.reads_back(), "{adapter}");
+    let ctx = egui::Context::default();
+    let size_px = [800, 600];
+    // The first photo: ~1 M triangles, so that its images take a while on a CPU rasteriser.
+    let first = Grid::from_fn(1000, 750, |x, y| {
+        ((x as f32 * 0.02).sin() * (y as f32 * 0.03).cos()).abs()
+    });
+    let second = Grid::from_fn(300, 200, |x, _| x as f32 / 300.0);
+    let (first_preview, second_preview) = (prepare_preview(&first, None), prepare_preview(&second, None));
+    let first_inputs = relief_inputs(&first, size_px, 0.2);
+    renderer.set_preview(Box::new(first_preview));
+    assert_eq!(renderer.render(&ctx, size_px, &first_inputs), None, "no image yet");
+    // The worker wakes the UI when the first photo's fast image is ready; before the UI takes it,
+    // another photo is opened.
+    let started = Instant::now();
+    while wakes.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no wake: {:?}",
+            renderer.failure()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    renderer.clear_heights();
+    let floor = renderer.version();
+    assert_eq!(
+        renderer.render(&ctx, size_px, &first_inputs),
+        None,
+        "nothing shown once cleared"
+    );
+    // The first photo's image, which has landed, must not show now.
+    renderer.set_preview(Box::new(second_preview));
+    let inputs = relief_inputs(&second, size_px, 0.2);
+    let drawn = render_until_settled(&mut renderer, &ctx, size_px, &inputs, floor);
+    assert_eq!(renderer.shown_version(), Some(renderer.version()));
+    assert_eq!(renderer.grid_size(), Some([300, 200]));
+    assert_eq!(drawn.last(), Some(&Drawn::Final), "{drawn:?}");
+    assert_eq!(
+        renderer.render(&ctx, size_px, &inputs).map(|(_, how)| how),
+        Some(Drawn::Unchanged)
+    );
+
+    // New inputs: the last image stays while the worker draws; then the newest inputs' final.
+    let brighter = relief_inputs(&second, size_px, 0.5);
+    let drawn = render_until_settled(&mut renderer, &ctx, size_px, &brighter, floor);
+    assert_eq!(drawn.first(), Some(&Drawn::Pending), "{drawn:?}");
+    assert_eq!(drawn.last(), Some(&Drawn::Final), "{drawn:?}");
+
+    drop(renderer);
+    assert_eq!(
+        Arc::strong_count(&wake),
+        1,
+        "the worker's thread still holds the wake after the drop"
+    );
+}
+
+/// A lost device stops the worker and the view says why; the app stays up and the renderer
+/// drops cleanly.
+#[test]
+fn a_lost_3d_device_stops_the_worker_with_a_reason() {
+    let state = egui_kittest::wgpu::create_render_state(
+        egui_kittest::wgpu::default_wgpu_setup(),
+        egui_wgpu::RendererOptions::PREDICTABLE,
+    );
+    let device = state.device.clone();
+    let wake: relievo::app::render::Wake = Arc::new(|| {});
+    let kind = state.adapter.get_info().device_type;
+    let mut renderer = ReliefRenderer::threaded(device.clone(), state.queue.clone(), kind, wake);
+    let ctx = egui::Context::default();
+    let heights = Grid::from_fn(120, 80, |x, _| x as f32 / 120.0);
+    let size_px = [320, 240];
+    renderer.set_preview(Box::new(prepare_preview(&heights, None)));
+    render_until_settled(&mut renderer, &ctx, size_px, &relief_inputs(&heights, size_px, 0.2), 0);
+
+    device.destroy();
+    let started = Instant::now();
+    let mut ambient = 0.3;
+    while renderer.failure().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the worker never noticed");
+        ambient += 0.01;
+        let _ = renderer.render(&ctx, size_px, &relief_inputs(&heights, size_px, ambient));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!("3D view stopped: {}", renderer.failure().unwrap());
+    assert_eq!(
+        renderer.render(&ctx, size_px, &relief_inputs(&heights, size_px, 0.9)),
+        None
+    );
+    drop(renderer);
 }
 
 #[test]
