@@ -30,7 +30,7 @@ fn dependency_names(manifest: &str, dev: bool) -> Vec<String> {
 
 /// Every crate reachable from the app's manifest through workspace crates (`crates/<name>`).
 fn reachable() -> BTreeSet<String> {
-    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let crates = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo")).join("..");
     let read = |name: &str| std::fs::read_to_string(crates.join(name).join("Cargo.toml")).ok();
     let mut seen = BTreeSet::new();
     let mut todo = dependency_names(&read("relievo-app").expect("the app's manifest"), true);
@@ -47,8 +47,10 @@ fn reachable() -> BTreeSet<String> {
 #[test]
 fn the_manifest_reader_finds_burn_where_it_is() {
     // The walk must be able to fail: the network's own manifest names burn.
-    let net = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../relievo-net/Cargo.toml"))
-        .expect("the network's manifest");
+    let net = std::fs::read_to_string(
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo")).join("../relievo-net/Cargo.toml"),
+    )
+    .expect("the network's manifest");
     assert!(dependency_names(&net, false).iter().any(|d| d == "burn"));
     let sample = "[package]\nname = \"x\"\n[dependencies]\nburn = { version = \"1\" }\nserde.workspace = true\n[dev-dependencies]\nrelievo-train.workspace = true\n";
     assert_eq!(dependency_names(sample, false), ["burn", "serde"]);

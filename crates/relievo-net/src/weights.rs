@@ -363,8 +363,10 @@ pub fn copy(from: &Path, to: &Path) -> Result<(), WeightsError> {
 
 /// The weights shipped with relievo, first found of: `$RELIEVO_MODELS/default`;
 /// `share/relievo/models/default` beside the executable's `bin/` (an install under
-/// `/usr`, `/usr/local` or `~/.local`); `models/default` in the source tree the binary
-/// was built from; `/usr/share/relievo/models/default`.
+/// `/usr`, `/usr/local` or `~/.local`); under cargo (`cargo run`, `cargo test`),
+/// `models/default` in the tree it runs in; `models/default` in the source tree the binary
+/// was built from; `/usr/share/relievo/models/default`. (Checkouts that share a target
+/// directory share compiled crates, so the tree compiled in may be another checkout.)
 pub fn default_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("RELIEVO_MODELS") {
         return PathBuf::from(dir).join("default");
@@ -378,8 +380,15 @@ pub fn default_dir() -> PathBuf {
     let beside_bin = std::env::current_exe()
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.join("share/relievo/models/default")));
+    let cargo_tree = std::env::var_os("CARGO_MANIFEST_DIR").and_then(|dir| {
+        Path::new(&dir)
+            .ancestors()
+            .map(|a| a.join("models/default"))
+            .find(|p| p.is_dir())
+    });
     beside_bin
         .into_iter()
+        .chain(cargo_tree)
         .chain([source_tree.clone(), PathBuf::from("/usr/share/relievo/models/default")])
         .find(|p| p.is_dir())
         .unwrap_or(source_tree)
