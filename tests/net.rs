@@ -407,15 +407,17 @@ fn weights_from_before_a_new_switch_still_load_and_mean_what_they_meant() {
     );
 }
 
-/// The shipped weights' `config.json`, written by burn's `Config` derive before the slope
-/// head existed, loads into today's plain-serde config as today's default network.
+/// The shipped weights load as today's default network with the slope head their runs trained
+/// beside the height, which inference does not use (`slope_screen` 0). (A `config.json` written
+/// by burn before the slope head existed is tested in `relievo_engine::config`.)
 #[test]
-fn the_shipped_config_json_loads_as_before() {
+fn the_shipped_weights_are_the_default_network_with_an_unused_slope_head() {
     let shipped =
         std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo")).join("models/default");
     let loaded = weights::load(&shipped, &Device::flex()).unwrap();
-    assert_eq!(loaded.config, MultiTaskConfig::new());
-    assert!(!loaded.config.slope_head);
+    assert_eq!(loaded.config, MultiTaskConfig::new().with_slope_head(true));
+    assert_eq!(loaded.config.slope_screen, 0.0);
+    assert!(loaded.model.has_slope_head());
 }
 
 #[test]

@@ -319,12 +319,12 @@ impl Default for InferOptions {
 mod tests {
     use super::*;
 
-    /// The shipped `models/default/config.json`, written by burn's `Config` derive before the
-    /// slope head existed.
+    /// A `config.json` written by burn's `Config` derive before the slope head existed (the
+    /// shipped weights' until 2026-12-03).
+    const BURN_CONFIG: &str = include_str!("testdata/config_written_by_burn.json");
+
     fn shipped() -> serde_json::Value {
-        let path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo"))
-            .join("../../models/default/config.json");
-        serde_json::from_slice(&std::fs::read(path).expect("the shipped config")).expect("JSON")
+        serde_json::from_str(BURN_CONFIG).expect("JSON")
     }
 
     /// Keys of a JSON object in their order in the text (serde_json sorts a `Value`'s keys).
@@ -342,9 +342,7 @@ mod tests {
 
     #[test]
     fn the_json_is_the_one_burns_config_wrote() {
-        let path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo"))
-            .join("../../models/default/config.json");
-        let shipped_text = std::fs::read_to_string(path).unwrap();
+        let shipped_text = BURN_CONFIG;
         let ours = serde_json::to_string_pretty(&MultiTaskConfig::new()).unwrap();
         // The same fields in the same order, the shipped file lacking only later ones.
         let later = ["slope_head", "slope_screen", "slope"];
@@ -352,7 +350,7 @@ mod tests {
             .into_iter()
             .filter(|k| !later.contains(&k.as_str()))
             .collect();
-        assert_eq!(keys_in_order(&shipped_text), ours_then);
+        assert_eq!(keys_in_order(shipped_text), ours_then);
         // With those filled as `legacy` fills them, the shipped file is today's default.
         let mut value = shipped();
         value["slope_head"] = false.into();
