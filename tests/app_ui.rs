@@ -1446,7 +1446,7 @@ fn cancelling_inference_on_the_shipped_network_stops_its_worker_within_a_second(
     use relievo::app::{NoLayers, WeightsState};
     use relievo::net::weights::{CONFIG_FILE, META_FILE, MODEL_FILE};
     let dir = temp_dir("cancel-inference");
-    let shipped = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo")).join("models/default");
+    let shipped = relievo::net::weights::default_dir();
     let weights = dir.join("weights");
     std::fs::create_dir_all(&weights).unwrap();
     for file in [MODEL_FILE, CONFIG_FILE] {

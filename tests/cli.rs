@@ -468,7 +468,7 @@ fn installed_binary_finds_the_weights_beside_it() {
     std::fs::hard_link(built, &bin)
         .or_else(|_| std::fs::copy(built, &bin).map(drop))
         .unwrap();
-    let shipped = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo")).join("models/default");
+    let shipped = relievo::net::weights::default_dir();
     for file in ["model.bpk", "config.json"] {
         std::fs::copy(shipped.join(file), models.join(file)).unwrap();
     }

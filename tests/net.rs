@@ -159,26 +159,12 @@ fn a_slope_head_learns_a_batch_round_trips_and_is_fused_only_with_a_screen() {
     assert!(moved > 1e-3, "fusing changed nothing");
 }
 
-/// Every float tensor of a network (weights and batch-norm statistics) by its path.
+/// Every float tensor of a network by its path, as numbers.
 fn tensors(model: &relievo::net::MultiTaskNet) -> std::collections::BTreeMap<String, Vec<f32>> {
-    use burn::module::{ModuleVisitor, Param};
-    #[derive(Default)]
-    struct Collect(Vec<String>, std::collections::BTreeMap<String, Vec<f32>>);
-    impl ModuleVisitor for Collect {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.0.push(name.into());
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.0.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.1
-                .insert(self.0.join("."), param.val().into_data().try_to_vec().unwrap());
-        }
-    }
-    let mut collect = Collect::default();
-    model.visit(&mut collect);
-    collect.1
+    weights::float_tensors(model)
+        .into_iter()
+        .map(|(path, data)| (path, data.try_to_vec().unwrap()))
+        .collect()
 }
 
 #[test]
@@ -412,8 +398,7 @@ fn weights_from_before_a_new_switch_still_load_and_mean_what_they_meant() {
 /// by burn before the slope head existed is tested in `relievo_engine::config`.)
 #[test]
 fn the_shipped_weights_are_the_default_network_with_an_unused_slope_head() {
-    let shipped =
-        std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo")).join("models/default");
+    let shipped = weights::default_dir();
     let loaded = weights::load(&shipped, &Device::flex()).unwrap();
     assert_eq!(loaded.config, MultiTaskConfig::new().with_slope_head(true));
     assert_eq!(loaded.config.slope_screen, 0.0);

@@ -245,6 +245,12 @@ const MAX_RECENT: usize = 10;
 /// Wait after the last parameter change before recomputing the exact mesh.
 const MESH_DEBOUNCE: Duration = Duration::from_millis(350);
 
+/// What background work calls when it has something to show: a repaint of `ctx`.
+fn repaint_wake(ctx: &egui::Context) -> render::Wake {
+    let ctx = ctx.clone();
+    Arc::new(move || ctx.request_repaint())
+}
+
 impl RelievoApp {
     pub fn new(
         ctx: &egui::Context,
@@ -253,13 +259,12 @@ impl RelievoApp {
         options: AppOptions,
         engine: Arc<dyn Engine>,
     ) -> Self {
-        let wake_ctx = ctx.clone();
         let frame_log = options.frame_log.as_ref().and_then(|p| std::fs::File::create(p).ok());
         let mut app = Self {
             settings,
             egui_ctx: ctx.clone(),
             ctx_adopted: false,
-            jobs: Jobs::new(Arc::new(move || wake_ctx.request_repaint())),
+            jobs: Jobs::new(repaint_wake(ctx)),
             commands: Vec::new(),
             doc: None,
             next_doc_id: 1,
@@ -277,9 +282,7 @@ impl RelievoApp {
             renderer: match (&render_state, options.read_back_3d) {
                 (Some(state), false) => Some(render::ReliefRenderer::new(state)),
                 (Some(_), true) | (None, _) => {
-                    let wake_ctx = ctx.clone();
-                    render::ReliefRenderer::standalone(Arc::new(move || wake_ctx.request_repaint()))
-                        .map(|(renderer, _)| renderer)
+                    render::ReliefRenderer::standalone(repaint_wake(ctx)).map(|(renderer, _)| renderer)
                 }
             },
             camera: OrbitCamera::default(),
@@ -380,11 +383,9 @@ impl RelievoApp {
         if !self.ctx_adopted {
             self.ctx_adopted = true;
             self.egui_ctx = ctx.clone();
-            let wake_ctx = ctx.clone();
-            self.jobs.set_wake(Arc::new(move || wake_ctx.request_repaint()));
+            self.jobs.set_wake(repaint_wake(ctx));
             if let Some(renderer) = &self.renderer {
-                let wake_ctx = ctx.clone();
-                renderer.set_wake(Arc::new(move || wake_ctx.request_repaint()));
+                renderer.set_wake(repaint_wake(ctx));
             }
         }
         let now = Instant::now();

@@ -323,7 +323,7 @@ mod tests {
     /// shipped weights' until 2026-12-03).
     const BURN_CONFIG: &str = include_str!("testdata/config_written_by_burn.json");
 
-    fn shipped() -> serde_json::Value {
+    fn burn_written() -> serde_json::Value {
         serde_json::from_str(BURN_CONFIG).expect("JSON")
     }
 
@@ -342,17 +342,16 @@ mod tests {
 
     #[test]
     fn the_json_is_the_one_burns_config_wrote() {
-        let shipped_text = BURN_CONFIG;
         let ours = serde_json::to_string_pretty(&MultiTaskConfig::new()).unwrap();
-        // The same fields in the same order, the shipped file lacking only later ones.
+        // The same fields in the same order, the burn-written file lacking only later ones.
         let later = ["slope_head", "slope_screen", "slope"];
         let ours_then: Vec<String> = keys_in_order(&ours)
             .into_iter()
             .filter(|k| !later.contains(&k.as_str()))
             .collect();
-        assert_eq!(keys_in_order(shipped_text), ours_then);
-        // With those filled as `legacy` fills them, the shipped file is today's default.
-        let mut value = shipped();
+        assert_eq!(keys_in_order(BURN_CONFIG), ours_then);
+        // With those filled as `legacy` fills them, the burn-written file is today's default.
+        let mut value = burn_written();
         value["slope_head"] = false.into();
         value["slope_screen"] = 0.0.into();
         value["loss"]["slope"] = MultiTaskConfig::legacy().loss.slope.into();
@@ -367,7 +366,7 @@ mod tests {
     #[test]
     fn every_field_is_required_as_under_burn() {
         // A missing field is an error here; `relievo_net::weights` fills it from `legacy`.
-        let err = serde_json::from_value::<MultiTaskConfig>(shipped()).unwrap_err();
+        let err = serde_json::from_value::<MultiTaskConfig>(burn_written()).unwrap_err();
         assert!(err.to_string().contains("slope_head"), "{err}");
     }
 

@@ -3,11 +3,12 @@
 //! names, input normalisation, training provenance). Every file is written
 //! atomically; a missing, corrupt or mismatched file is one clear error.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::config::MultiTaskConfig;
@@ -238,20 +239,10 @@ pub struct InterpolateReport {
     pub base_only: usize,
 }
 
-/// Weight-space interpolation of a fine-tuned network with the network it started from,
-/// `(1 − alpha)·base + alpha·tuned` tensor by tensor (WiSE-FT, Wortsman et al. 2022:
-/// on photos unlike the fine-tuning data the blend often does better than either end).
-/// The result has `tuned`'s configuration and metadata. Both must be the same network:
-/// tensors are matched by their path in the module, and a shared path with another
-/// shape is an error.
-pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weights, InterpolateReport), String> {
-    use burn::module::{ModuleMapper, ModuleVisitor, Param};
-    use burn::tensor::TensorData;
-    use std::collections::HashMap;
-
-    if !(0.0..=1.0).contains(&alpha) {
-        return Err(format!("alpha must be within 0..1, got {alpha}"));
-    }
+/// Every float tensor of `model` (weights and batch-norm statistics) by its path in the
+/// module, e.g. `"stem.conv.weight"`.
+pub fn float_tensors(model: &MultiTaskNet) -> HashMap<String, TensorData> {
+    use burn::module::{ModuleVisitor, Param};
     #[derive(Default)]
     struct Collect {
         path: Vec<String>,
@@ -267,6 +258,23 @@ pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weigh
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             self.tensors.insert(self.path.join("."), param.val().to_data());
         }
+    }
+    let mut collect = Collect::default();
+    model.visit(&mut collect);
+    collect.tensors
+}
+
+/// Weight-space interpolation of a fine-tuned network with the network it started from,
+/// `(1 − alpha)·base + alpha·tuned` tensor by tensor (WiSE-FT, Wortsman et al. 2022:
+/// on photos unlike the fine-tuning data the blend often does better than either end).
+/// The result has `tuned`'s configuration and metadata. Both must be the same network:
+/// tensors are matched by their path in the module, and a shared path with another
+/// shape is an error.
+pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weights, InterpolateReport), String> {
+    use burn::module::{ModuleMapper, Param};
+
+    if !(0.0..=1.0).contains(&alpha) {
+        return Err(format!("alpha must be within 0..1, got {alpha}"));
     }
     struct Blend {
         path: Vec<String>,
@@ -305,11 +313,9 @@ pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weigh
         }
     }
 
-    let mut collect = Collect::default();
-    base.model.visit(&mut collect);
     let mut blend = Blend {
         path: Vec::new(),
-        base: collect.tensors,
+        base: float_tensors(&base.model),
         alpha,
         report: InterpolateReport {
             blended: 0,
