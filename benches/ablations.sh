@@ -3,7 +3,7 @@
 # synthetic relief world with the same seed and steps, then scored on a benchmark folder
 # (`relievo eval`: score_depth.py's aligned metrics) beside its best synthetic validation.
 #
-#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (400 steps at crop 96 per arm, minutes each on 2 CPU cores)
+#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (600 steps at crop 96 per arm, about 10 min each on 2 CPU cores)
 #
 # Arms whose log says they finished are not retrained; an interrupted arm resumes from its
 # checkpoint (written every 100 steps and on Ctrl-C).
@@ -15,14 +15,13 @@ OUT="${2:-$ROOT/runs/ablations}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 mkdir -p "$OUT"
 
-budget=(--synthetic --epochs 4 --steps-per-epoch 100 --batch 4 --crop 96 --lr 0.002 --device cpu --checkpoint-every 100 --resume)
+budget=(--synthetic --epochs 6 --steps-per-epoch 100 --batch 4 --crop 96 --lr 0.002 --device cpu --checkpoint-every 100 --resume)
 arms=(
     "exp1|Exp 1: no edge module|--seed 3 --edge-mode none"
     "exp2|Exp 2: binary edges|--seed 3 --edge-mode binary"
     "exp3|Exp 3: six soft-edge classes (default)|--seed 3"
     "exp3s4|Exp 3, seed 4 (noise check)|--seed 4"
     "exp5|Exp 5: fixed k = 1|--seed 3 --no-dynamic-k"
-    "exp3vn|Exp 3 + seed 002 virtual normal|--seed 3 --virtual-normal 1"
     "exp3silog|Exp 3 with seed 000's SILog depth term|--seed 3 --depth-term silog"
 )
 for arm in "${arms[@]}"; do

@@ -312,6 +312,14 @@ struct TrainArgs {
     /// Weight of the slope head's loss.
     #[arg(long, default_value_t = LossConfig::default().slope)]
     slope: f64,
+    /// A light head, an auxiliary task: predicts where the light comes from, trained on
+    /// synthetic panels (whose light is known); added, untrained, to `--init` weights
+    /// that lack it; inference does not use it.
+    #[arg(long)]
+    light_head: bool,
+    /// Weight of the light head's loss.
+    #[arg(long, default_value_t = LossConfig::default().light)]
+    light: f64,
     /// Output folder (checkpoint/, best/).
     #[arg(long, default_value = "runs/latest")]
     out: PathBuf,
@@ -766,6 +774,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     model.edge_weighted_decoder = a.edge_weighted_decoder;
     model.slope_head = a.slope_head;
     model.loss.slope = a.slope;
+    model.light_head = a.light_head;
+    model.loss.light = a.light;
     model.loss.dynamic_k = !a.no_dynamic_k;
     model.loss.depth_term = a.depth_term;
     model.loss.point_cloud = a.point_cloud;
@@ -856,8 +866,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
                 losses.total, losses.semantic, losses.depth, losses.edge, eta_secs / 60.0
             ));
             if step % 50 == 0 || step == 1 {
+                let light = losses.light.map(|l| format!(" light {l:.4}")).unwrap_or_default();
                 say(format!(
-                    "step {step} loss {:.4} sem {:.4} depth {:.4} edge {:.4} k {k:.3} lr {lr:.6} {samples_per_sec:.2} img/s",
+                    "step {step} loss {:.4} sem {:.4} depth {:.4} edge {:.4}{light} k {k:.3} lr {lr:.6} {samples_per_sec:.2} img/s",
                     losses.total, losses.semantic, losses.depth, losses.edge
                 ));
             }

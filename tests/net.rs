@@ -38,6 +38,8 @@ fn disc_sample() -> Sample {
         semantics: Some(semantics),
         edges,
         edges_from_depth: true,
+        // Faces that slope down to the right are the bright ones: lit from the right.
+        light: Some([0.9, 0.0]),
     }
 }
 
@@ -72,6 +74,42 @@ fn tiny_model_overfits_one_batch_with_the_edge_module() {
         last.1 < 0.1 * first.1 && last.3 < 0.1 * first.3 && last.2 < 0.35 * first.2 && last.0 < 0.2 * first.0,
         "loss fell from {first:?} to {last:?} only"
     );
+}
+
+#[test]
+fn a_light_head_learns_which_side_a_photo_is_lit_from() {
+    let device = Device::flex().autodiff();
+    device.seed(4);
+    let config = tiny(EdgeMode::MultiClass).with_light_head(true);
+    let mut model = config.init(&device);
+    let mut optim = AdamConfig::new().init();
+    // The disc lit from the right, and mirrored: lit from the left.
+    let right = disc_sample();
+    let mirror = |g: &Grid<[f32; 3]>| Grid::from_fn(g.width, g.height, |x, y| g.get(g.width - 1 - x, y));
+    let left = Sample {
+        photo: mirror(&right.photo),
+        light: Some([-0.9, 0.0]),
+        ..right.clone()
+    };
+    let (photo, targets) = to_batch(&[right, left], &WeightsMeta::default(), &device);
+    let light_error = |out: &relievo::net::MultiTaskOutput| {
+        relievo::net::loss::light_loss(
+            out.light.clone().unwrap(),
+            targets.light.clone(),
+            targets.light_known.clone(),
+        )
+        .into_scalar::<f32>()
+    };
+    let first = light_error(&model.forward(photo.clone()));
+    for _ in 0..60 {
+        let out = model.forward(photo.clone());
+        let parts = total_loss(&out, &targets, &config.loss, config.edge_mode);
+        assert!(parts.light.is_some());
+        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
+        model = optim.step(3e-3, model, grads);
+    }
+    let last = light_error(&model.forward(photo));
+    assert!(last < 0.2 * first && last < 0.1, "light error {first} → {last}");
 }
 
 #[test]

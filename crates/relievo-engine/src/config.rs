@@ -91,6 +91,9 @@ pub struct LossConfig {
     /// L1 of the slope head's output against the standardized truth's slopes, inside
     /// the depth loss (only for a network with a slope head).
     pub slope: f64,
+    /// L1 of the light head's direction against the renderer's light, on samples whose
+    /// light is known (only for a network with a light head).
+    pub light: f64,
 }
 
 impl Default for LossConfig {
@@ -113,6 +116,7 @@ impl Default for LossConfig {
             aligned: 0.0,
             edge_aware: 0.0,
             slope: 1.0,
+            light: 1.0,
         }
     }
 }
@@ -158,6 +162,10 @@ pub struct MultiTaskConfig {
     /// 0 (the default) does not fuse: the head only trains, as an auxiliary task (fusing
     /// made every benchmark worse at every λ tried, `models/MODEL_CARD.md`).
     pub slope_screen: f64,
+    /// An auxiliary head predicts where the light comes from (the horizontal part of the
+    /// unit vector towards it) from the bottleneck's global average, trained on synthetic
+    /// panels, whose light is known; inference does not use it.
+    pub light_head: bool,
     pub loss: LossConfig,
 }
 
@@ -181,6 +189,7 @@ impl MultiTaskConfig {
             edge_weighted_decoder: false,
             slope_head: false,
             slope_screen: 0.0,
+            light_head: false,
             loss: LossConfig::default(),
         }
     }
@@ -222,6 +231,11 @@ impl MultiTaskConfig {
 
     pub fn with_slope_head(mut self, slope_head: bool) -> Self {
         self.slope_head = slope_head;
+        self
+    }
+
+    pub fn with_light_head(mut self, light_head: bool) -> Self {
+        self.light_head = light_head;
         self
     }
 

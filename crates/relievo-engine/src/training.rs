@@ -86,6 +86,9 @@ pub struct StepLosses {
     pub semantic: f64,
     pub depth: f64,
     pub edge: f64,
+    /// The light head's term, when the network has one.
+    #[serde(default)]
+    pub light: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

@@ -29,6 +29,11 @@ pub struct Targets {
     pub semantics: Tensor<4>,
     /// One-hot soft-edge classes `[b, 6, h, w]`.
     pub edges: Tensor<4>,
+    /// Horizontal part of the unit vector towards the main light (x right, y down), `[b, 2]`;
+    /// zeros where unknown.
+    pub light: Tensor<2>,
+    /// 1 where a sample's light is known, else 0, `[b, 1]`.
+    pub light_known: Tensor<2>,
 }
 
 /// The loss and its parts (scalars as `f64`, read back for logs and curves).
@@ -38,6 +43,8 @@ pub struct LossParts {
     pub semantic: f64,
     pub depth: f64,
     pub edge: f64,
+    /// The light-direction term, with a light head.
+    pub light: Option<f64>,
     /// The dynamic coefficient k of eq. 8 (1 when dynamic k is off).
     pub k: f64,
     /// d̄ of eq. 9: mean absolute height error.
@@ -270,6 +277,13 @@ pub fn depth_term(pred: Tensor<4>, truth: Tensor<4>, cfg: &LossConfig) -> Tensor
     }
 }
 
+/// L1 between the predicted and the true light direction `[b, 2]`, over the samples whose
+/// light is known (`known` `[b, 1]`, 1 or 0); 0 when none is.
+pub fn light_loss(pred: Tensor<2>, truth: Tensor<2>, known: Tensor<2>) -> Tensor<1> {
+    let count = known.clone().sum().clamp_min(1.0) * 2.0;
+    ((pred - truth).abs() * known).sum() / count
+}
+
 /// Eq. 1 with eq. 5: L = α·L_sem + β·L_depth + γ·(λ1·L_r + k·(λ2·L_d + λ3·L_m)).
 /// The depth-side detector reads detached depth (see the model), so the edge loss
 /// trains the detectors and the encoder, never the depth head directly.
@@ -317,10 +331,19 @@ pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mo
     if let Some(l_edge) = &l_edge {
         total = total + l_edge.clone() * cfg.gamma;
     }
+    let l_light = out
+        .light
+        .as_ref()
+        .filter(|_| cfg.light > 0.0)
+        .map(|light| light_loss(light.clone(), targets.light.clone(), targets.light_known.clone()));
+    if let Some(l_light) = &l_light {
+        total = total + l_light.clone() * cfg.light;
+    }
     LossParts {
         semantic: scalar(&l_sem),
         depth: scalar(&l_depth),
         edge: l_edge.as_ref().map(scalar).unwrap_or(0.0),
+        light: l_light.as_ref().map(scalar),
         total,
         k,
         mean_abs_depth_error: d_bar,
@@ -438,6 +461,19 @@ mod tests {
         let truth = tensor4(vec![0.0, 1.0, 0.0, 1.0], [1, 1, 2, 2], &dev());
         let pred = tensor4(vec![0.0, 0.0, 1.0, 1.0], [1, 1, 2, 2], &dev());
         close(scalar(&aligned_loss(pred, truth)), 1.0 + 4.0 / 4.0, 1e-6);
+    }
+
+    #[test]
+    fn light_loss_counts_only_samples_whose_light_is_known() {
+        let device = dev();
+        let t2 = |v: Vec<f32>, c: usize| Tensor::<2>::from_data(burn::tensor::TensorData::new(v, [2, c]), &device);
+        let truth = t2(vec![0.5, -0.5, 0.0, 0.0], 2);
+        // Sample 0 is off by 0.1 and 0.3; sample 1 (unknown light) by 1 and 1.
+        let pred = t2(vec![0.6, -0.2, 1.0, 1.0], 2);
+        let with_known = |known: Vec<f32>| scalar(&light_loss(pred.clone(), truth.clone(), t2(known, 1)));
+        close(with_known(vec![1.0, 0.0]), 0.2, 1e-6);
+        close(with_known(vec![1.0, 1.0]), 0.6, 1e-6);
+        close(with_known(vec![0.0, 0.0]), 0.0, 1e-6);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid, softmax};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
@@ -65,6 +65,11 @@ fn conv3x3(channels_in: usize, channels_out: usize, device: &Device) -> Conv2d {
 /// output pixel, folded as `f × f` blocks like the depth head's output.
 fn slope_head(channels: usize, f: usize, device: &Device) -> Conv2d {
     conv3x3(channels, 2 * f * f, device)
+}
+
+/// The light head on the bottleneck's global average (`channels`): where the light comes from.
+fn light_head(channels: usize, device: &Device) -> Linear {
+    LinearConfig::new(channels, 2).init(device)
 }
 
 /// Bilinear resize of `[b, c, h, w]` to `[b, c, height, width]`; `half_pixel` maps
@@ -260,6 +265,9 @@ pub struct MultiTaskOutput {
     /// channel 0 is `h(x + 1, y) − h(x, y)`, channel 1 `h(x, y + 1) − h(x, y)`; `None`
     /// without a slope head.
     pub slopes: Option<Tensor<4>>,
+    /// Where the light comes from, `[b, 2]` (see [`crate::loss::Targets::light`]); `None`
+    /// without a light head.
+    pub light: Option<Tensor<2>>,
 }
 
 /// The whole network. Build with [`MultiTaskConfig::init`].
@@ -274,6 +282,7 @@ pub struct MultiTaskNet {
     semantic_decoder: Decoder,
     attention: Option<SemanticAttention>,
     slope_head: Option<Conv2d>,
+    light_head: Option<Linear>,
     #[module(skip)]
     edge_mode: EdgeMode,
     #[module(skip)]
@@ -315,6 +324,7 @@ impl InitNet for MultiTaskConfig {
             semantic_decoder: Decoder::new(enc, SEMANTIC_CLASSES, f, device),
             attention,
             slope_head: self.slope_head.then(|| slope_head(enc[0], f, device)),
+            light_head: self.light_head.then(|| light_head(enc[4], device)),
             edge_mode: self.edge_mode,
             edge_weighted_decoder: self.edge_weighted_decoder,
             unshuffle: f,
@@ -355,6 +365,19 @@ impl MultiTaskNet {
         if self.slope_head.is_none() {
             let channels = self.depth_decoder.head.weight.dims()[1];
             self.slope_head = Some(slope_head(channels, self.unshuffle, device));
+        }
+        self
+    }
+
+    pub fn has_light_head(&self) -> bool {
+        self.light_head.is_some()
+    }
+
+    /// This network with a new, untrained light head if it has none.
+    pub fn with_light_head(mut self, device: &Device) -> Self {
+        if self.light_head.is_none() {
+            let channels = self.context.fuse.conv.weight.dims()[0];
+            self.light_head = Some(light_head(channels, device));
         }
         self
     }
@@ -406,6 +429,10 @@ impl MultiTaskNet {
         }
         cancel.check()?;
         let bottleneck = self.context.forward(skips.pop().expect("bottleneck"));
+        let light = self.light_head.as_ref().map(|head| {
+            let [b, c, _, _] = bottleneck.dims();
+            head.forward(bottleneck.clone().mean_dim(3).mean_dim(2).reshape([b, c]))
+        });
 
         let mut depth = bottleneck.clone();
         let mut semantic = bottleneck;
@@ -450,6 +477,7 @@ impl MultiTaskNet {
             edges_photo,
             edges_depth,
             slopes,
+            light,
         })
     }
 }
@@ -614,6 +642,22 @@ mod tests {
         assert_eq!(grown.forward(photo).slopes.unwrap().dims(), [1, 2, 32, 64]);
         // 8 → 2·2² channels, 3 × 3, at half of 64²: 2 · 8 · 8 · 9 · 32².
         assert_eq!(with_head.flops(64, 64) - config.flops(64, 64), 2 * 8 * 8 * 9 * 32 * 32);
+    }
+
+    #[test]
+    fn a_light_head_added_to_trained_weights_predicts_one_direction_per_photo() {
+        let device = Device::flex();
+        let config = MultiTaskConfig::new()
+            .with_encoder_channels([8, 8, 8, 8, 8])
+            .with_edge_channels([4, 4, 4, 4]);
+        let photo = Tensor::<4>::random([3, 3, 32, 64], burn::tensor::Distribution::Default, &device);
+        let plain = config.init(&device);
+        assert!(!plain.has_light_head() && plain.forward(photo.clone()).light.is_none());
+        let grown = plain.with_light_head(&device);
+        assert!(grown.has_light_head());
+        assert_eq!(grown.forward(photo.clone()).light.unwrap().dims(), [3, 2]);
+        let built = config.with_light_head(true).init(&device);
+        assert_eq!(built.forward(photo).light.unwrap().dims(), [3, 2]);
     }
 
     #[test]

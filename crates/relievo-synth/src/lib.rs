@@ -71,6 +71,8 @@ pub struct SynthSample {
     pub semantics: Grid<u8>,
     /// Soft-edge classes 0..5, equal to `labels::soft_edge_classes(&height)`.
     pub edges: Grid<u8>,
+    /// Unit vector towards the main light (x right, y down, z out of the panel).
+    pub light: [f32; 3],
 }
 
 /// Generates the sample for `seed`; the same seed and parameters give a bit-identical
@@ -96,7 +98,7 @@ pub fn generate(seed: u64, params: &SynthParams) -> SynthSample {
 
     let (d0, d1) = params.relief_depth_frac;
     let relief_px = rng.range(d0.min(d1), d0.max(d1)) * scene.panel_width_px;
-    let linear = render::render(
+    let rendered = render::render(
         &mut rng.fork(),
         &height,
         relief_px,
@@ -110,9 +112,10 @@ pub fn generate(seed: u64, params: &SynthParams) -> SynthSample {
     } else {
         params.degradation.clamp(0.0, 1.0) * rng.range(0.2, 1.0)
     };
-    let photo = degrade::degrade(&mut rng.fork(), &linear, unit_px, strength);
+    let photo = degrade::degrade(&mut rng.fork(), &rendered.linear, unit_px, strength);
     SynthSample {
         photo,
+        light: rendered.light,
         height,
         semantics: scene.canvas.class,
         edges,

@@ -90,6 +90,14 @@ fn tray(rng: &mut Rng) -> Material {
     }
 }
 
+/// A rendered panel and the light it was lit by.
+pub struct Rendered {
+    /// Linear RGB.
+    pub linear: Grid<[f32; 3]>,
+    /// Unit vector towards the main light, in image axes: x right, y down, z out of the panel.
+    pub light: [f32; 3],
+}
+
 /// Renders `height` (0..1) with a relief depth of `relief_px` pixels; `object_mask`
 /// separates objects (1) from the tray (0) they lie on; `metal` picks metal objects.
 pub fn render(
@@ -99,7 +107,7 @@ pub fn render(
     object_mask: Option<&Grid<f32>>,
     metal_objects: bool,
     unit_px: f32,
-) -> Grid<[f32; 3]> {
+) -> Rendered {
     let (w, h) = (height.width, height.height);
     let object = if metal_objects { metal(rng) } else { stone(rng) };
     let ground = if object_mask.is_some() { tray(rng) } else { object };
@@ -203,7 +211,10 @@ pub fn render(
     let mean: f32 = out.iter().map(|c| c[0] * 0.3 + c[1] * 0.59 + c[2] * 0.11).sum::<f32>() / out.len().max(1) as f32;
     let target = rng.range(0.14, 0.3);
     let k = target / mean.max(1e-4);
-    Grid::from_vec(w, h, out.into_iter().map(|c| c.map(|v| v * k)).collect())
+    Rendered {
+        linear: Grid::from_vec(w, h, out.into_iter().map(|c| c.map(|v| v * k)).collect()),
+        light,
+    }
 }
 
 /// 1 where lit, 0 in cast shadow, soft in between: a horizon height
@@ -275,6 +286,8 @@ mod tests {
             }
         });
         let img = render(&mut Rng::new(2), &height, 4.0, None, false, 0.2);
-        assert!(img.data.iter().flatten().all(|v| v.is_finite() && *v >= 0.0));
+        assert!(img.linear.data.iter().flatten().all(|v| v.is_finite() && *v >= 0.0));
+        let [x, y, z] = img.light;
+        assert!((x * x + y * y + z * z - 1.0).abs() < 1e-5 && z > 0.0, "{:?}", img.light);
     }
 }

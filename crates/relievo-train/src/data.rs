@@ -31,6 +31,10 @@ pub struct Sample {
     /// `edges` were derived from `height`: [`augment`] derives them again from the
     /// crop's re-stretched height, so labels and depth agree after every augmentation.
     pub edges_from_depth: bool,
+    /// Where the main light comes from, when known (synthetic panels): the horizontal part
+    /// of the unit vector towards it, x right, y down (its length is the cosine of the
+    /// light's elevation).
+    pub light: Option<[f32; 2]>,
 }
 
 /// The files of one complete pair, found by the dataset check.
@@ -192,6 +196,7 @@ impl DatasetFolder {
             semantics,
             edges,
             edges_from_depth,
+            light: None,
         })
     }
 }
@@ -228,6 +233,7 @@ impl Source {
                 semantics: Some(s.semantics),
                 edges: s.edges,
                 edges_from_depth: true,
+                light: Some([s.light[0], s.light[1]]),
             }
         };
         match self {
@@ -255,7 +261,7 @@ const MIN_CROP_FRACTION: f32 = 0.55;
 pub const MEAN_CROP_FRACTION: f32 = (MIN_CROP_FRACTION + 1.0) / 2.0;
 
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
-/// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels follow geometry;
+/// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels and the light follow geometry;
 /// soft edges derived from depth are derived again from the crop's stretched height
 /// (the curvature rule is relative to the image's size and height range).
 pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
@@ -306,6 +312,8 @@ pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
             .map(|s| Grid::from_fn(crop_px, crop_px, |x, y| nearest(s, x, y))),
         edges,
         edges_from_depth: sample.edges_from_depth,
+        // A mirrored photo is lit from the mirrored side.
+        light: sample.light.map(|[x, y]| [if flip { -x } else { x }, y]),
         photo,
         height,
     }
@@ -378,7 +386,13 @@ pub fn to_batch(samples: &[Sample], meta: &WeightsMeta, device: &Device) -> (Ten
     let mut depth = Vec::with_capacity(b * n);
     let mut sem = vec![0f32; b * SEMANTIC_CLASSES * n];
     let mut edges = vec![0f32; b * EDGE_CLASSES * n];
+    let mut light = vec![0f32; b * 2];
+    let mut light_known = vec![0f32; b];
     for (i, s) in samples.iter().enumerate() {
+        if let Some([x, y]) = s.light {
+            light[2 * i..2 * i + 2].copy_from_slice(&[x, y]);
+            light_known[i] = 1.0;
+        }
         for c in 0..3 {
             photo.extend(s.photo.data.iter().map(|p| (p[c] - meta.mean[c]) / meta.std[c]));
         }
@@ -399,6 +413,8 @@ pub fn to_batch(samples: &[Sample], meta: &WeightsMeta, device: &Device) -> (Ten
             depth: t(depth, 1),
             semantics: t(sem, SEMANTIC_CLASSES),
             edges: t(edges, EDGE_CLASSES),
+            light: Tensor::from_data(TensorData::new(light, [b, 2]), device),
+            light_known: Tensor::from_data(TensorData::new(light_known, [b, 1]), device),
         },
     )
 }
@@ -424,6 +440,30 @@ mod tests {
         };
         let crop = augment(&given, 48, &mut Rng::new(0));
         assert!(crop.edges.data.iter().all(|&c| c == 3));
+    }
+
+    #[test]
+    fn the_light_follows_a_mirrored_crop() {
+        // Lit from the right: the photo brightens to the right, the light points right.
+        let sample = Sample {
+            photo: Grid::from_fn(64, 64, |x, _| [x as f32 / 63.0; 3]),
+            height: Grid::from_fn(64, 64, |x, y| ((x + y) % 7) as f32 / 6.0),
+            semantics: None,
+            edges: Grid::filled(64, 64, 0),
+            edges_from_depth: true,
+            light: Some([0.6, -0.2]),
+        };
+        let mut mirrored = 0;
+        for seed in 0..16 {
+            let crop = augment(&sample, 32, &mut Rng::new(seed));
+            let brighter_right = crop.photo.get(31, 16)[0] > crop.photo.get(0, 16)[0];
+            let [x, y] = crop.light.expect("the light stays known");
+            assert_eq!(y, -0.2, "seed {seed}");
+            assert_eq!(x.abs(), 0.6, "seed {seed}");
+            assert_eq!(x > 0.0, brighter_right, "seed {seed}: light x {x}");
+            mirrored += usize::from(x < 0.0);
+        }
+        assert!(mirrored > 0 && mirrored < 16, "{mirrored} of 16 crops mirrored");
     }
 
     #[test]

@@ -285,8 +285,8 @@ pub fn run(
         (w.model, w.config, optim)
     } else if let Some(init) = &cfg.init {
         // The architecture comes from the weights, the loss settings from this run; a
-        // slope head the run asks for and the weights lack starts untrained (and is fused
-        // at inference as the run's config says).
+        // slope or light head the run asks for and the weights lack starts untrained (a slope
+        // head is fused at inference as the run's config says).
         let w = weights::load(init, &train_device)?;
         let mut config = MultiTaskConfig {
             loss: cfg.model.loss.clone(),
@@ -297,6 +297,10 @@ pub fn run(
             config.slope_head = true;
             config.slope_screen = cfg.model.slope_screen;
             model = model.with_slope_head(&train_device);
+        }
+        if cfg.model.light_head && !config.light_head {
+            config.light_head = true;
+            model = model.with_light_head(&train_device);
         }
         (model, config, AdamConfig::new().init())
     } else {
@@ -405,6 +409,7 @@ pub fn run(
                 semantic: parts.semantic,
                 depth: parts.depth,
                 edge: parts.edge,
+                light: parts.light,
             },
             k: parts.k,
             lr,
