@@ -3,7 +3,7 @@
 # synthetic relief world with the same seed and steps, then scored on a benchmark folder
 # (`relievo eval`: score_depth.py's aligned metrics) beside its best synthetic validation.
 #
-#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (600 steps at crop 96 per arm, about 10 min each on 2 CPU cores)
+#   benches/ablations.sh [BENCH_DIR] [OUT_DIR]      (600 steps at crop 96 per arm, about 13 min each on 2 CPU cores)
 #
 # Arms whose log says they finished are not retrained; an interrupted arm resumes from its
 # checkpoint (written every 100 steps and on Ctrl-C).
@@ -23,6 +23,7 @@ arms=(
     "exp3s4|Exp 3, seed 4 (noise check)|--seed 4"
     "exp5|Exp 5: fixed k = 1|--seed 3 --no-dynamic-k"
     "exp3silog|Exp 3 with seed 000's SILog depth term|--seed 3 --depth-term silog"
+    "exp3light|Exp 3 + a light head (auxiliary)|--seed 3 --light-head"
 )
 for arm in "${arms[@]}"; do
     IFS='|' read -r name _ flags <<<"$arm"
