@@ -333,7 +333,7 @@ impl Default for InferOptions {
 mod tests {
     use super::*;
 
-    /// A `config.json` written by burn's `Config` derive before the slope head existed (the
+    /// A `config.json` written by burn's `Config` derive before the slope and light heads existed (the
     /// shipped weights' until 2026-12-03).
     const BURN_CONFIG: &str = include_str!("testdata/config_written_by_burn.json");
 
@@ -358,7 +358,7 @@ mod tests {
     fn the_json_is_the_one_burns_config_wrote() {
         let ours = serde_json::to_string_pretty(&MultiTaskConfig::new()).unwrap();
         // The same fields in the same order, the burn-written file lacking only later ones.
-        let later = ["slope_head", "slope_screen", "slope"];
+        let later = ["slope_head", "slope_screen", "slope", "light_head", "light"];
         let ours_then: Vec<String> = keys_in_order(&ours)
             .into_iter()
             .filter(|k| !later.contains(&k.as_str()))
@@ -369,6 +369,8 @@ mod tests {
         value["slope_head"] = false.into();
         value["slope_screen"] = 0.0.into();
         value["loss"]["slope"] = MultiTaskConfig::legacy().loss.slope.into();
+        value["light_head"] = false.into();
+        value["loss"]["light"] = MultiTaskConfig::legacy().loss.light.into();
         let read: MultiTaskConfig = serde_json::from_value(value).unwrap();
         assert_eq!(read, MultiTaskConfig::new());
         assert_eq!(
