@@ -23,6 +23,7 @@ arms=(
     "exp3s4|Exp 3, seed 4 (noise check)|--seed 4"
     "exp5|Exp 5: fixed k = 1|--seed 3 --no-dynamic-k"
     "exp3silog|Exp 3 with seed 000's SILog depth term|--seed 3 --depth-term silog"
+    "exp3both|Exp 3 with SILog and the aligned term beside it|--seed 3 --depth-term silog --aligned 1"
     "exp3light|Exp 3 + a light head (auxiliary)|--seed 3 --light-head"
 )
 for arm in "${arms[@]}"; do
