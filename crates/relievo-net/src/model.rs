@@ -591,6 +591,13 @@ mod tests {
         t.into_data().try_into_vec::<f32>().unwrap()
     }
 
+    /// A network of today's shape with 8 channels per encoder stage.
+    fn tiny() -> MultiTaskConfig {
+        MultiTaskConfig::new()
+            .with_encoder_channels([8, 8, 8, 8, 8])
+            .with_edge_channels([4, 4, 4, 4])
+    }
+
     #[test]
     fn pixel_unshuffle_folds_blocks_into_channels_and_shuffle_undoes_it() {
         let device = Device::flex();
@@ -627,9 +634,7 @@ mod tests {
     #[test]
     fn a_slope_head_added_to_trained_weights_predicts_two_slopes_and_counts_its_flops() {
         let device = Device::flex();
-        let config = MultiTaskConfig::new()
-            .with_encoder_channels([8, 8, 8, 8, 8])
-            .with_edge_channels([4, 4, 4, 4]);
+        let config = tiny();
         let photo = Tensor::<4>::random([1, 3, 32, 64], burn::tensor::Distribution::Default, &device);
         let plain = config.init(&device);
         assert!(plain.forward(photo.clone()).slopes.is_none());
@@ -647,9 +652,7 @@ mod tests {
     #[test]
     fn a_light_head_added_to_trained_weights_predicts_one_direction_per_photo() {
         let device = Device::flex();
-        let config = MultiTaskConfig::new()
-            .with_encoder_channels([8, 8, 8, 8, 8])
-            .with_edge_channels([4, 4, 4, 4]);
+        let config = tiny();
         let photo = Tensor::<4>::random([3, 3, 32, 64], burn::tensor::Distribution::Default, &device);
         let plain = config.init(&device);
         assert!(!plain.has_light_head() && plain.forward(photo.clone()).light.is_none());
@@ -664,9 +667,7 @@ mod tests {
     fn the_depth_side_edge_loss_sends_no_gradient_to_the_depth_head() {
         let device = Device::flex().autodiff();
         device.seed(3);
-        let config = MultiTaskConfig::new()
-            .with_encoder_channels([8, 8, 8, 8, 8])
-            .with_edge_channels([4, 4, 4, 4]);
+        let config = tiny();
         let model = config.init(&device);
         let photo = Tensor::<4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
         let out = model.forward(photo);
