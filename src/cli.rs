@@ -270,6 +270,10 @@ struct TrainArgs {
     /// (grain added or detail smoothed inside random blobs), 0..1.
     #[arg(long, default_value_t = TrainConfig::default().texture_patches)]
     texture_patches: f32,
+    /// Decay of the moving average of the weights that validation scores and the run
+    /// yields (e.g. 0.998; 0 = off, the last step's weights). The checkpoint keeps both.
+    #[arg(long, default_value_t = TrainConfig::default().ema)]
+    ema: f32,
     /// Main depth term: aligned (height, scale/shift-invariant, with slopes) or
     /// silog (seed 000's, for the ablations).
     #[arg(long, value_enum, default_value_t = LossConfig::default().depth_term)]
@@ -802,6 +806,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         checkpoint_every: a.checkpoint_every,
         val_count: a.val_count,
         texture_patches: a.texture_patches,
+        ema: a.ema,
         out: a.out,
         ..TrainConfig::default()
     };

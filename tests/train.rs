@@ -83,6 +83,85 @@ fn resume_gives_the_same_next_steps_as_an_uninterrupted_run() {
     assert!(b.path().join("best/model.bpk").is_file());
 }
 
+/// Every float tensor of the weights in `dir`, flattened, by path.
+fn tensors_in(dir: &Path) -> std::collections::HashMap<String, Vec<f32>> {
+    let w = relievo::net::weights::load(dir, &Device::flex()).unwrap();
+    relievo::net::weights::float_tensors(&w.model)
+        .into_iter()
+        .map(|(k, v)| (k, v.to_vec::<f32>().unwrap()))
+        .collect()
+}
+
+fn max_difference(
+    a: &std::collections::HashMap<String, Vec<f32>>,
+    b: &std::collections::HashMap<String, Vec<f32>>,
+) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .flat_map(|(k, x)| x.iter().zip(&b[k]).map(|(x, y)| (x - y).abs()))
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn the_weight_average_is_the_moving_average_of_every_step_and_resumes_exactly() {
+    use relievo::net::weights;
+    let start = tempfile::tempdir().unwrap();
+    let mut first = tiny_config(start.path(), 1);
+    first.val_count = 0;
+    losses(first, false, None);
+    let init = start.path().join("best");
+
+    let config = |out: &Path| TrainConfig {
+        init: Some(init.clone()),
+        ema: 0.9,
+        checkpoint_every: 1,
+        val_count: 0,
+        ..tiny_config(out, 2)
+    };
+    // The weights after every step, read from the checkpoint written after it.
+    let straight = tempfile::tempdir().unwrap();
+    let mut after_step = Vec::new();
+    {
+        let _run = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        train::run(
+            config(straight.path()),
+            false,
+            &Device::flex(),
+            &TrainControl::default(),
+            |e| {
+                if let TrainEvent::Checkpoint { path, .. } = e {
+                    after_step.push(weights::load(&path, &Device::flex()).unwrap().model);
+                }
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(after_step.len(), 6);
+    let mut expected = weights::load(&init, &Device::flex()).unwrap().model;
+    for (t, w) in after_step.into_iter().enumerate() {
+        let decay = 0.9f32.min((1.0 + t as f32) / (10.0 + t as f32));
+        expected = weights::blend(&expected, w, 1.0 - decay).unwrap().0;
+    }
+    let average = tensors_in(&straight.path().join("checkpoint/ema"));
+    let last = tensors_in(&straight.path().join("checkpoint"));
+    let expected: std::collections::HashMap<_, _> = weights::float_tensors(&expected)
+        .into_iter()
+        .map(|(k, v)| (k, v.to_vec::<f32>().unwrap()))
+        .collect();
+    assert!(max_difference(&average, &expected) < 1e-6);
+    assert!(
+        max_difference(&average, &last) > 1e-3,
+        "the average is not the last step"
+    );
+    // What the run yields is the average.
+    assert!(max_difference(&average, &tensors_in(&straight.path().join("best"))) < 1e-6);
+
+    let resumed = tempfile::tempdir().unwrap();
+    losses(config(resumed.path()), false, Some(4));
+    losses(config(resumed.path()), true, None);
+    assert!(max_difference(&average, &tensors_in(&resumed.path().join("checkpoint/ema"))) < 1e-4);
+}
+
 /// The child process of the hard-kill test (does nothing when run on its own).
 #[test]
 #[ignore = "started by a_run_killed_hard_resumes_exactly"]

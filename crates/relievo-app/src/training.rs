@@ -435,6 +435,16 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
             ui.label("seed");
             ui.add(egui::DragValue::new(&mut s.run.seed));
             ui.end_row();
+            ui.label("weight average decay").on_hover_text(
+                "Validation scores and the run yields a moving average of the weights; 0 = the last step's",
+            );
+            ui.add(
+                egui::DragValue::new(&mut s.run.ema)
+                    .range(0.0..=0.9999)
+                    .speed(0.0005)
+                    .max_decimals(4),
+            );
+            ui.end_row();
             usize_row(ui, "validation images", &mut s.run.val_count, 0..=1000);
             usize_row(ui, "checkpoint every", &mut s.run.checkpoint_every, 1..=1_000_000);
         });

@@ -52,6 +52,10 @@ pub struct TrainConfig {
     /// (`train::data::texture_patches`): grain added, or detail smoothed away, inside random
     /// blobs. 0 = off.
     pub texture_patches: f32,
+    /// Decay of the moving average of the weights that validation scores and the run yields
+    /// (`w̄ ← d·w̄ + (1 − d)·w` after every step, `d` ramped up as `(1 + t) / (10 + t)` over
+    /// the first steps); 0 = off, the weights of the last step.
+    pub ema: f32,
     pub out: PathBuf,
 }
 
@@ -74,6 +78,7 @@ impl Default for TrainConfig {
             checkpoint_every: 100,
             val_count: 16,
             texture_patches: 0.0,
+            ema: 0.0,
             out: PathBuf::from("runs/latest"),
         }
     }
@@ -155,6 +160,9 @@ impl TrainConfig {
             return bad(
                 "synthetic panels of 16 to 8192 px, synthetic and texture-patch shares in 0..1, at most 100,000 validation images",
             );
+        }
+        if !(0.0..1.0).contains(&self.ema) {
+            return bad("the weight average's decay must be in [0, 1) (0 = off)");
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) || !(0.0..1.0).contains(&self.pct_start) {
             return bad("learning rate must be > 0 and pct_start in [0, 1)");

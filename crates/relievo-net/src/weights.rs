@@ -271,6 +271,28 @@ pub fn float_tensors(model: &MultiTaskNet) -> HashMap<String, TensorData> {
 /// tensors are matched by their path in the module, and a shared path with another
 /// shape is an error.
 pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weights, InterpolateReport), String> {
+    let (model, report) = blend(&base.model, tuned.model.clone(), alpha)?;
+    if report.blended == 0 {
+        return Err("the two weights have no tensor in common".into());
+    }
+    Ok((
+        Weights {
+            model,
+            config: tuned.config.clone(),
+            meta: tuned.meta.clone(),
+        },
+        report,
+    ))
+}
+
+/// `(1 − alpha)·base + alpha·tuned`, tensor by tensor, matched by path ([`interpolate`]'s
+/// arithmetic; also a training run's moving average of its weights). Tensors only `tuned`
+/// has are kept as they are.
+pub fn blend(
+    base: &MultiTaskNet,
+    tuned: MultiTaskNet,
+    alpha: f32,
+) -> Result<(MultiTaskNet, InterpolateReport), String> {
     use burn::module::{ModuleMapper, Param};
 
     if !(0.0..=1.0).contains(&alpha) {
@@ -315,7 +337,7 @@ pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weigh
 
     let mut blend = Blend {
         path: Vec::new(),
-        base: float_tensors(&base.model),
+        base: float_tensors(base),
         alpha,
         report: InterpolateReport {
             blended: 0,
@@ -324,7 +346,7 @@ pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weigh
         },
         mismatch: None,
     };
-    let model = tuned.model.clone().map(&mut blend);
+    let model = tuned.map(&mut blend);
     if let Some(mismatch) = blend.mismatch {
         return Err(format!("the two weights are not the same network: {mismatch}"));
     }
@@ -332,17 +354,7 @@ pub fn interpolate(base: &Weights, tuned: &Weights, alpha: f32) -> Result<(Weigh
         base_only: blend.base.len(),
         ..blend.report
     };
-    if report.blended == 0 {
-        return Err("the two weights have no tensor in common".into());
-    }
-    Ok((
-        Weights {
-            model,
-            config: tuned.config.clone(),
-            meta: tuned.meta.clone(),
-        },
-        report,
-    ))
+    Ok((model, report))
 }
 
 /// Copies the weights folder `from` into `to` (created if needed) as they are on disk, the

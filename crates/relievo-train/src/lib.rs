@@ -61,6 +61,8 @@ const CHECKPOINT_PARTIAL: &str = "checkpoint.partial";
 /// The previous checkpoint while the new one is swapped in.
 const CHECKPOINT_OLD: &str = "checkpoint.old";
 const BEST_DIR: &str = "best";
+/// The moving average of the weights (`TrainConfig::ema`), inside a checkpoint.
+const EMA_DIR: &str = "ema";
 const OPTIMIZER_FILE: &str = "optimizer.bin";
 const STATE_FILE: &str = "state.json";
 /// Seed offset of the validation stream (disjoint from training examples).
@@ -217,12 +219,17 @@ fn meta_for(cfg: &TrainConfig, steps: u64, wall_time_secs: f64) -> WeightsMeta {
             steps,
             wall_time_secs,
             notes: format!(
-                "relievo {} train: batch {}, crop {} px, max lr {}, seed {}",
+                "relievo {} train: batch {}, crop {} px, max lr {}, seed {}{}",
                 env!("CARGO_PKG_VERSION"),
                 cfg.batch,
                 cfg.crop_px,
                 cfg.lr,
-                cfg.seed
+                cfg.seed,
+                if cfg.ema > 0.0 {
+                    format!(", weight average decay {}", cfg.ema)
+                } else {
+                    String::new()
+                }
             ),
         },
         ..WeightsMeta::default()
@@ -316,6 +323,13 @@ pub fn run(
             model_config.size_multiple()
         )));
     }
+    // The moving average of the weights, when the run keeps one: what validation scores and
+    // the run yields. It starts at the starting weights and is part of every checkpoint.
+    let mut average = match (cfg.ema > 0.0, state.step > 0) {
+        (false, _) => None,
+        (true, false) => Some(model.valid()),
+        (true, true) => Some(weights::load(&checkpoint_dir.join(EMA_DIR), device)?.model),
+    };
     let loss_cfg = model_config.loss.clone();
     let edge_mode = model_config.edge_mode;
     let meta = WeightsMeta::default();
@@ -344,6 +358,7 @@ pub fn run(
     };
 
     let save_checkpoint = |model: &crate::net::MultiTaskNet,
+                           average: Option<&crate::net::MultiTaskNet>,
                            optim: &burn::optim::ModuleOptimizer,
                            state: &RunState|
      -> Result<(), TrainError> {
@@ -357,6 +372,10 @@ pub fn run(
             &model_config,
             &meta_for(&cfg, state.step as u64, state.wall_time_secs),
         )?;
+        if let Some(average) = average {
+            let meta = meta_for(&cfg, state.step as u64, state.wall_time_secs);
+            weights::save(&partial.join(EMA_DIR), average, &model_config, &meta)?;
+        }
         let bytes = optim.into_bytes().map_err(|e| checkpoint_error(&partial, e))?;
         atomic_write(&partial.join(OPTIMIZER_FILE), |w| w.write_all(&bytes))
             .map_err(|e| checkpoint_error(&partial, e))?;
@@ -391,6 +410,12 @@ pub fn run(
         let lr = one_cycle_lr(state.step, total_steps, cfg.lr, cfg.pct_start);
         let grads = GradientsParams::from_grads(parts.total.backward(), &model);
         model = optim.step(lr, model, grads);
+        if let Some(previous) = average.take() {
+            // Ramped up so that the starting weights fade within the first steps.
+            let decay = cfg.ema.min((1.0 + state.step as f32) / (10.0 + state.step as f32));
+            let (next, _) = weights::blend(&previous, model.valid(), 1.0 - decay).map_err(TrainError::Settings)?;
+            average = Some(next);
+        }
         state.step += 1;
         window_samples += cfg.batch;
         let elapsed = window.elapsed().as_secs_f64().max(1e-9);
@@ -419,7 +444,7 @@ pub fn run(
 
         if state.step % steps_per_epoch == 0 && !val.is_empty() {
             let current = Weights {
-                model: model.valid(),
+                model: average.clone().unwrap_or_else(|| model.valid()),
                 config: model_config.clone(),
                 meta: meta_for(&cfg, state.step as u64, state.wall_time_secs),
             };
@@ -445,7 +470,7 @@ pub fn run(
             });
         }
         if state.step % cfg.checkpoint_every == 0 || state.step == total_steps {
-            save_checkpoint(&model, &optim, &state)?;
+            save_checkpoint(&model, average.as_ref(), &optim, &state)?;
             on_event(TrainEvent::Checkpoint {
                 step: state.step,
                 path: checkpoint_dir.clone(),
@@ -455,7 +480,7 @@ pub fn run(
     drop(rx);
     let _ = producer.join();
     if stopped {
-        save_checkpoint(&model, &optim, &state)?;
+        save_checkpoint(&model, average.as_ref(), &optim, &state)?;
         on_event(TrainEvent::Checkpoint {
             step: state.step,
             path: checkpoint_dir.clone(),
@@ -463,8 +488,9 @@ pub fn run(
     }
     let best_dir = best_dir(&cfg.out);
     let final_meta = meta_for(&cfg, state.step as u64, state.wall_time_secs);
+    let model = average.unwrap_or_else(|| model.valid());
     if !best_dir.join(weights::MODEL_FILE).is_file() {
-        weights::save(&best_dir, &model.valid(), &model_config, &final_meta)?;
+        weights::save(&best_dir, &model, &model_config, &final_meta)?;
     }
     on_event(TrainEvent::Finished {
         steps: state.step,
@@ -472,7 +498,7 @@ pub fn run(
         best_dir,
     });
     Ok(Weights {
-        model: model.valid(),
+        model,
         config: model_config,
         meta: final_meta,
     })
