@@ -53,8 +53,9 @@ pub struct TrainConfig {
     /// blobs. 0 = off.
     pub texture_patches: f32,
     /// Decay of the moving average of the weights that validation scores and the run yields
-    /// (`w̄ ← d·w̄ + (1 − d)·w` after every step, `d` ramped up as `(1 + t) / (10 + t)` over
-    /// the first steps); 0 = off, the weights of the last step.
+    /// (from the first step's weights, `w̄ ← d·w̄ + (1 − d)·w` after every later step `t`,
+    /// `d` ramped up as `(1 + t) / (10 + t)` over the first steps); 0 = off, the weights of
+    /// the last step.
     pub ema: f32,
     pub out: PathBuf,
 }

@@ -324,11 +324,13 @@ pub fn run(
         )));
     }
     // The moving average of the weights, when the run keeps one: what validation scores and
-    // the run yields. It starts at the starting weights and is part of every checkpoint.
-    let mut average = match (cfg.ema > 0.0, state.step > 0) {
-        (false, _) => None,
-        (true, false) => Some(model.valid()),
-        (true, true) => Some(weights::load(&checkpoint_dir.join(EMA_DIR), device)?.model),
+    // the run yields, part of every checkpoint. It starts at the first step's weights: burn
+    // initialises parameters when first touched, so reading them before the first forward
+    // pass would change the order of their random draws, and with it the run.
+    let mut average = if cfg.ema > 0.0 && state.step > 0 {
+        Some(weights::load(&checkpoint_dir.join(EMA_DIR), device)?.model)
+    } else {
+        None
     };
     let loss_cfg = model_config.loss.clone();
     let edge_mode = model_config.edge_mode;
@@ -410,11 +412,18 @@ pub fn run(
         let lr = one_cycle_lr(state.step, total_steps, cfg.lr, cfg.pct_start);
         let grads = GradientsParams::from_grads(parts.total.backward(), &model);
         model = optim.step(lr, model, grads);
-        if let Some(previous) = average.take() {
-            // Ramped up so that the starting weights fade within the first steps.
-            let decay = cfg.ema.min((1.0 + state.step as f32) / (10.0 + state.step as f32));
-            let (next, _) = weights::blend(&previous, model.valid(), 1.0 - decay).map_err(TrainError::Settings)?;
-            average = Some(next);
+        if cfg.ema > 0.0 {
+            let current = model.valid();
+            average = Some(match average.take() {
+                None => current,
+                Some(previous) => {
+                    // Ramped up so that the first steps' weights fade soon.
+                    let decay = cfg.ema.min((1.0 + state.step as f32) / (10.0 + state.step as f32));
+                    weights::blend(&previous, current, 1.0 - decay)
+                        .map_err(TrainError::Settings)?
+                        .0
+                }
+            });
         }
         state.step += 1;
         window_samples += cfg.batch;
