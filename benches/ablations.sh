@@ -25,6 +25,7 @@ arms=(
     "exp3silog|Exp 3 with seed 000's SILog depth term|--seed 3 --depth-term silog"
     "exp3both|Exp 3 with SILog and the aligned term beside it|--seed 3 --depth-term silog --aligned 1"
     "exp3light|Exp 3 + a light head (auxiliary)|--seed 3 --light-head"
+    "exp3ema|Exp 3 scored by its moving average of the weights (decay 0.99)|--seed 3 --ema 0.99"
 )
 for arm in "${arms[@]}"; do
     IFS='|' read -r name _ flags <<<"$arm"
