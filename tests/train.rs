@@ -160,8 +160,18 @@ fn the_weight_average_is_the_moving_average_of_every_step_and_resumes_exactly() 
     // Keeping the average does not change the run, from random weights too: the same losses.
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let without = losses(tiny_config(a.path(), 1), false, None);
-    let with = losses(TrainConfig { ema: 0.9, ..tiny_config(b.path(), 1) }, false, None);
-    assert!(without.iter().zip(&with).all(|(x, y)| x.total == y.total), "{without:?} vs {with:?}");
+    let with = losses(
+        TrainConfig {
+            ema: 0.9,
+            ..tiny_config(b.path(), 1)
+        },
+        false,
+        None,
+    );
+    assert!(
+        without.iter().zip(&with).all(|(x, y)| x.total == y.total),
+        "{without:?} vs {with:?}"
+    );
 
     let resumed = tempfile::tempdir().unwrap();
     losses(config(resumed.path()), false, Some(4));
