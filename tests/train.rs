@@ -83,13 +83,17 @@ fn resume_gives_the_same_next_steps_as_an_uninterrupted_run() {
     assert!(b.path().join("best/model.bpk").is_file());
 }
 
+/// Every float tensor of `model`, flattened, by path.
+fn tensors(model: &relievo::net::MultiTaskNet) -> std::collections::HashMap<String, Vec<f32>> {
+    relievo::net::weights::float_tensors(model)
+        .into_iter()
+        .map(|(k, v)| (k, v.try_into_vec::<f32>().unwrap()))
+        .collect()
+}
+
 /// Every float tensor of the weights in `dir`, flattened, by path.
 fn tensors_in(dir: &Path) -> std::collections::HashMap<String, Vec<f32>> {
-    let w = relievo::net::weights::load(dir, &Device::flex()).unwrap();
-    relievo::net::weights::float_tensors(&w.model)
-        .into_iter()
-        .map(|(k, v)| (k, v.to_vec::<f32>().unwrap()))
-        .collect()
+    tensors(&relievo::net::weights::load(dir, &Device::flex()).unwrap().model)
 }
 
 fn max_difference(
@@ -145,11 +149,7 @@ fn the_weight_average_is_the_moving_average_of_every_step_and_resumes_exactly() 
     }
     let average = tensors_in(&straight.path().join("checkpoint/ema"));
     let last = tensors_in(&straight.path().join("checkpoint"));
-    let expected: std::collections::HashMap<_, _> = weights::float_tensors(&expected)
-        .into_iter()
-        .map(|(k, v)| (k, v.to_vec::<f32>().unwrap()))
-        .collect();
-    assert!(max_difference(&average, &expected) < 1e-6);
+    assert!(max_difference(&average, &tensors(&expected)) < 1e-6);
     assert!(
         max_difference(&average, &last) > 1e-3,
         "the average is not the last step"

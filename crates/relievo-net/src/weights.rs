@@ -298,9 +298,32 @@ pub fn blend(
     if !(0.0..=1.0).contains(&alpha) {
         return Err(format!("alpha must be within 0..1, got {alpha}"));
     }
+    /// `base`'s tensors by path, flattened, on their device (a training run blends every
+    /// step: no copy to host memory and back).
+    #[derive(Default)]
+    struct Flat {
+        path: Vec<String>,
+        tensors: HashMap<String, (Vec<usize>, Tensor<1>)>,
+    }
+    impl burn::module::ModuleVisitor for Flat {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let t = param.val();
+            let dims = t.dims();
+            self.tensors.insert(
+                self.path.join("."),
+                (dims.to_vec(), t.reshape([dims.iter().product::<usize>()])),
+            );
+        }
+    }
     struct Blend {
         path: Vec<String>,
-        base: HashMap<String, TensorData>,
+        base: HashMap<String, (Vec<usize>, Tensor<1>)>,
         alpha: f32,
         report: InterpolateReport,
         mismatch: Option<String>,
@@ -314,30 +337,27 @@ pub fn blend(
         }
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let path = self.path.join(".");
-            let Some(data) = self.base.remove(&path) else {
+            let Some((base_shape, base)) = self.base.remove(&path) else {
                 self.report.tuned_only += 1;
                 return param;
             };
-            let shape = param.val().dims().to_vec();
-            if data.shape().as_slice() != shape.as_slice() {
-                self.mismatch.get_or_insert(format!(
-                    "{path} is {:?} in one and {shape:?} in the other",
-                    data.shape()
-                ));
+            let shape = param.val().dims();
+            if base_shape.as_slice() != shape.as_slice() {
+                self.mismatch
+                    .get_or_insert(format!("{path} is {base_shape:?} in one and {shape:?} in the other"));
                 return param;
             }
             self.report.blended += 1;
             let alpha = self.alpha;
-            param.map(|tuned| {
-                let base = Tensor::<D>::from_data(data, &tuned.device());
-                tuned.mul_scalar(alpha).add(base.mul_scalar(1.0 - alpha))
-            })
+            param.map(|tuned| tuned.mul_scalar(alpha).add(base.reshape(shape).mul_scalar(1.0 - alpha)))
         }
     }
 
+    let mut flat = Flat::default();
+    base.visit(&mut flat);
     let mut blend = Blend {
         path: Vec::new(),
-        base: float_tensors(base),
+        base: flat.tensors,
         alpha,
         report: InterpolateReport {
             blended: 0,

@@ -368,14 +368,9 @@ pub fn run(
         if partial.exists() {
             std::fs::remove_dir_all(&partial).map_err(|e| checkpoint_error(&partial, e))?;
         }
-        weights::save(
-            &partial,
-            model,
-            &model_config,
-            &meta_for(&cfg, state.step as u64, state.wall_time_secs),
-        )?;
+        let meta = meta_for(&cfg, state.step as u64, state.wall_time_secs);
+        weights::save(&partial, model, &model_config, &meta)?;
         if let Some(average) = average {
-            let meta = meta_for(&cfg, state.step as u64, state.wall_time_secs);
             weights::save(&partial.join(EMA_DIR), average, &model_config, &meta)?;
         }
         let bytes = optim.into_bytes().map_err(|e| checkpoint_error(&partial, e))?;
