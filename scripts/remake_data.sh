@@ -59,7 +59,7 @@ mix)
         for sub in images depth edges semantics; do
             [ -d "$set/$sub" ] || continue
             mkdir -p "mix/$sub"
-            for f in "$set/$sub"/*; do ln -sf "../../$f" "mix/$sub/"; done
+            for f in "$set/$sub"/*.png; do [ -e "$f" ] || continue; ln -sf "../../$f" "mix/$sub/"; done
         done
     done
     ;;
