@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where a depth prediction's error is: low or high spatial frequencies.
 
-    scripts/error_bands.py DATASET PRED_DIR [--sigma 12] [--oracles] [--strips OUT.png]
+    scripts/error_bands.py DATASET PRED_DIR [--sigma 12] [--oracles] [--shifts R] [--strips OUT.png]
 
 DATASET/images, DATASET/depth and PRED_DIR/NAME.png as for ../shared/bench/score_depth.py,
 whose scoring (least-squares scale and shift, rmse %, normal error, edge rmse) is used
@@ -15,8 +15,10 @@ by the truth's:
   LF model + HF truth   ... with the right fine detail (slopes, edges, texture)
 
 --oracles also scores versions of the truth itself (blurred, shifted, noisy, a mask):
-what each kind of error costs on each metric. --strips writes photo | truth | aligned
-prediction | residual for every image (grey, 160 px high).
+what each kind of error costs on each metric. --shifts R scores the prediction moved by every
+whole-pixel (dx, dy) up to R px (edges repeated): the best shift shared by all images and the
+best of each image (an oracle) tell whether misregistration is part of the error. --strips
+writes photo | truth | aligned prediction | residual for every image (grey, 160 px high).
 """
 import argparse
 import os
@@ -35,6 +37,7 @@ def main():
     ap.add_argument("pred_dir")
     ap.add_argument("--sigma", type=float, default=12.0)
     ap.add_argument("--oracles", action="store_true")
+    ap.add_argument("--shifts", type=int, default=0)
     ap.add_argument("--strips")
     ap.add_argument("--scorer-dir", default=os.path.join(HERE, "..", "..", "shared", "bench"))
     a = ap.parse_args()
@@ -43,6 +46,8 @@ def main():
 
     names = sorted(os.path.splitext(f)[0] for f in os.listdir(os.path.join(a.dataset, "depth")))
     rows, strips = {}, []
+    moves = [(dy, dx) for dy in range(-a.shifts, a.shifts + 1) for dx in range(-a.shifts, a.shifts + 1)]
+    moved = []  # per image, per move: rmse %, normal error
     rng = np.random.default_rng(0)
     for n in names:
         pp = os.path.join(a.pred_dir, n + ".png")
@@ -72,6 +77,9 @@ def main():
         for k, v in cases.items():
             r = score(g, v, allow_flip=False)
             rows.setdefault(k, []).append((r["rmse_pct"], r["normal_deg"], r["edge_rmse"]))
+        if a.shifts:
+            moved.append([[score(g, shift(p, m, order=1, mode="nearest"), allow_flip=False)[k]
+                           for k in ("rmse_pct", "normal_deg")] for m in moves])
         if a.strips:
             im = np.asarray(Image.open(os.path.join(a.dataset, "images", n + ".png")).convert("L")
                             .resize(g.shape[::-1]), dtype=float) / 255
@@ -80,6 +88,13 @@ def main():
     for k, v in rows.items():
         m = np.array(v).mean(0)
         print(f"{k:28} {m[0]:7.2f} {m[1]:8.2f} {m[2]:7.2f}")
+    if moved:
+        t = np.array(moved)  # images × moves × 2
+        best = t[:, :, 0].mean(0).argmin()
+        each = t[np.arange(len(t)), t[:, :, 0].argmin(1)].mean(0)
+        dy, dx = moves[best]
+        print(f"{f'best shared shift ({dx:+d}, {dy:+d}) px':28} {t[:, best, 0].mean():7.2f} {t[:, best, 1].mean():8.2f}")
+        print(f"{'best shift of each image':28} {each[0]:7.2f} {each[1]:8.2f}")
     if a.strips and strips:
         small = [Image.fromarray((x * 255).astype(np.uint8)).resize((x.shape[1] * 160 // x.shape[0], 160)) for x in strips]
         w = small[0].size[0]
