@@ -270,6 +270,10 @@ struct TrainArgs {
     /// (grain added or detail smoothed inside random blobs), 0..1.
     #[arg(long, default_value_t = TrainConfig::default().texture_patches)]
     texture_patches: f32,
+    /// The smallest random crop, as a fraction of an example's shorter side (0.05..1; 1 =
+    /// whole square panels, at the scale inference sees them).
+    #[arg(long, default_value_t = TrainConfig::default().min_crop_fraction)]
+    min_crop_fraction: f32,
     /// Decay of the moving average of the weights that validation scores and the run
     /// yields (e.g. 0.998; 0 = off, the last step's weights). The checkpoint keeps both.
     #[arg(long, default_value_t = TrainConfig::default().ema)]
@@ -806,6 +810,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         checkpoint_every: a.checkpoint_every,
         val_count: a.val_count,
         texture_patches: a.texture_patches,
+        min_crop_fraction: a.min_crop_fraction,
         ema: a.ema,
         out: a.out,
         ..TrainConfig::default()

@@ -377,6 +377,8 @@ fn settings_ui(state: &TrainingState, app: &AppView, commands: &mut Vec<Command>
             .on_hover_text(
                 "Share of training crops given grain or smoothing in random blobs, independent of the height",
             );
+        ui.add(egui::Slider::new(&mut s.run.min_crop_fraction, 0.1..=1.0).text("smallest crop"))
+            .on_hover_text("Smallest random crop, as a share of an example's shorter side (1 = whole panels)");
         ui.separator();
         ui.heading("Start from");
         let shipped = match &app.weights {

@@ -52,6 +52,9 @@ pub struct TrainConfig {
     /// (`train::data::texture_patches`): grain added, or detail smoothed away, inside random
     /// blobs. 0 = off.
     pub texture_patches: f32,
+    /// The smallest random crop, as a fraction of an example's shorter side (the largest is
+    /// 1): 1 = every crop is the whole (square) example, at the scale inference sees it.
+    pub min_crop_fraction: f32,
     /// Decay of the moving average of the weights that validation scores and the run yields
     /// (from the first step's weights, `w̄ ← d·w̄ + (1 − d)·w` after every later step `t`,
     /// `d` ramped up as `(1 + t) / (10 + t)` over the first steps); 0 = off, the weights of
@@ -79,6 +82,7 @@ impl Default for TrainConfig {
             checkpoint_every: 100,
             val_count: 16,
             texture_patches: 0.0,
+            min_crop_fraction: 0.55,
             ema: 0.0,
             out: PathBuf::from("runs/latest"),
         }
@@ -161,6 +165,9 @@ impl TrainConfig {
             return bad(
                 "synthetic panels of 16 to 8192 px, synthetic and texture-patch shares in 0..1, at most 100,000 validation images",
             );
+        }
+        if !(self.min_crop_fraction > 0.05 && self.min_crop_fraction <= 1.0) {
+            return bad("the smallest crop must be a fraction of the example in (0.05, 1]");
         }
         if !(0.0..1.0).contains(&self.ema) {
             return bad("the weight average's decay must be in [0, 1) (0 = off)");

@@ -255,19 +255,18 @@ impl Source {
     }
 }
 
-/// The smallest random crop, as a fraction of the example's shorter side (the largest is 1).
-const MIN_CROP_FRACTION: f32 = 0.55;
-/// The mean crop fraction: the scale at which training saw whole panels.
-pub const MEAN_CROP_FRACTION: f32 = (MIN_CROP_FRACTION + 1.0) / 2.0;
+/// The mean crop fraction of the default run (`TrainConfig::min_crop_fraction` 0.55): the
+/// scale at which training saw whole panels.
+pub const MEAN_CROP_FRACTION: f32 = (0.55 + 1.0) / 2.0;
 
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
-/// `crop_px`, horizontal flip, HSV jitter, Gaussian noise. Labels and the light follow geometry;
+/// `crop_px` (covering `min_fraction`..1 of the shorter side), horizontal flip, HSV jitter, Gaussian noise. Labels and the light follow geometry;
 /// soft edges derived from depth are derived again from the crop's stretched height
 /// (the curvature rule is relative to the image's size and height range).
-pub fn augment(sample: &Sample, crop_px: usize, rng: &mut Rng) -> Sample {
+pub fn augment(sample: &Sample, crop_px: usize, min_fraction: f32, rng: &mut Rng) -> Sample {
     let (w, h) = (sample.height.width, sample.height.height);
-    // Random scale: the crop covers MIN_CROP_FRACTION..1 of the shorter side.
-    let side = w.min(h) as f32 * (MIN_CROP_FRACTION + (1.0 - MIN_CROP_FRACTION) * rng.f32());
+    // Random scale: the crop covers min_fraction..1 of the shorter side.
+    let side = w.min(h) as f32 * (min_fraction + (1.0 - min_fraction) * rng.f32());
     let side = side.max(2.0);
     let x0 = rng.f32() * (w as f32 - side).max(0.0);
     let y0 = rng.f32() * (h as f32 - side).max(0.0);
@@ -427,7 +426,7 @@ mod tests {
     fn edge_labels_and_depth_agree_after_a_random_crop() {
         let sample = Source::Synthetic { size_px: 96 }.example(5, 0).unwrap();
         for i in 0..4 {
-            let crop = augment(&sample, 48, &mut Rng::new(i));
+            let crop = augment(&sample, 48, 0.55, &mut Rng::new(i));
             // The crop's height is stretched to 0..1 again, so its curvature classes
             // are those of the crop, not resampled from the whole panel.
             assert_eq!(crop.edges, soft_edge_classes(&crop.height), "crop {i}");
@@ -438,8 +437,37 @@ mod tests {
             edges_from_depth: false,
             ..sample
         };
-        let crop = augment(&given, 48, &mut Rng::new(0));
+        let crop = augment(&given, 48, 0.55, &mut Rng::new(0));
         assert!(crop.edges.data.iter().all(|&c| c == 3));
+    }
+
+    #[test]
+    fn a_smallest_crop_of_one_keeps_the_whole_panel() {
+        // A ramp along x with a mark at one corner: a crop of the whole panel at the
+        // panel's own size gives back every height (or its mirror image), however drawn.
+        let height = Grid::from_fn(32, 32, |x, y| if x < 4 && y < 4 { 1.0 } else { x as f32 / 62.0 });
+        let sample = Sample {
+            photo: Grid::filled(32, 32, [0.5; 3]),
+            height: height.clone(),
+            semantics: None,
+            edges: Grid::filled(32, 32, 0),
+            edges_from_depth: true,
+            light: None,
+        };
+        for seed in 0..8 {
+            let crop = augment(&sample, 32, 1.0, &mut Rng::new(seed));
+            let mirrored = crop.height.get(31, 0) == 1.0;
+            for (x, y) in [(0, 0), (3, 3), (4, 0), (20, 9), (31, 31)] {
+                let sx = if mirrored { 31 - x } else { x };
+                let want = height.get(sx, y);
+                assert!((crop.height.get(x, y) - want).abs() < 1e-5, "seed {seed} at ({x}, {y})");
+            }
+        }
+        // The default's crops are smaller than the panel: the mark is cut off or magnified.
+        let cut = (0..8)
+            .filter(|&s| augment(&sample, 32, 0.55, &mut Rng::new(s)).height != height)
+            .count();
+        assert_eq!(cut, 8);
     }
 
     #[test]
@@ -455,7 +483,7 @@ mod tests {
         };
         let mut mirrored = 0;
         for seed in 0..16 {
-            let crop = augment(&sample, 32, &mut Rng::new(seed));
+            let crop = augment(&sample, 32, 0.55, &mut Rng::new(seed));
             let brighter_right = crop.photo.get(31, 16)[0] > crop.photo.get(0, 16)[0];
             let [x, y] = crop.light.expect("the light stays known");
             assert_eq!(y, -0.2, "seed {seed}");

@@ -189,7 +189,7 @@ fn batch_samples(source: &Source, cfg: &TrainConfig, step: usize) -> Result<Vec<
             let index = (step * cfg.batch + i) as u64;
             let sample = source.example(cfg.seed, index).map_err(TrainError::Data)?;
             let mut rng = Rng::new(Rng::mix(cfg.seed ^ 0xa09, index));
-            let mut crop = augment(&sample, cfg.crop_px, &mut rng);
+            let mut crop = augment(&sample, cfg.crop_px, cfg.min_crop_fraction, &mut rng);
             if cfg.texture_patches > 0.0 && rng.f32() < cfg.texture_patches {
                 texture_patches(&mut crop.photo, &mut rng);
             }
@@ -208,7 +208,7 @@ fn checkpoint_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
 fn meta_for(cfg: &TrainConfig, steps: u64, wall_time_secs: f64) -> WeightsMeta {
     WeightsMeta {
         // A whole example spans crop / mean crop fraction pixels of what the network saw.
-        working_side_px: (cfg.crop_px as f32 / data::MEAN_CROP_FRACTION).round() as usize,
+        working_side_px: (cfg.crop_px as f32 * 2.0 / (cfg.min_crop_fraction + 1.0)).round() as usize,
         provenance: Provenance {
             data: match (&cfg.data, cfg.synthetic) {
                 (Some(d), true) => format!("{} + synthetic relief world", d.display()),
