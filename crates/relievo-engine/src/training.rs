@@ -19,6 +19,10 @@ use crate::config::MultiTaskConfig;
 /// 0.002 (22.16 % before); the model card has the runs.
 pub const FINE_TUNE_MAX_LR: f64 = 0.0003;
 
+/// The smallest random training crop of the default recipe, as a fraction of an example's
+/// shorter side (`TrainConfig::min_crop_fraction`).
+pub const DEFAULT_MIN_CROP_FRACTION: f32 = 0.55;
+
 /// Everything a run needs; saved in every checkpoint (and, without `init` and `out`, as
 /// the app's training form).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,7 +86,7 @@ impl Default for TrainConfig {
             checkpoint_every: 100,
             val_count: 16,
             texture_patches: 0.0,
-            min_crop_fraction: 0.55,
+            min_crop_fraction: DEFAULT_MIN_CROP_FRACTION,
             ema: 0.0,
             out: PathBuf::from("runs/latest"),
         }

@@ -14,7 +14,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use serde::Serialize;
 
-use super::TrainConfig;
+use super::DEFAULT_MIN_CROP_FRACTION;
 use super::data::{Source, augment, to_batch};
 use crate::net::loss::total_loss;
 use crate::net::model::ConvLayer;
@@ -86,12 +86,7 @@ pub fn bench_train(
     let samples = (0..batch as u64)
         .map(|i| {
             let sample = source.example(0, i)?;
-            Ok(augment(
-                &sample,
-                crop_px,
-                TrainConfig::default().min_crop_fraction,
-                &mut Rng::new(i),
-            ))
+            Ok(augment(&sample, crop_px, DEFAULT_MIN_CROP_FRACTION, &mut Rng::new(i)))
         })
         .collect::<Result<Vec<_>, String>>()?;
     let (photo, targets) = to_batch(&samples, &WeightsMeta::default(), &train_device);

@@ -12,6 +12,7 @@ use crate::grid::Grid;
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES, soft_edge_classes};
 pub use relievo_engine::training::DatasetReport;
 
+use super::DEFAULT_MIN_CROP_FRACTION;
 use crate::net::loss::Targets;
 use crate::net::weights::WeightsMeta;
 use crate::photo::{LoadOptions, load_depth, load_photo};
@@ -255,14 +256,20 @@ impl Source {
     }
 }
 
-/// The mean crop fraction of the default run (`TrainConfig::min_crop_fraction` 0.55): the
-/// scale at which training saw whole panels.
-pub const MEAN_CROP_FRACTION: f32 = (0.55 + 1.0) / 2.0;
+/// The mean crop fraction of a run whose smallest crop is `min_fraction` of a panel: a whole
+/// panel spans crop / this pixels of what the network saw (its working side).
+pub fn mean_crop_fraction(min_fraction: f32) -> f32 {
+    (min_fraction + 1.0) / 2.0
+}
+
+/// The mean crop fraction of the default recipe.
+pub const MEAN_CROP_FRACTION: f32 = (DEFAULT_MIN_CROP_FRACTION + 1.0) / 2.0;
 
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
-/// `crop_px` (covering `min_fraction`..1 of the shorter side), horizontal flip, HSV jitter, Gaussian noise. Labels and the light follow geometry;
-/// soft edges derived from depth are derived again from the crop's stretched height
-/// (the curvature rule is relative to the image's size and height range).
+/// `crop_px` (covering `min_fraction`..1 of the shorter side), horizontal flip, HSV jitter,
+/// Gaussian noise. Labels and the light follow geometry; soft edges derived from depth are
+/// derived again from the crop's stretched height (the curvature rule is relative to the
+/// image's size and height range).
 pub fn augment(sample: &Sample, crop_px: usize, min_fraction: f32, rng: &mut Rng) -> Sample {
     let (w, h) = (sample.height.width, sample.height.height);
     // Random scale: the crop covers min_fraction..1 of the shorter side.
@@ -426,7 +433,7 @@ mod tests {
     fn edge_labels_and_depth_agree_after_a_random_crop() {
         let sample = Source::Synthetic { size_px: 96 }.example(5, 0).unwrap();
         for i in 0..4 {
-            let crop = augment(&sample, 48, 0.55, &mut Rng::new(i));
+            let crop = augment(&sample, 48, DEFAULT_MIN_CROP_FRACTION, &mut Rng::new(i));
             // The crop's height is stretched to 0..1 again, so its curvature classes
             // are those of the crop, not resampled from the whole panel.
             assert_eq!(crop.edges, soft_edge_classes(&crop.height), "crop {i}");
@@ -437,7 +444,7 @@ mod tests {
             edges_from_depth: false,
             ..sample
         };
-        let crop = augment(&given, 48, 0.55, &mut Rng::new(0));
+        let crop = augment(&given, 48, DEFAULT_MIN_CROP_FRACTION, &mut Rng::new(0));
         assert!(crop.edges.data.iter().all(|&c| c == 3));
     }
 
@@ -465,7 +472,7 @@ mod tests {
         }
         // The default's crops are smaller than the panel: the mark is cut off or magnified.
         let cut = (0..8)
-            .filter(|&s| augment(&sample, 32, 0.55, &mut Rng::new(s)).height != height)
+            .filter(|&s| augment(&sample, 32, DEFAULT_MIN_CROP_FRACTION, &mut Rng::new(s)).height != height)
             .count();
         assert_eq!(cut, 8);
     }
@@ -483,7 +490,7 @@ mod tests {
         };
         let mut mirrored = 0;
         for seed in 0..16 {
-            let crop = augment(&sample, 32, 0.55, &mut Rng::new(seed));
+            let crop = augment(&sample, 32, DEFAULT_MIN_CROP_FRACTION, &mut Rng::new(seed));
             let brighter_right = crop.photo.get(31, 16)[0] > crop.photo.get(0, 16)[0];
             let [x, y] = crop.light.expect("the light stays known");
             assert_eq!(y, -0.2, "seed {seed}");

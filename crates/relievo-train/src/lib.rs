@@ -15,7 +15,9 @@ pub mod engine;
 pub mod eval;
 
 pub use engine::BurnEngine;
-pub use relievo_engine::training::{FINE_TUNE_MAX_LR, StepLosses, TrainConfig, TrainControl, TrainEvent};
+pub use relievo_engine::training::{
+    DEFAULT_MIN_CROP_FRACTION, FINE_TUNE_MAX_LR, StepLosses, TrainConfig, TrainControl, TrainEvent,
+};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -208,7 +210,7 @@ fn checkpoint_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
 fn meta_for(cfg: &TrainConfig, steps: u64, wall_time_secs: f64) -> WeightsMeta {
     WeightsMeta {
         // A whole example spans crop / mean crop fraction pixels of what the network saw.
-        working_side_px: (cfg.crop_px as f32 * 2.0 / (cfg.min_crop_fraction + 1.0)).round() as usize,
+        working_side_px: (cfg.crop_px as f32 / data::mean_crop_fraction(cfg.min_crop_fraction)).round() as usize,
         provenance: Provenance {
             data: match (&cfg.data, cfg.synthetic) {
                 (Some(d), true) => format!("{} + synthetic relief world", d.display()),
