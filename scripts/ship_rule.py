@@ -21,7 +21,10 @@ SETS = ["dev", "devrot", "synval", "mitdev", "mitsyn", "mitsyn2", "syn5151", "mi
 def load(folder):
     out = {}
     for s in SETS:
-        with open(os.path.join(folder, s + ".json")) as f:
+        path = os.path.join(folder, s + ".json")
+        if not os.path.exists(path):
+            sys.exit(f"ship_rule.py: {path} is missing (scripts/eval_sets.sh WEIGHTS {folder})")
+        with open(path) as f:
             b = json.load(f)["bench"]
         out[s] = (b["rmse_pct"], b["normal_deg"], b["inverted"], b["n"])
     pool = [out["mitsyn"], out["mitsyn2"]]

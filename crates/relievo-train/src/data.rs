@@ -258,12 +258,12 @@ impl Source {
 
 /// The mean crop fraction of a run whose smallest crop is `min_fraction` of a panel: a whole
 /// panel spans crop / this pixels of what the network saw (its working side).
-pub fn mean_crop_fraction(min_fraction: f32) -> f32 {
+pub const fn mean_crop_fraction(min_fraction: f32) -> f32 {
     (min_fraction + 1.0) / 2.0
 }
 
 /// The mean crop fraction of the default recipe.
-pub const MEAN_CROP_FRACTION: f32 = (DEFAULT_MIN_CROP_FRACTION + 1.0) / 2.0;
+pub const MEAN_CROP_FRACTION: f32 = mean_crop_fraction(DEFAULT_MIN_CROP_FRACTION);
 
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
 /// `crop_px` (covering `min_fraction`..1 of the shorter side), horizontal flip, HSV jitter,
