@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The model card's ship rule v2, applied to folders written by scripts/eval_sets.sh.
 
-    python3 scripts/ship_rule.py BASE CANDIDATE [CANDIDATE ...]
+    python3 scripts/ship_rule.py BASE [CANDIDATE ...]
+    python3 scripts/ship_rule.py --sets       # the set names, for scripts/eval_sets.sh
 
 Prints rmse % / normal ° / inverted per set for each folder, then, for each candidate, the
 verdict against BASE (the shipped model): it ships only if all four clauses hold —
@@ -48,8 +49,11 @@ def verdict(base, cand):
 
 
 def main():
-    if len(sys.argv) < 3:
-        sys.exit("usage: ship_rule.py BASE CANDIDATE [CANDIDATE ...]")
+    if sys.argv[1:] == ["--sets"]:
+        print(" ".join(SETS))
+        return
+    if len(sys.argv) < 2:
+        sys.exit("usage: ship_rule.py BASE [CANDIDATE ...]")
     rows = [(p, load(p)) for p in sys.argv[1:]]
     print("| | " + " | ".join(SETS) + " | pooled (96) |")
     print("|---" * (len(SETS) + 2) + "|")

@@ -999,10 +999,12 @@ fn model_info_cmd(net: &NetArgs, bench: &BenchArgs) -> Result<()> {
     let c = &weights.config;
     let p = &weights.meta.provenance;
     let bench_result = if bench.bench_train {
-        // The crop the weights were trained at: their working side × the mean crop fraction.
+        // The crop the weights were trained at: their working side × the default recipe's mean
+        // crop fraction (the weights do not record the fraction a run chose).
         let multiple = c.size_multiple();
         let crop = bench.crop.unwrap_or_else(|| {
-            let side = weights.meta.working_side_px as f32 * train::data::MEAN_CROP_FRACTION;
+            let side =
+                weights.meta.working_side_px as f32 * train::data::mean_crop_fraction(train::DEFAULT_MIN_CROP_FRACTION);
             ((side / multiple as f32).round() as usize).max(1) * multiple
         });
         train::bench::check(c, crop, bench.batch, bench.steps).map_err(anyhow::Error::msg)?;

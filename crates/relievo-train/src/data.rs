@@ -12,7 +12,6 @@ use crate::grid::Grid;
 use crate::labels::{EDGE_CLASSES, SEMANTIC_CLASSES, soft_edge_classes};
 pub use relievo_engine::training::DatasetReport;
 
-use super::DEFAULT_MIN_CROP_FRACTION;
 use crate::net::loss::Targets;
 use crate::net::weights::WeightsMeta;
 use crate::photo::{LoadOptions, load_depth, load_photo};
@@ -258,12 +257,9 @@ impl Source {
 
 /// The mean crop fraction of a run whose smallest crop is `min_fraction` of a panel: a whole
 /// panel spans crop / this pixels of what the network saw (its working side).
-pub const fn mean_crop_fraction(min_fraction: f32) -> f32 {
+pub fn mean_crop_fraction(min_fraction: f32) -> f32 {
     (min_fraction + 1.0) / 2.0
 }
-
-/// The mean crop fraction of the default recipe.
-pub const MEAN_CROP_FRACTION: f32 = mean_crop_fraction(DEFAULT_MIN_CROP_FRACTION);
 
 /// Seed 000's augmentations, deterministic from `rng`: random resize-and-crop to
 /// `crop_px` (covering `min_fraction`..1 of the shorter side), horizontal flip, HSV jitter,
@@ -428,6 +424,7 @@ pub fn to_batch(samples: &[Sample], meta: &WeightsMeta, device: &Device) -> (Ten
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DEFAULT_MIN_CROP_FRACTION;
 
     #[test]
     fn edge_labels_and_depth_agree_after_a_random_crop() {
