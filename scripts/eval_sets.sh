@@ -5,7 +5,7 @@
 #
 #   scripts/eval_sets.sh WEIGHTS OUT [DATA] [-- extra relievo eval options]
 #
-# ~3 min on 2 cores for the 8 sets (346 images). Sets already scored in OUT are skipped.
+# About 4 min on 2 cores (measured 2026-12-06) for the 8 sets (346 images). Sets already scored in OUT are skipped.
 set -euo pipefail
 source "$(dirname "$0")/relievo-bin.sh"
 weights="${1:?usage: eval_sets.sh WEIGHTS OUT [DATA] [-- options]}"
