@@ -317,6 +317,11 @@ struct TrainArgs {
     /// --init weights that have none.
     #[arg(long)]
     slope_head: bool,
+    /// Fuse the slope head's slopes with the height inside the network, in training and
+    /// inference (`min |∇h − g|² + λ|h − h₀|²`, λ this value; implies --slope-head):
+    /// small lets the slopes set levels over long distances. 0 = no fusion.
+    #[arg(long, default_value_t = 0.0)]
+    slope_screen: f64,
     /// Weight of the slope head's loss.
     #[arg(long, default_value_t = LossConfig::default().slope)]
     slope: f64,
@@ -780,7 +785,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     model.edge_mode = a.edge_mode;
     model.seg_depth_attention = a.seg_attention;
     model.edge_weighted_decoder = a.edge_weighted_decoder;
-    model.slope_head = a.slope_head;
+    model.slope_head = a.slope_head || a.slope_screen > 0.0;
+    model.slope_screen = a.slope_screen;
     model.loss.slope = a.slope;
     model.light_head = a.light_head;
     model.loss.light = a.light;

@@ -258,6 +258,32 @@ fn a_few_steps_lower_the_loss() {
 }
 
 #[test]
+fn a_run_from_weights_can_start_fusing_slopes_and_still_learns() {
+    use relievo::net::weights;
+    let start = tempfile::tempdir().unwrap();
+    let mut first = tiny_config(start.path(), 1);
+    first.model = first.model.with_slope_head(true);
+    first.val_count = 0;
+    losses(first, false, None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = tiny_config(dir.path(), 40);
+    cfg.init = Some(start.path().join("checkpoint"));
+    cfg.model.slope_screen = 1e-3;
+    cfg.checkpoint_every = 40;
+    cfg.val_count = 0;
+    let data = synth_folder(1, 64, 3);
+    cfg.data = Some(data.path().to_path_buf());
+    cfg.synthetic = false;
+    let seen = losses(cfg, false, None);
+    let head: f64 = seen[..5].iter().map(|l| l.depth).sum::<f64>() / 5.0;
+    let tail: f64 = seen[seen.len() - 5..].iter().map(|l| l.depth).sum::<f64>() / 5.0;
+    assert!(tail < 0.95 * head, "mean depth loss {head} → {tail}");
+    let saved = weights::load(&dir.path().join("checkpoint"), &Device::flex()).unwrap();
+    assert_eq!(saved.config.slope_screen, 1e-3, "the weights must say they fuse");
+}
+
+#[test]
 fn dataset_check_lists_problems() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

@@ -16,7 +16,6 @@ pub mod layers;
 pub mod mesh;
 pub mod metrics;
 pub mod photo;
-pub mod poisson;
 pub mod project;
 pub mod relief;
 pub mod repair;

@@ -154,13 +154,14 @@ pub struct MultiTaskConfig {
     /// Seed 001: the photo's soft-edge map multiplies the depth decoder's features.
     pub edge_weighted_decoder: bool,
     /// A second depth head predicts the relief's slopes (∂h/∂x, ∂h/∂y), trained beside
-    /// the height; with `slope_screen` > 0 inference fuses them with the height by a
-    /// screened Poisson solve, so that a region's level comes from the slopes around it.
+    /// the height; with `slope_screen` > 0 the network's depth is their fusion with the
+    /// height by a screened Poisson solve, so that a region's level comes from the slopes
+    /// around it.
     pub slope_head: bool,
-    /// Weight λ of the predicted height in that solve (`min |∇h − g|² + λ|h − h₀|²`):
-    /// small lets the slopes decide levels over long distances, large keeps the height.
-    /// 0 (the default) does not fuse: the head only trains, as an auxiliary task (fusing
-    /// made every benchmark worse at every λ tried, `models/MODEL_CARD.md`).
+    /// Weight λ of the predicted height in that solve (`min |∇h − g|² + λ|h − h₀|²`), in
+    /// training and inference alike: small lets the slopes decide levels over long
+    /// distances, large keeps the height. 0 (the default) does not fuse: the head only
+    /// trains, as an auxiliary task (`models/MODEL_CARD.md`).
     pub slope_screen: f64,
     /// An auxiliary head predicts where the light comes from (the horizontal part of the
     /// unit vector towards it) from the bottleneck's global average, trained on synthetic

@@ -63,27 +63,10 @@ fn to_grids(t: Tensor<4>, w: usize, h: usize) -> Vec<Grid<f32>> {
         .collect()
 }
 
-/// Largest number of conjugate-gradient steps of the slope fusion (a 206-px image
-/// converges in a few hundred).
-const FUSION_ITERATIONS: usize = 3000;
-
-/// The height `depth` fused with predicted slopes of the standardized height (the slope
-/// head's units): standardize, solve, bring back to 0..1.
-fn fuse_with_slopes(depth: &Grid<f32>, gx: &Grid<f32>, gy: &Grid<f32>, screen: f64) -> Grid<f32> {
-    let n = depth.data.len() as f32;
-    let mean = depth.data.iter().sum::<f32>() / n;
-    let spread = (depth.data.iter().map(|v| (v - mean).abs()).sum::<f32>() / n).max(1e-3);
-    let h0 = depth.map(|v| (v - mean) / spread);
-    let fused = crate::poisson::fuse_slopes(&h0, gx, gy, screen, FUSION_ITERATIONS);
-    let (lo, hi) = fused.min_max();
-    fused.map(|v| (v - lo) / (hi - lo).max(1e-6))
-}
-
 fn run(
     model: &MultiTaskNet,
     photo: &Grid<[f32; 3]>,
     meta: &WeightsMeta,
-    screen: f64,
     device: &Device,
     cancel: &Cancel,
 ) -> Result<Maps, Cancelled> {
@@ -101,11 +84,7 @@ fn run(
         }
         (None, _) => vec![Grid::filled(w, h, 1.0)],
     };
-    let mut depth = to_grids(out.depth, w, h).remove(0);
-    if let Some(slopes) = out.slopes.filter(|_| screen > 0.0) {
-        let g = to_grids(slopes, w, h);
-        depth = fuse_with_slopes(&depth, &g[0], &g[1], screen);
-    }
+    let depth = to_grids(out.depth, w, h).remove(0);
     Ok(Maps {
         depth,
         semantics,
@@ -142,14 +121,13 @@ fn run_tiled(
     model: &MultiTaskNet,
     photo: &Grid<[f32; 3]>,
     meta: &WeightsMeta,
-    screen: f64,
     device: &Device,
     opts: &InferOptions,
     cancel: &Cancel,
 ) -> Result<Maps, Cancelled> {
     let (w, h) = (photo.width, photo.height);
     if w <= opts.tile_px && h <= opts.tile_px {
-        return run(model, photo, meta, screen, device, cancel);
+        return run(model, photo, meta, device, cancel);
     }
     let tile = opts.tile_px.max(2 * opts.overlap_px + model.size_multiple());
     let mut depth = Grid::filled(w, h, 0.0f32);
@@ -162,7 +140,7 @@ fn run_tiled(
         for (ix, &x0) in xs.iter().enumerate() {
             let (tw, th) = (tile.min(w), tile.min(h));
             let crop = Grid::from_fn(tw, th, |x, y| photo.get(x0 + x, y0 + y));
-            let maps = run(model, &crop, meta, screen, device, cancel)?;
+            let maps = run(model, &crop, meta, device, cancel)?;
             if semantics.is_empty() {
                 semantics = vec![Grid::filled(w, h, 0.0); maps.semantics.len()];
                 edges = vec![Grid::filled(w, h, 0.0); maps.edges.len()];
@@ -294,12 +272,11 @@ pub fn predict_cancellable(
     } else {
         resize_rgb(&photo.rgb, ww, wh)
     };
-    let screen = weights.config.slope_screen;
-    let mut maps = run_tiled(&model, &work, &weights.meta, screen, device, opts, cancel)?;
+    let mut maps = run_tiled(&model, &work, &weights.meta, device, opts, cancel)?;
     if opts.mirror_average {
         let mut mirrored = work;
         mirrored.mirror_x();
-        let other = run_tiled(&model, &mirrored, &weights.meta, screen, device, opts, cancel)?;
+        let other = run_tiled(&model, &mirrored, &weights.meta, device, opts, cancel)?;
         maps.average_with_mirrored(other);
     }
     let depth = if (ww, wh) == (w, h) {

@@ -2,10 +2,11 @@
 //! weights on disk and inference. Tensors never leave this module and `train`.
 
 // The core modules under the paths the code names them by (`crate::grid`, …).
-use relievo_core::{cancel, export, filter, grid, labels, layers, photo, poisson};
+use relievo_core::{cancel, export, filter, grid, labels, layers, photo};
 
 pub mod config;
 pub mod device;
+pub mod fusion;
 pub mod infer;
 pub mod loss;
 pub mod model;

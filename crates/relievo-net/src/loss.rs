@@ -18,6 +18,7 @@ use burn::tensor::ops::AvgPoolOptions;
 
 use super::config::{DepthTerm, EdgeMode, LossConfig};
 use super::model::{MultiTaskOutput, edge_strength};
+use crate::fusion::standardize;
 use crate::labels::EDGE_CLASSES;
 
 /// Ground truth of a batch, as tensors.
@@ -214,16 +215,6 @@ pub fn gradient_loss(pred: Tensor<4>, truth: Tensor<4>) -> Tensor<1> {
     (px - tx).abs().mean() + (py - ty).abs().mean()
 }
 
-/// Each sample's height with zero mean and unit mean absolute deviation: what is
-/// left of a relief once its unknowable scale and offset are taken away.
-fn standardize(h: Tensor<4>) -> Tensor<4> {
-    let dims = h.dims();
-    let flat = h.reshape([dims[0], dims[1] * dims[2] * dims[3]]);
-    let centred = flat.clone() - flat.mean_dim(1);
-    let spread = centred.clone().abs().mean_dim(1).clamp_min(1e-3);
-    (centred / spread).reshape(dims)
-}
-
 /// Scales of the gradient-matching part of [`aligned_loss`].
 const ALIGNED_SCALES: usize = 4;
 
@@ -289,7 +280,15 @@ pub fn light_loss(pred: Tensor<2>, truth: Tensor<2>, known: Tensor<2>) -> Tensor
 /// trains the detectors and the encoder, never the depth head directly.
 pub fn total_loss(out: &MultiTaskOutput, targets: &Targets, cfg: &LossConfig, mode: EdgeMode) -> LossParts {
     let l_sem = cross_entropy(out.semantics.clone(), targets.semantics.clone());
-    let mut l_depth = depth_term(out.depth.clone(), targets.depth.clone(), cfg);
+    let mut l_depth = match (&out.height, cfg.depth_term) {
+        // A fused depth is stretched to 0..1 by construction; the plain L1 that keeps a
+        // height inside 0..1 belongs to the height head's own output.
+        (Some(height), DepthTerm::Aligned) => {
+            aligned_loss(out.depth.clone(), targets.depth.clone())
+                + (height.clone() - targets.depth.clone()).abs().mean() * ABSOLUTE_WEIGHT
+        }
+        _ => depth_term(out.depth.clone(), targets.depth.clone(), cfg),
+    };
     if cfg.point_cloud > 0.0 {
         l_depth = l_depth + point_cloud_loss(out.depth.clone(), targets.depth.clone()) * cfg.point_cloud;
     }

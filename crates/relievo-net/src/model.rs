@@ -268,6 +268,9 @@ pub struct MultiTaskOutput {
     /// Where the light comes from, `[b, 2]` (see [`crate::loss::Targets::light`]); `None`
     /// without a light head.
     pub light: Option<Tensor<2>>,
+    /// The height head's own output when `depth` is its fusion with the slopes
+    /// ([`MultiTaskNet::with_slope_screen`]); `None` when `depth` is that output.
+    pub height: Option<Tensor<4>>,
 }
 
 /// The whole network. Build with [`MultiTaskConfig::init`].
@@ -291,6 +294,9 @@ pub struct MultiTaskNet {
     unshuffle: usize,
     #[module(skip)]
     half_pixel: bool,
+    /// λ of the slope fusion ([`crate::fusion`]); 0 = none.
+    #[module(skip)]
+    slope_screen: f64,
 }
 
 /// Builds the network a [`MultiTaskConfig`] describes (the config is burn-free data in
@@ -329,6 +335,7 @@ impl InitNet for MultiTaskConfig {
             edge_weighted_decoder: self.edge_weighted_decoder,
             unshuffle: f,
             half_pixel: self.half_pixel_resize,
+            slope_screen: if self.slope_head { self.slope_screen } else { 0.0 },
         }
     }
 }
@@ -366,6 +373,14 @@ impl MultiTaskNet {
             let channels = self.depth_decoder.head.weight.dims()[1];
             self.slope_head = Some(slope_head(channels, self.unshuffle, device));
         }
+        self
+    }
+
+    /// This network with its depth output fused with its slopes at weight `lambda`
+    /// (`MultiTaskConfig::slope_screen`), in training and inference alike; 0 = the
+    /// height head alone. Without a slope head there is nothing to fuse.
+    pub fn with_slope_screen(mut self, lambda: f64) -> Self {
+        self.slope_screen = if self.slope_head.is_some() { lambda } else { 0.0 };
         self
     }
 
@@ -462,7 +477,14 @@ impl MultiTaskNet {
             .slope_head
             .as_ref()
             .map(|head| pixel_shuffle(head.forward(depth.clone()), f));
-        let depth = sigmoid(pixel_shuffle(self.depth_decoder.head.forward(depth), f));
+        let height = sigmoid(pixel_shuffle(self.depth_decoder.head.forward(depth), f));
+        let (depth, height) = match &slopes {
+            Some(g) if self.slope_screen > 0.0 => (
+                crate::fusion::fuse(height.clone(), g.clone(), self.slope_screen),
+                Some(height),
+            ),
+            _ => (height, None),
+        };
         let semantics = pixel_shuffle(self.semantic_decoder.head.forward(semantic), f);
         cancel.check()?;
         // The depth-side detector learns to read edges from the depth; it must not
@@ -478,6 +500,7 @@ impl MultiTaskNet {
             edges_depth,
             slopes,
             light,
+            height,
         })
     }
 }
@@ -680,5 +703,28 @@ mod tests {
         assert!(grads.get::<4>(head).is_none(), "the depth head received a gradient");
         let detector = model.depth_edges.as_ref().unwrap().fuse.weight.id;
         assert!(grads.get::<4>(detector).is_some(), "the detector itself learns");
+    }
+
+    #[test]
+    fn a_fused_depth_trains_both_the_height_and_the_slope_head() {
+        let device = Device::flex().autodiff();
+        device.seed(4);
+        let model = tiny().with_slope_head(true).init(&device).with_slope_screen(0.01);
+        let photo = Tensor::<4>::random([2, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+        let truth = Tensor::<4>::random([2, 1, 32, 32], burn::tensor::Distribution::Default, &device);
+        let out = model.forward(photo);
+        let height = out.height.expect("the height head's own output beside the fused depth");
+        assert_ne!(values(height.clone()), values(out.depth.clone()), "nothing was fused");
+        let grads = GradientsParams::from_grads(crate::loss::aligned_loss(out.depth, truth).backward(), &model);
+        let height_head = model.depth_decoder.head.weight.id;
+        let slope_head = model.slope_head.as_ref().unwrap().weight.id;
+        assert!(
+            grads.get::<4>(height_head).is_some(),
+            "the height head received no gradient"
+        );
+        assert!(
+            grads.get::<4>(slope_head).is_some(),
+            "the slope head received no gradient"
+        );
     }
 }

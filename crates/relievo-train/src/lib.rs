@@ -294,8 +294,8 @@ pub fn run(
         (w.model, w.config, optim)
     } else if let Some(init) = &cfg.init {
         // The architecture comes from the weights, the loss settings from this run; a
-        // slope or light head the run asks for and the weights lack starts untrained (a slope
-        // head is fused at inference as the run's config says).
+        // slope or light head the run asks for and the weights lack starts untrained, and a
+        // slope screen the run asks for fuses the slopes from its first step.
         let w = weights::load(init, &train_device)?;
         let mut config = MultiTaskConfig {
             loss: cfg.model.loss.clone(),
@@ -304,8 +304,11 @@ pub fn run(
         let mut model = w.model;
         if cfg.model.slope_head && !config.slope_head {
             config.slope_head = true;
-            config.slope_screen = cfg.model.slope_screen;
             model = model.with_slope_head(&train_device);
+        }
+        if cfg.model.slope_screen > 0.0 {
+            config.slope_screen = cfg.model.slope_screen;
+            model = model.with_slope_screen(config.slope_screen);
         }
         if cfg.model.light_head && !config.light_head {
             config.light_head = true;
