@@ -241,19 +241,27 @@ fn a_run_killed_hard_resumes_exactly() {
     assert!(mid_run >= 2, "only {mid_run} of 3 kills landed before the run ended");
 }
 
-#[test]
-fn a_few_steps_lower_the_loss() {
-    let dir = tempfile::tempdir().unwrap();
-    // One fixed example: a folder with a single pair, one step per epoch.
-    let mut cfg = tiny_config(dir.path(), 40);
-    cfg.checkpoint_every = 40;
+/// `cfg` trained on a folder with a single pair, one step per epoch, no validation.
+fn one_pair_run(mut cfg: TrainConfig) -> Vec<StepLosses> {
+    cfg.checkpoint_every = cfg.epochs;
     cfg.val_count = 0;
     let data = synth_folder(1, 64, 3);
     cfg.data = Some(data.path().to_path_buf());
     cfg.synthetic = false;
-    let seen = losses(cfg, false, None);
-    let head: f64 = seen[..5].iter().map(|l| l.total).sum::<f64>() / 5.0;
-    let tail: f64 = seen[seen.len() - 5..].iter().map(|l| l.total).sum::<f64>() / 5.0;
+    losses(cfg, false, None)
+}
+
+/// The mean of `part` over the first five and over the last five steps.
+fn first_and_last_five(seen: &[StepLosses], part: impl Fn(&StepLosses) -> f64) -> (f64, f64) {
+    let mean = |steps: &[StepLosses]| steps.iter().map(&part).sum::<f64>() / steps.len() as f64;
+    (mean(&seen[..5]), mean(&seen[seen.len() - 5..]))
+}
+
+#[test]
+fn a_few_steps_lower_the_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = one_pair_run(tiny_config(dir.path(), 40));
+    let (head, tail) = first_and_last_five(&seen, |l| l.total);
     assert!(tail < 0.8 * head, "mean loss {head} → {tail}");
 }
 
@@ -270,14 +278,8 @@ fn a_run_from_weights_can_start_fusing_slopes_and_still_learns() {
     let mut cfg = tiny_config(dir.path(), 40);
     cfg.init = Some(start.path().join("checkpoint"));
     cfg.model.slope_screen = 1e-3;
-    cfg.checkpoint_every = 40;
-    cfg.val_count = 0;
-    let data = synth_folder(1, 64, 3);
-    cfg.data = Some(data.path().to_path_buf());
-    cfg.synthetic = false;
-    let seen = losses(cfg, false, None);
-    let head: f64 = seen[..5].iter().map(|l| l.depth).sum::<f64>() / 5.0;
-    let tail: f64 = seen[seen.len() - 5..].iter().map(|l| l.depth).sum::<f64>() / 5.0;
+    let seen = one_pair_run(cfg);
+    let (head, tail) = first_and_last_five(&seen, |l| l.depth);
     assert!(tail < 0.95 * head, "mean depth loss {head} → {tail}");
     let saved = weights::load(&dir.path().join("checkpoint"), &Device::flex()).unwrap();
     assert_eq!(saved.config.slope_screen, 1e-3, "the weights must say they fuse");

@@ -109,6 +109,14 @@ mod tests {
         Tensor::cat(vec![tensor(&gx, device), tensor(&gy, device)], 1)
     }
 
+    fn worst_difference(a: &Grid<f32>, b: &Grid<f32>) -> f32 {
+        a.data
+            .iter()
+            .zip(&b.data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max)
+    }
+
     fn solve(h0: &Grid<f32>, slopes: Tensor<4>, lambda: f64) -> Grid<f32> {
         let device = slopes.device();
         let out = screened_poisson(tensor(h0, &device), slopes, lambda);
@@ -169,12 +177,7 @@ mod tests {
         });
         let mean = surface.data.iter().sum::<f32>() / surface.data.len() as f32;
         let fused = solve(&Grid::filled(48, 40, mean), slopes_of(&surface, &device), 1e-6);
-        let worst = fused
-            .data
-            .iter()
-            .zip(&surface.data)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let worst = worst_difference(&fused, &surface);
         assert!(worst < 1e-2, "off by {worst}");
     }
 
@@ -198,12 +201,7 @@ mod tests {
         let device = Device::flex();
         let guess = Grid::from_fn(16, 16, |x, y| (x * y) as f32 / 225.0);
         let fused = solve(&guess, Tensor::zeros([1, 2, 16, 16], &device), 1e6);
-        let worst = fused
-            .data
-            .iter()
-            .zip(&guess.data)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let worst = worst_difference(&fused, &guess);
         assert!(worst < 1e-4, "off by {worst}");
     }
 }
